@@ -1,0 +1,59 @@
+#include "patlab/core/rng.h"
+
+#include <cmath>
+
+namespace patlab {
+
+namespace {
+uint64_t splitmix64(uint64_t& x) {
+  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+}  // namespace
+
+void Rng::reseed(uint64_t seed) {
+  uint64_t x = seed;
+  for (auto& w : s_) w = splitmix64(x);
+  has_spare_ = false;
+  spare_ = 0.0;
+}
+
+uint64_t Rng::next_u64() {
+  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+double Rng::uniform() { return double(next_u64() >> 11) * 0x1.0p-53; }
+
+double Rng::normal() {
+  if (has_spare_) {
+    has_spare_ = false;
+    return spare_;
+  }
+  // Box-Muller: two independent uniforms give two independent standard normals.
+  double u1 = uniform();
+  while (u1 <= 0.0) u1 = uniform();
+  const double u2 = uniform();
+  const double r = std::sqrt(-2.0 * std::log(u1));
+  const double phi = 6.283185307179586 * u2;
+  spare_ = r * std::sin(phi);
+  has_spare_ = true;
+  return r * std::cos(phi);
+}
+
+int Rng::below(int n) {
+  // Lemire's multiply-shift; the bias for n << 2^32 is far below anything we could measure.
+  return int(((next_u64() >> 32) * uint64_t(n)) >> 32);
+}
+
+}  // namespace patlab

@@ -1,0 +1,129 @@
+// patlab/emulators/coupled_oscillators.h: N coupled nonlinear pendula, the physical system of
+// the reference implementation of physics-aware training (mcmahon-lab/Physics-Aware-Training).
+//
+// The physics, in units where the small-angle frequency is 1 (time t in 1/ω0):
+//
+//   q̈_i = −S_i + Σ_j J_ij (S_j − S_i) + e_i,     S_i = sin(q_i)
+//
+// Data enters as the initial angles q(0) = x (radians) with q̇(0) = 0; the device reports the
+// angles q(T) after `steps` fourth-order Runge-Kutta steps of `dt`. The trainable parameters
+// are the symmetric couplings J (zero diagonal) and the constant drives e:
+//
+//   θ = [J_01, J_02, …, J_0(N−1), J_12, …, J_(N−2)(N−1),  e_0, …, e_(N−1)]
+//
+// Reality differs from the twin as in the reference work:
+//   * nonlinearity mismatch η: the device has S = sin((1+η) q), the twin sin q;
+//   * an extra fixed random coupling J_extra (scale `coupling_noise`) the twin knows nothing of;
+//   * readout noise: Gaussian noise of std `readout_noise_rad` on every measured angle.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "patlab/core/rng.h"
+#include "patlab/core/system.h"
+
+namespace patlab {
+
+struct OscillatorSpec {
+  int n = 8;          // oscillators (= inputs = outputs)
+  int steps = 16;     // RK4 steps
+  double dt = 0.125;  // step, in units of 1/ω0; T = steps · dt
+};
+
+// The knobs of the emulated device.
+struct OscillatorKnobs {
+  double eta = 0.0;                // nonlinearity mismatch, dimensionless (0.1 = 10 % stiffer)
+  double coupling_noise = 0.0;     // std of the unknown extra coupling entries
+  double readout_noise_rad = 0.0;  // std of additive noise on each output angle, radians
+  uint64_t seed = 1;               // draws J_extra and the noise stream
+};
+
+// The equations, integrated with RK4, and their exact vector-Jacobian product (the adjoint of
+// the discrete RK4 steps). With nominal constants this is the twin; with the device's true
+// constants it gives the device's exact gradient (the "ideal" oracle on an emulator).
+class OscillatorModel {
+ public:
+  // eta and J_extra as above; J_extra may be empty (no extra coupling) or N x N symmetric.
+  OscillatorModel(const OscillatorSpec& spec, double eta, Mat J_extra);
+
+  int n() const { return spec_.n; }
+  int param_size() const { return spec_.n * (spec_.n - 1) / 2 + spec_.n; }
+  const OscillatorSpec& spec() const { return spec_; }
+
+  void forward(const Mat& x, const Vec& theta, Mat& y) const;
+  void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta) const;
+
+  // Parameter range in which the device is driven: |J_ij| <= 1, |e_i| <= 1.
+  Vec theta_min() const { return Vec::Constant(param_size(), -1.0); }
+  Vec theta_max() const { return Vec::Constant(param_size(), 1.0); }
+  // A small random start: couplings ~ N(0, 0.1²), drives 0.
+  Vec initial_theta(Rng& rng) const;
+
+ private:
+  struct Unpacked {
+    Mat J;  // total coupling, symmetric, zero diagonal (trainable + extra)
+    Vec d;  // row sums of J: Σ_j J_ij
+    Vec e;  // drives
+  };
+  Unpacked unpack(const Vec& theta) const;
+  // Integrates from q(0) = x, q̇(0) = 0. If stages is given, it receives the angles at which
+  // every RK4 stage evaluated the acceleration: 4 per step, in order.
+  void integrate(const Mat& x, const Unpacked& u, Mat& q, std::vector<Mat>* stages) const;
+  void accel(const Mat& q, const Unpacked& u, Mat& a) const;
+  // Adds the pullback of the acceleration at angles q with cotangent ga:
+  //   gq = (∂a/∂q)ᵀ ga (written), and ∂<ga, a>/∂θ (added into g_theta if non-null).
+  void accel_vjp(const Mat& q, const Unpacked& u, const Mat& ga, Mat& gq, Vec* g_theta) const;
+
+  OscillatorSpec spec_;
+  double c_;      // 1 + η
+  Mat J_extra_;   // N x N or empty
+};
+
+// The twin: the nominal equations (η = 0, no extra coupling).
+class OscillatorTwin : public Twin {
+ public:
+  explicit OscillatorTwin(const OscillatorSpec& spec) : model_(spec, 0.0, Mat()) {}
+  int input_size() const override { return model_.n(); }
+  int param_size() const override { return model_.param_size(); }
+  int output_size() const override { return model_.n(); }
+  void forward(const Mat& x, const Vec& theta, Mat& y) const override {
+    model_.forward(x, theta, y);
+  }
+  void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
+           Vec* g_theta) const override {
+    model_.vjp(x, theta, g_y, g_x, g_theta);
+  }
+  const OscillatorModel& model() const { return model_; }
+
+ private:
+  OscillatorModel model_;
+};
+
+// The emulated device: the true equations with the knobs' mismatch, plus readout noise.
+class OscillatorDevice : public PhysicalSystem {
+ public:
+  OscillatorDevice(const OscillatorSpec& spec, const OscillatorKnobs& knobs);
+
+  int input_size() const override { return spec_.n; }
+  int param_size() const override { return truth_->param_size(); }
+  int output_size() const override { return spec_.n; }
+
+  const OscillatorKnobs& knobs() const { return knobs_; }
+  // Changes the device's physics (redraws J_extra from knobs.seed) and reseeds its noise.
+  void set_knobs(const OscillatorKnobs& knobs);
+  // The noiseless true physics, differentiable: what an oracle would know.
+  const OscillatorModel& truth() const { return *truth_; }
+
+ protected:
+  void run(const Mat& x, const Vec& theta, Mat& y) override;
+
+ private:
+  OscillatorSpec spec_;
+  OscillatorKnobs knobs_;
+  std::unique_ptr<OscillatorModel> truth_;
+  Rng noise_rng_;
+};
+
+}  // namespace patlab

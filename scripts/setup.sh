@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# scripts/setup.sh: take a fresh Debian 12 (bookworm) machine to a working patlab build.
+#
+# What it does, each step skipped when already done (a warm run takes about a second):
+#   1. Debian packages: compilers, Emscripten, Eigen, SDL2, GoogleTest, Chromium, Xvfb, ...
+#   2. a deb-src entry, then `apt-get source` for Dear ImGui (1.90.x, trixie) and SDL2
+#      (2.26.5, bookworm) into the cache folder: the wasm build needs their sources.
+#   3. SDL2 compiled to WebAssembly once, installed into the cache folder.
+#   4. npm packages pinned by package-lock.json (playwright-core) into ./node_modules.
+#
+# It only ever downloads Debian and npm packages. The cache folder lives outside any build
+# tree so that clean builds stay fast: $PATLAB_CACHE, default ~/.cache/patlab.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${PATLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/patlab}
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+
+# --- 1. Debian packages ---------------------------------------------------------------
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config dpkg-dev git
+  emscripten
+  libeigen3-dev libsdl2-dev libgl-dev libgl1-mesa-dri
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev
+  chromium xvfb xauth imagemagick
+)
+# Node.js: this machine may carry a newer Node.js (with npm bundled) from another archive;
+# Debian's npm conflicts with it, so ask for Debian's only where the commands are absent.
+command -v node >/dev/null || PACKAGES+=(nodejs)
+command -v npm >/dev/null || PACKAGES+=(npm)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# --- 2. third-party sources from Debian source packages ---------------------------------
+SRC_LIST=/etc/apt/sources.list.d/patlab-src.sources
+if [ ! -f "$SRC_LIST" ]; then
+  log "adding deb-src entry $SRC_LIST"
+  $SUDO tee "$SRC_LIST" >/dev/null <<'EOF'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  $SUDO apt-get update -qq
+fi
+
+mkdir -p "$CACHE"
+# fetch_source <package/suite> <dest-name> <file that proves the tree is complete>
+fetch_source() {
+  local spec=$1 dest=$CACHE/$2 probe=$3
+  [ -f "$dest/$probe" ] && return 0
+  log "apt-get source $spec -> $dest"
+  local tmp
+  tmp=$(mktemp -d "$CACHE/.src.XXXXXX")
+  (cd "$tmp" && apt-get source -qq "$spec" >/dev/null 2>&1) || {
+    # apt prints why (e.g. no deb-src entry); show it on failure only.
+    (cd "$tmp" && apt-get source "$spec") || true
+    rm -rf "$tmp"
+    echo "setup: could not fetch the Debian source package $spec" >&2
+    exit 1
+  }
+  local dir
+  dir=$(find "$tmp" -mindepth 1 -maxdepth 1 -type d | head -n 1)
+  rm -rf "$dest"
+  mv "$dir" "$dest"
+  rm -rf "$tmp"
+}
+# ImGui 1.90 (trixie) has backends/imgui_impl_sdl2.cpp; bookworm's 1.86 names it differently.
+fetch_source imgui/trixie imgui backends/imgui_impl_sdl2.cpp
+fetch_source libsdl2/bookworm sdl2-src CMakeLists.txt
+
+# --- 3. SDL2 for WebAssembly ------------------------------------------------------------
+SDL_WASM=$CACHE/sdl2-wasm
+if [ ! -f "$SDL_WASM/lib/libSDL2.a" ]; then
+  log "building SDL2 for WebAssembly (once; about 3 minutes on 2 cores)"
+  export NODE_PATH=/usr/share/nodejs  # emscripten 3.1.6 cannot find acorn otherwise
+  rm -rf "$CACHE/sdl2-wasm-build"
+  emcmake cmake -S "$CACHE/sdl2-src" -B "$CACHE/sdl2-wasm-build" -G Ninja \
+    -DSDL_SHARED=OFF -DSDL_STATIC=ON -DSDL_TEST=OFF -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_INSTALL_PREFIX="$SDL_WASM" >"$CACHE/sdl2-wasm-build.log" 2>&1 \
+    || { tail -n 30 "$CACHE/sdl2-wasm-build.log"; exit 1; }
+  cmake --build "$CACHE/sdl2-wasm-build" -j"$(nproc)" >>"$CACHE/sdl2-wasm-build.log" 2>&1 \
+    || { tail -n 30 "$CACHE/sdl2-wasm-build.log"; exit 1; }
+  cmake --install "$CACHE/sdl2-wasm-build" >>"$CACHE/sdl2-wasm-build.log" 2>&1
+  rm -rf "$CACHE/sdl2-wasm-build"
+fi
+
+# --- 4. npm packages --------------------------------------------------------------------
+if [ ! -f "$ROOT/node_modules/.package-lock.json" ] \
+   || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+  log "npm ci (playwright-core, pinned by package-lock.json)"
+  (cd "$ROOT" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# Tell the build where things are (read by CMakePresets via the environment and by scripts).
+echo "$CACHE"

@@ -1,0 +1,142 @@
+// The coupled-oscillator emulator: its physics, its knobs, its bookkeeping.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "patlab/emulators/coupled_oscillators.h"
+
+namespace patlab {
+
+TEST(Oscillators, UncoupledSmallAnglesSwingAsHarmonicOscillators) {
+  // q̈ = −sin q ≈ −q for small q: q(T) = q(0) cos T, T = steps · dt.
+  OscillatorSpec spec;
+  spec.n = 3;
+  spec.steps = 40;
+  spec.dt = 0.05;
+  OscillatorTwin twin(spec);
+  Mat x(3, 1);
+  x << 1e-3, -2e-3, 5e-4;
+  Mat y;
+  twin.forward(x, Vec::Zero(twin.param_size()), y);
+  const double T = spec.steps * spec.dt;
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(y(i, 0), x(i, 0) * std::cos(T), 1e-8);
+}
+
+TEST(Oscillators, LargeSwingsConserveEnergy) {
+  // Uncoupled, undriven pendulum: E = ½ q̇² + 1 − cos q is conserved; from rest E = 1 − cos q0,
+  // so the angle can never exceed |q0|, and RK4 keeps it very close.
+  OscillatorSpec spec;
+  spec.n = 2;
+  spec.steps = 200;
+  spec.dt = 0.05;
+  OscillatorTwin twin(spec);
+  Mat x(2, 1);
+  x << 2.0, -1.0;
+  Mat y;
+  twin.forward(x, Vec::Zero(twin.param_size()), y);
+  EXPECT_LE(std::abs(y(0, 0)), 2.0 + 1e-6);
+  EXPECT_LE(std::abs(y(1, 0)), 1.0 + 1e-6);
+}
+
+TEST(Oscillators, CouplingTransfersMotion) {
+  // Only oscillator 0 starts displaced; a coupling J_01 must move oscillator 1.
+  OscillatorSpec spec;
+  spec.n = 2;
+  OscillatorTwin twin(spec);
+  Mat x(2, 1);
+  x << 0.5, 0.0;
+  Vec theta = Vec::Zero(twin.param_size());
+  Mat y0, y1;
+  twin.forward(x, theta, y0);
+  theta[0] = 0.5;  // J_01
+  twin.forward(x, theta, y1);
+  EXPECT_NEAR(y0(1, 0), 0.0, 1e-12);
+  EXPECT_GT(std::abs(y1(1, 0)), 0.05);
+}
+
+TEST(Oscillators, DeviceWithoutKnobsIsTheTwin) {
+  OscillatorSpec spec;
+  OscillatorDevice device(spec, OscillatorKnobs{});
+  OscillatorTwin twin(spec);
+  Rng rng(1);
+  const Vec theta = twin.model().initial_theta(rng);
+  Mat x = Mat::Random(spec.n, 5);
+  Mat yd, yt;
+  device.forward(x, theta, yd);
+  twin.forward(x, theta, yt);
+  EXPECT_LT((yd - yt).norm(), 1e-12);
+}
+
+TEST(Oscillators, MismatchKnobsMakeTheDeviceDifferFromTheTwin) {
+  OscillatorSpec spec;
+  OscillatorTwin twin(spec);
+  Rng rng(2);
+  const Vec theta = twin.model().initial_theta(rng);
+  const Mat x = Mat::Random(spec.n, 16);
+  Mat yt;
+  twin.forward(x, theta, yt);
+  auto gap = [&](OscillatorKnobs k) {
+    OscillatorDevice d(spec, k);
+    Mat yd;
+    d.forward(x, theta, yd);
+    return (yd - yt).norm() / yt.norm();
+  };
+  OscillatorKnobs small, large, coupled;
+  small.eta = 0.05;
+  large.eta = 0.3;
+  coupled.coupling_noise = 0.2;
+  EXPECT_GT(gap(small), 1e-3);
+  EXPECT_GT(gap(large), 2 * gap(small));  // more mismatch, larger twin gap
+  EXPECT_GT(gap(coupled), 1e-3);
+}
+
+TEST(Oscillators, ReadoutNoiseHasTheRequestedStd) {
+  OscillatorSpec spec;
+  OscillatorKnobs knobs;
+  knobs.readout_noise_rad = 0.05;
+  OscillatorDevice noisy(spec, knobs);
+  OscillatorDevice clean(spec, OscillatorKnobs{});
+  const Vec theta = Vec::Zero(noisy.param_size());
+  const Mat x = Mat::Random(spec.n, 2000);
+  Mat yn, yc;
+  noisy.forward(x, theta, yn);
+  clean.forward(x, theta, yc);
+  const double std = std::sqrt((yn - yc).squaredNorm() / double(yn.size()));
+  EXPECT_NEAR(std, 0.05, 0.002);
+}
+
+TEST(Oscillators, DeviceCountsOneQueryPerSample) {
+  OscillatorSpec spec;
+  OscillatorDevice device(spec, OscillatorKnobs{});
+  Mat y;
+  device.forward(Mat::Zero(spec.n, 7), Vec::Zero(device.param_size()), y);
+  device.forward(Mat::Zero(spec.n, 5), Vec::Zero(device.param_size()), y);
+  EXPECT_EQ(device.queries(), 12);
+}
+
+TEST(Oscillators, SameSeedSameDevice) {
+  OscillatorSpec spec;
+  OscillatorKnobs k;
+  k.coupling_noise = 0.1;
+  k.readout_noise_rad = 0.01;
+  k.seed = 9;
+  OscillatorDevice a(spec, k), b(spec, k);
+  const Mat x = Mat::Random(spec.n, 4);
+  Mat ya, yb;
+  a.forward(x, Vec::Zero(a.param_size()), ya);
+  b.forward(x, Vec::Zero(b.param_size()), yb);
+  EXPECT_EQ(ya, yb);
+}
+
+TEST(Oscillators, RejectsWrongSizes) {
+  OscillatorSpec spec;
+  OscillatorTwin twin(spec);
+  Mat y;
+  EXPECT_THROW(twin.forward(Mat::Zero(spec.n + 1, 2), Vec::Zero(twin.param_size()), y),
+               std::invalid_argument);
+  EXPECT_THROW(twin.forward(Mat::Zero(spec.n, 2), Vec::Zero(3), y), std::invalid_argument);
+  spec.n = 1;
+  EXPECT_THROW(OscillatorTwin bad(spec), std::invalid_argument);
+}
+
+}  // namespace patlab

@@ -1,0 +1,102 @@
+// The PAT loop end to end on a small hybrid network: affine -> oscillators -> affine.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "patlab/core/trainer.h"
+#include "patlab/datasets/toy2d.h"
+#include "patlab/emulators/coupled_oscillators.h"
+
+namespace patlab {
+namespace {
+
+struct Setup {
+  Network net;
+  std::shared_ptr<OscillatorDevice> device;
+};
+
+std::unique_ptr<Setup> build(const OscillatorKnobs& knobs, uint64_t seed) {
+  auto s = std::make_unique<Setup>();
+  OscillatorSpec spec;
+  Rng rng(seed);
+  s->device = std::make_shared<OscillatorDevice>(spec, knobs);
+  auto twin = std::make_shared<OscillatorTwin>(spec);
+  s->net.add(std::make_unique<AffineLayer>(2, spec.n, rng));
+  s->net.add(std::make_unique<PhysicalLayer>(s->device, twin, twin->model().initial_theta(rng),
+                                             twin->model().theta_min(), twin->model().theta_max()));
+  s->net.add(std::make_unique<AffineLayer>(spec.n, 2, rng));
+  return s;
+}
+
+}  // namespace
+
+TEST(Training, PatLearnsMoonsOnAMismatchedNoisyDevice) {
+  OscillatorKnobs knobs;
+  knobs.eta = 0.2;
+  knobs.coupling_noise = 0.1;
+  knobs.readout_noise_rad = 0.01;
+  auto s = build(knobs, 1);
+  const Dataset train = make_moons(400, 0.08, 1), test = make_moons(400, 0.08, 2);
+  TrainConfig cfg;
+  cfg.method = Method::PAT;
+  Trainer trainer(s->net, train, cfg);
+  const double before = trainer.evaluate(test, Pass::Device).accuracy;
+  for (int i = 0; i < 600; ++i) trainer.step();
+  const Evaluation after = trainer.evaluate(test, Pass::Device);
+  EXPECT_LT(before, 0.85);
+  EXPECT_GT(after.accuracy, 0.9) << "device accuracy after PAT";
+  EXPECT_GT(s->device->queries(), 600LL * cfg.batch_size);
+}
+
+TEST(Training, InSilicoNeverQueriesTheDeviceWhileTraining) {
+  auto s = build(OscillatorKnobs{}, 2);
+  const Dataset train = make_moons(200, 0.05, 3);
+  TrainConfig cfg;
+  cfg.method = Method::InSilico;
+  Trainer trainer(s->net, train, cfg);
+  for (int i = 0; i < 50; ++i) trainer.step();
+  EXPECT_EQ(s->device->queries(), 0);
+}
+
+TEST(Training, SameSeedsGiveTheSameRun) {
+  OscillatorKnobs knobs;
+  knobs.readout_noise_rad = 0.02;
+  auto a = build(knobs, 3), b = build(knobs, 3);
+  const Dataset train = make_moons(200, 0.05, 4);
+  Trainer ta(a->net, train, TrainConfig{}), tb(b->net, train, TrainConfig{});
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(ta.step().loss, tb.step().loss);
+  for (int l = 0; l < a->net.size(); ++l) EXPECT_EQ(a->net.layer(l).params(), b->net.layer(l).params());
+}
+
+TEST(Training, StepsCountEpochs) {
+  auto s = build(OscillatorKnobs{}, 4);
+  const Dataset train = make_moons(64, 0.05, 5);
+  TrainConfig cfg;
+  cfg.batch_size = 16;
+  Trainer trainer(s->net, train, cfg);
+  StepResult r;
+  for (int i = 0; i < 9; ++i) r = trainer.step();  // 4 steps per epoch
+  EXPECT_EQ(r.step, 9);
+  EXPECT_EQ(r.epoch, 2);
+}
+
+TEST(Training, ParametersStayInThePhysicalRange) {
+  auto s = build(OscillatorKnobs{}, 5);
+  const Dataset train = make_spiral(200, 0.05, 6);
+  TrainConfig cfg;
+  cfg.learning_rate = 0.5;  // large steps push against the bounds
+  Trainer trainer(s->net, train, cfg);
+  for (int i = 0; i < 40; ++i) trainer.step();
+  EXPECT_LE(s->net.layer(1).params().cwiseAbs().maxCoeff(), 1.0);
+}
+
+TEST(Training, RejectsDataOfTheWrongShape) {
+  auto s = build(OscillatorKnobs{}, 6);
+  Dataset bad;
+  bad.x = Mat::Zero(3, 10);
+  bad.y = Labels::Zero(10);
+  bad.num_classes = 2;
+  EXPECT_THROW(Trainer(s->net, bad, TrainConfig{}), std::invalid_argument);
+}
+
+}  // namespace patlab
