@@ -25,8 +25,8 @@ PACKAGES=(
   emscripten
   libeigen3-dev libsdl2-dev libgl-dev libgl1-mesa-dri
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev
-  chromium xvfb xauth imagemagick
+  nlohmann-json3-dev libcli11-dev fonts-roboto-unhinted
+  chromium xvfb xauth x11-utils imagemagick
 )
 # Node.js: this machine may carry a newer Node.js (with npm bundled) from another archive;
 # Debian's npm conflicts with it, so ask for Debian's only where the commands are absent.

@@ -1,0 +1,38 @@
+// patlab/app/platform.h: the window, the GL context and Dear ImGui, for browser and desktop.
+//
+// Everything that touches SDL2, OpenGL or emscripten lives behind this header, so the lab's
+// UI code never does. In the browser the context is WebGL2 (GLSL ES 3.00) and the window is
+// the page's <canvas id="canvas">, kept at the canvas' CSS size; on the desktop it is an
+// OpenGL 3.0 window.
+#pragma once
+
+#include <functional>
+
+struct SDL_Window;
+
+namespace patlab {
+
+class Platform {
+ public:
+  // Creates the window, GL context and ImGui context; throws std::runtime_error on failure.
+  Platform(const char* title, int width, int height);
+  ~Platform();
+  Platform(const Platform&) = delete;
+  Platform& operator=(const Platform&) = delete;
+
+  // Handles pending input and window events; false once the user asked to quit.
+  bool process_events();
+  void begin_frame();
+  void end_frame();  // renders ImGui's draw data and presents
+
+ private:
+  SDL_Window* window_ = nullptr;
+  void* gl_context_ = nullptr;
+};
+
+// Calls frame() once per displayed frame until it returns false. On the desktop this is a
+// plain loop; in the browser, the browser drives it (requestAnimationFrame) and this returns
+// immediately, so everything frame() uses must outlive the call.
+void run_main_loop(std::function<bool()> frame);
+
+}  // namespace patlab

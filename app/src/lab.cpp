@@ -1,0 +1,302 @@
+#include "patlab/app/lab.h"
+
+#include <imgui.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "patlab/app/plot.h"
+#include "patlab/app/style.h"
+#include "patlab/core/loss.h"
+#include "patlab/datasets/toy2d.h"
+
+namespace patlab {
+
+namespace {
+constexpr int kMeasureEvery = 10;   // steps between test-set measurements
+constexpr int kMapEvery = 50;       // steps between class-map refreshes
+constexpr int kMapGrid = 28;        // class-map resolution (cells per side)
+constexpr float kMapLo = -2.0f, kMapHi = 2.0f;
+constexpr size_t kMaxCurvePoints = 600;
+
+// Keeps every other point once a curve is long: bounded memory, whole history visible.
+void thin(std::vector<float>& v) {
+  size_t j = 0;
+  for (size_t i = 0; i < v.size(); i += 2) v[j++] = v[i];
+  v.resize(j);
+}
+
+void rect_of_last_item(float out[4]) {
+  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+  out[0] = a.x;
+  out[1] = a.y;
+  out[2] = b.x - a.x;
+  out[3] = b.y - a.y;
+}
+}  // namespace
+
+Lab::Lab(const LabSettings& settings) : settings_(settings) { reset(); }
+Lab::~Lab() = default;
+
+long long Lab::steps() const { return trainer_ ? trainer_->steps() : 0; }
+
+void Lab::reset() {
+  train_ = make_toy2d(settings_.dataset, settings_.train_size, settings_.data_noise, settings_.seed);
+  test_ = make_toy2d(settings_.dataset, settings_.test_size, settings_.data_noise, settings_.seed + 1000);
+  // digital encoder 2 -> n angles, the physical layer, digital readout n -> classes
+  Rng rng(settings_.seed);
+  const OscillatorSpec& spec = settings_.oscillators;
+  device_ = std::make_shared<OscillatorDevice>(spec, settings_.knobs);
+  auto twin = std::make_shared<OscillatorTwin>(spec);
+  net_ = Network();
+  net_.add(std::make_unique<AffineLayer>(train_.features(), spec.n, rng));
+  net_.add(std::make_unique<PhysicalLayer>(device_, twin, twin->model().initial_theta(rng),
+                                           twin->model().theta_min(), twin->model().theta_max()));
+  net_.add(std::make_unique<AffineLayer>(spec.n, train_.num_classes, rng));
+  TrainConfig cfg;
+  cfg.method = settings_.method;
+  cfg.learning_rate = settings_.learning_rate;
+  cfg.batch_size = settings_.batch_size;
+  cfg.seed = settings_.seed;
+  trainer_ = std::make_unique<Trainer>(net_, train_, cfg);
+  for (auto* v : {&curve_step_, &acc_device_, &acc_twin_, &loss_device_, &loss_twin_}) v->clear();
+  measured_at_step_ = mapped_at_step_ = -1;
+  map_device_.clear();
+  map_twin_.clear();
+  measure();
+  refresh_maps();
+}
+
+void Lab::measure() {
+  last_device_ = trainer_->evaluate(test_, Pass::Device);
+  last_twin_ = trainer_->evaluate(test_, Pass::Twin);
+  curve_step_.push_back(float(trainer_->steps()));
+  acc_device_.push_back(float(last_device_.accuracy));
+  acc_twin_.push_back(float(last_twin_.accuracy));
+  loss_device_.push_back(float(last_device_.loss));
+  loss_twin_.push_back(float(last_twin_.loss));
+  if (curve_step_.size() > kMaxCurvePoints)
+    for (auto* v : {&curve_step_, &acc_device_, &acc_twin_, &loss_device_, &loss_twin_}) thin(*v);
+  measured_at_step_ = trainer_->steps();
+}
+
+void Lab::refresh_maps() {
+  Mat grid(2, kMapGrid * kMapGrid);
+  for (int r = 0; r < kMapGrid; ++r)
+    for (int c = 0; c < kMapGrid; ++c) {
+      grid(0, r * kMapGrid + c) = kMapLo + (c + 0.5) * (kMapHi - kMapLo) / kMapGrid;
+      grid(1, r * kMapGrid + c) = kMapLo + (r + 0.5) * (kMapHi - kMapLo) / kMapGrid;
+    }
+  auto probabilities = [&](Pass pass, std::vector<float>& out) {
+    const Mat logits = net_.forward(grid, pass);
+    out.resize(size_t(logits.cols()));
+    for (Eigen::Index i = 0; i < logits.cols(); ++i) {
+      // p(class 1) of a softmax over the first two logits.
+      out[size_t(i)] = float(1.0 / (1.0 + std::exp(logits(0, i) - logits(1, i))));
+    }
+  };
+  probabilities(Pass::Device, map_device_);
+  probabilities(Pass::Twin, map_twin_);
+  mapped_at_step_ = trainer_->steps();
+}
+
+void Lab::advance(double budget_ms) {
+  ++frames_;
+  if (!training_) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < settings_.steps_per_frame; ++i) {
+    trainer_->step();
+    if (trainer_->steps() - measured_at_step_ >= kMeasureEvery) measure();
+    if (trainer_->steps() - mapped_at_step_ >= kMapEvery) refresh_maps();
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (ms > budget_ms) break;
+  }
+}
+
+bool Lab::command(const std::string& cmd) {
+  if (cmd == "train") {
+    training_ = true;
+  } else if (cmd == "pause") {
+    training_ = false;
+  } else if (cmd == "reset") {
+    reset();
+  } else if (cmd == "method:pat" || cmd == "method:in-silico") {
+    settings_.method = cmd == "method:pat" ? Method::PAT : Method::InSilico;
+    trainer_->set_method(settings_.method);
+  } else if (cmd.rfind("dataset:", 0) == 0) {
+    const std::string name = cmd.substr(8);
+    const auto& names = toy2d_names();
+    if (std::find(names.begin(), names.end(), name) == names.end()) return false;
+    settings_.dataset = name;
+    reset();
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string Lab::status_json() const {
+  nlohmann::json j;
+  j["ready"] = frames_ >= 2;  // the UI has been laid out and drawn at least once
+  j["frames"] = frames_;
+  j["training"] = training_;
+  j["method"] = method_name(settings_.method);
+  j["dataset"] = settings_.dataset;
+  j["step"] = trainer_->steps();
+  j["epoch"] = trainer_->epoch();
+  j["device_queries"] = net_.device_queries();
+  j["measured_at_step"] = measured_at_step_;
+  j["test"]["device"] = {{"loss", last_device_.loss}, {"accuracy", last_device_.accuracy}};
+  j["test"]["twin"] = {{"loss", last_twin_.loss}, {"accuracy", last_twin_.accuracy}};
+  j["knobs"] = {{"eta", settings_.knobs.eta},
+                {"coupling_noise", settings_.knobs.coupling_noise},
+                {"readout_noise_rad", settings_.knobs.readout_noise_rad}};
+  j["ui"]["train_button"] = train_button_;
+  j["ui"]["reset_button"] = reset_button_;
+  return j.dump();
+}
+
+void Lab::draw() {
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  ImGui::SetNextWindowPos(vp->WorkPos);
+  ImGui::SetNextWindowSize(vp->WorkSize);
+  ImGui::Begin("patlab", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
+  ImGui::BeginChild("controls", ImVec2(340, 0), false);
+  draw_controls();
+  ImGui::EndChild();
+  ImGui::SameLine();
+  ImGui::BeginChild("results", ImVec2(0, 0), false, ImGuiWindowFlags_NoBackground);
+  draw_results();
+  ImGui::EndChild();
+  ImGui::End();
+}
+
+void Lab::draw_controls() {
+  ImGui::Dummy(ImVec2(0, 2));
+  ImGui::SetWindowFontScale(1.5f);
+  ImGui::TextUnformatted("patlab");
+  ImGui::SetWindowFontScale(1.0f);
+  ImGui::TextColored(ImVec4(0.67f, 0.69f, 0.75f, 1), "physics-aware training lab");
+  ImGui::Spacing();
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextColored(ImVec4(0.80f, 0.82f, 0.86f, 1),
+                     "The middle layer of this network is a physical device: %d coupled pendula. "
+                     "Its digital twin is the textbook model of them, which is a little wrong.",
+                     settings_.oscillators.n);
+  ImGui::PopTextWrapPos();
+  ImGui::Separator();
+
+  // Training method.
+  ImGui::TextUnformatted("Training method");
+  int m = settings_.method == Method::PAT ? 0 : 1;
+  bool changed = ImGui::RadioButton("PAT", &m, 0);
+  ImGui::SameLine(0, 20);
+  changed |= ImGui::RadioButton("in-silico", &m, 1);
+  if (changed) command(m == 0 ? "method:pat" : "method:in-silico");
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextDisabled(settings_.method == Method::PAT
+                          ? "forward pass on the device, backward pass through the twin at the "
+                            "device's measured activations"
+                          : "forward and backward through the twin only; the device is only "
+                            "used to measure the result");
+  ImGui::PopTextWrapPos();
+
+  // Train / reset.
+  ImGui::Spacing();
+  const ImVec4 accent(1.0f, 0.55f, 0.16f, 1.0f);
+  ImGui::PushStyleColor(ImGuiCol_Button, training_ ? ImVec4(0.25f, 0.26f, 0.32f, 1) : accent);
+  ImGui::PushStyleColor(ImGuiCol_ButtonHovered, training_ ? ImVec4(0.30f, 0.31f, 0.38f, 1) : ImVec4(1.0f, 0.64f, 0.30f, 1));
+  ImGui::PushStyleColor(ImGuiCol_Text, training_ ? ImVec4(1, 1, 1, 1) : ImVec4(0.08f, 0.08f, 0.1f, 1));
+  if (ImGui::Button(training_ ? "Pause" : "Train", ImVec2(150, 36))) training_ = !training_;
+  rect_of_last_item(train_button_);
+  ImGui::PopStyleColor(3);
+  ImGui::SameLine();
+  if (ImGui::Button("Reset", ImVec2(-1, 36))) reset();
+  rect_of_last_item(reset_button_);
+  ImGui::Text("step %lld   epoch %d", (long long)trainer_->steps(), trainer_->epoch());
+  ImGui::Text("device queries %lld", net_.device_queries());
+  ImGui::Separator();
+
+  // Data.
+  ImGui::TextUnformatted("Data");
+  const auto& names = toy2d_names();
+  int current = int(std::find(names.begin(), names.end(), settings_.dataset) - names.begin());
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::BeginCombo("##dataset", settings_.dataset.c_str())) {
+    for (int i = 0; i < int(names.size()); ++i)
+      if (ImGui::Selectable(names[i].c_str(), i == current)) command("dataset:" + names[i]);
+    ImGui::EndCombo();
+  }
+
+  // Device knobs: applied to the device at once, mid-training if need be.
+  ImGui::Spacing();
+  ImGui::TextUnformatted("Device: how reality differs from the twin");
+  OscillatorKnobs k = settings_.knobs;
+  float eta = float(k.eta), extra = float(k.coupling_noise), noise = float(k.readout_noise_rad);
+  bool knob = false;
+  ImGui::SetNextItemWidth(-110);
+  knob |= ImGui::SliderFloat("nonlinearity", &eta, 0.0f, 0.5f, "eta %.2f");
+  ImGui::SetNextItemWidth(-110);
+  knob |= ImGui::SliderFloat("extra coupling", &extra, 0.0f, 0.3f, "%.2f");
+  ImGui::SetNextItemWidth(-110);
+  knob |= ImGui::SliderFloat("readout noise", &noise, 0.0f, 0.1f, "%.3f rad");
+  if (knob) {
+    k.eta = eta;
+    k.coupling_noise = extra;
+    k.readout_noise_rad = noise;
+    settings_.knobs = k;
+    device_->set_knobs(k);
+  }
+
+  // Optimiser.
+  ImGui::Spacing();
+  ImGui::TextUnformatted("Training");
+  float lr = float(settings_.learning_rate);
+  ImGui::SetNextItemWidth(-110);
+  if (ImGui::SliderFloat("learning rate", &lr, 0.001f, 0.1f, "%.3f", ImGuiSliderFlags_Logarithmic)) {
+    settings_.learning_rate = lr;
+    trainer_->set_learning_rate(lr);
+  }
+  ImGui::SetNextItemWidth(-110);
+  ImGui::SliderInt("steps/frame", &settings_.steps_per_frame, 1, 50);
+}
+
+void Lab::draw_results() {
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  const float top_h = std::max(160.0f, avail.y * 0.45f);
+  const float half_w = (avail.x - gap) * 0.5f;
+
+  LinePlotOptions acc;
+  acc.y_min = 0.0f;
+  acc.y_max = 1.0f;
+  acc.y_format = "%.2f";
+  acc.reference_y = 1.0f / float(train_.num_classes);
+  acc.reference_label = "chance";
+  line_plot("Test accuracy", ImVec2(half_w, top_h),
+            {{"on device", &curve_step_, &acc_device_, palette::device},
+             {"on twin", &curve_step_, &acc_twin_, palette::twin}},
+            acc);
+  ImGui::SameLine();
+  LinePlotOptions loss;
+  loss.y_min = 0.0f;
+  loss.y_max = 1.0f;
+  loss.y_format = "%.2f";
+  line_plot("Test loss (cross-entropy)", ImVec2(half_w, top_h),
+            {{"on device", &curve_step_, &loss_device_, palette::device},
+             {"on twin", &curve_step_, &loss_twin_, palette::twin}},
+            loss);
+
+  const float bottom_h = ImGui::GetContentRegionAvail().y;
+  class_map("What the device does (test points over its decision map)", ImVec2(half_w, bottom_h),
+            test_, map_device_, kMapGrid, kMapLo, kMapHi);
+  ImGui::SameLine();
+  class_map("What the twin predicts it does", ImVec2(half_w, bottom_h), test_, map_twin_,
+            kMapGrid, kMapLo, kMapHi);
+}
+
+}  // namespace patlab

@@ -1,0 +1,52 @@
+// The browser entry point: the lab in a <canvas>, plus the functions the page's JavaScript
+// calls (see web/patlab.js, which wraps them as window.patlab).
+#include <emscripten.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "patlab/app/lab.h"
+#include "patlab/app/platform.h"
+
+namespace {
+// The browser keeps running frames after main() returns: these live for the page's lifetime.
+std::unique_ptr<patlab::Platform> g_platform;
+std::unique_ptr<patlab::Lab> g_lab;
+std::string g_status;
+}  // namespace
+
+extern "C" {
+
+// Current state as a JSON string (valid until the next call).
+EMSCRIPTEN_KEEPALIVE const char* patlab_status() {
+  g_status = g_lab ? g_lab->status_json() : std::string("{\"ready\":false}");
+  return g_status.c_str();
+}
+
+// Runs a lab command ("train", "pause", "reset", "method:pat", ...); 1 if accepted.
+EMSCRIPTEN_KEEPALIVE int patlab_command(const char* cmd) {
+  return g_lab && cmd && g_lab->command(cmd) ? 1 : 0;
+}
+
+}  // extern "C"
+
+int main() {
+  try {
+    g_platform = std::make_unique<patlab::Platform>("patlab", 1280, 800);
+    g_lab = std::make_unique<patlab::Lab>();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "patlab: %s\n", e.what());
+    EM_ASM({ if (window.patlabFatal) window.patlabFatal(UTF8ToString($0)); }, e.what());
+    return 1;
+  }
+  patlab::run_main_loop([] {
+    g_platform->process_events();
+    g_lab->advance(10.0);  // ms of training per frame, at most: the page stays responsive
+    g_platform->begin_frame();
+    g_lab->draw();
+    g_platform->end_frame();
+    return true;
+  });
+  return 0;
+}
