@@ -38,8 +38,11 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  aptlog=$(mktemp)
+  { $SUDO apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  } >"$aptlog" 2>&1 || { tail -n 40 "$aptlog"; echo "setup: apt-get failed (log: $aptlog)" >&2; exit 1; }
+  rm -f "$aptlog"
 fi
 
 # --- 2. third-party sources from Debian source packages ---------------------------------
@@ -53,7 +56,7 @@ Suites: bookworm trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-  $SUDO apt-get update -qq
+  $SUDO apt-get update -qq >/dev/null
 fi
 
 mkdir -p "$CACHE"
@@ -103,6 +106,4 @@ if [ ! -f "$ROOT/node_modules/.package-lock.json" ] \
   log "npm ci (playwright-core, pinned by package-lock.json)"
   (cd "$ROOT" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
-
-# Tell the build where things are (read by CMakePresets via the environment and by scripts).
-echo "$CACHE"
+log "ready (cache: $CACHE)"

@@ -1,0 +1,78 @@
+// Browser end-to-end test: the lab loads in headless Chromium, says it is ready through its
+// JavaScript hook (window.patlab), starts training when its Train button is clicked like a
+// user would, and the device's test accuracy rises well above chance. Writes a screenshot.
+//
+//   node tests/e2e/app_trains.mjs --web <build>/web --out <folder>
+import { chromium } from 'playwright-core';
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { launchOptions, serveStatic } from './browser.mjs';
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+const webDir = arg('--web');
+const outDir = arg('--out', '.');
+if (!webDir) {
+  console.error('usage: app_trains.mjs --web <folder with index.html> [--out <folder>]');
+  process.exit(2);
+}
+mkdirSync(outDir, { recursive: true });
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+  console.log('ok: ' + message);
+}
+
+const server = await serveStatic(webDir);
+const browser = await chromium.launch(launchOptions());
+const problems = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push('console error: ' + m.text());
+  });
+  const t0 = Date.now();
+  await page.goto(server.url, { waitUntil: 'load' });
+  await page.waitForFunction(() => window.patlab && window.patlab.status().ready, null,
+                             { timeout: 60000 });
+  const ready = await page.evaluate(() => window.patlab.status());
+  console.log(`ready after ${Date.now() - t0} ms`);
+  check(ready.step === 0 && ready.training === false, 'the lab starts idle at step 0');
+  check(await page.evaluate(() => window.patlab.command('no-such-command')) === false,
+        'an unknown command is refused');
+  check(await page.locator('#overlay').evaluate((el) => el.classList.contains('hidden')),
+        'the loading overlay is gone once the app is ready');
+
+  // Click the Train button where the app says it drew it.
+  const [x, y, w, h] = ready.ui.train_button;
+  check(w > 0 && h > 0, `the Train button is on screen at (${x}, ${y})`);
+  await page.mouse.click(x + w / 2, y + h / 2);
+  await page.waitForFunction(() => window.patlab.status().training, null, { timeout: 10000 });
+  check(true, 'clicking Train starts training');
+
+  const t1 = Date.now();
+  await page.waitForFunction(() => window.patlab.status().test.device.accuracy > 0.85, null,
+                             { timeout: 120000, polling: 250 });
+  const trained = await page.evaluate(() => window.patlab.status());
+  check(trained.test.device.accuracy > 0.85,
+        `device test accuracy ${trained.test.device.accuracy} (chance 0.5) after ` +
+        `${trained.step} steps, ${Date.now() - t1} ms, ${trained.device_queries} device queries`);
+
+  const shot = path.join(outDir, 'browser.png');
+  await page.screenshot({ path: shot });
+  // A blank dark canvas compresses to a few kB; the drawn lab is far larger.
+  const bytes = statSync(shot).size;
+  check(bytes > 30000, `screenshot ${shot} holds a drawn page (${bytes} bytes)`);
+  check(problems.length === 0, 'no page or console errors' +
+        (problems.length ? ':\n  ' + problems.join('\n  ') : ''));
+} catch (e) {
+  console.error('FAIL: ' + e.message);
+  if (problems.length) console.error(problems.join('\n'));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+  server.close();
+}
