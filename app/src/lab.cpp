@@ -52,12 +52,11 @@ void Lab::reset() {
   auto twin = std::make_shared<OscillatorTwin>(spec);
   net_ = Network();
   net_.add(std::make_unique<AffineLayer>(train_.features(), spec.n, rng));
-  net_.add(std::make_unique<PhysicalLayer>(device_, twin, twin->model().initial_theta(rng),
-                                           twin->model().theta_min(), twin->model().theta_max()));
+  net_.add(std::make_unique<PhysicalLayer>(device_, twin, twin->model().initial_theta(rng)));
   net_.add(std::make_unique<AffineLayer>(spec.n, train_.num_classes, rng));
   TrainConfig cfg;
   cfg.method = settings_.method;
-  cfg.learning_rate = settings_.learning_rate;
+  cfg.optimizer.learning_rate = settings_.learning_rate;
   cfg.batch_size = settings_.batch_size;
   cfg.seed = settings_.seed;
   trainer_ = std::make_unique<Trainer>(net_, train_, cfg);

@@ -2,12 +2,17 @@
 
 namespace patlab {
 
-void Dataset::gather(const std::vector<int>& index, Mat& xb, Labels& yb) const {
-  xb.resize(x.rows(), Eigen::Index(index.size()));
-  yb.resize(Eigen::Index(index.size()));
-  for (size_t i = 0; i < index.size(); ++i) {
-    xb.col(Eigen::Index(i)) = x.col(index[i]);
-    yb[Eigen::Index(i)] = y[index[i]];
+void Dataset::gather(const std::vector<int>& index, Mat& xb, Labels& yb, Mat& tb) const {
+  const Eigen::Index n = Eigen::Index(index.size());
+  xb.resize(x.rows(), n);
+  yb.resize(is_regression() ? 0 : n);
+  tb.resize(t.rows(), is_regression() ? n : 0);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    xb.col(i) = x.col(index[size_t(i)]);
+    if (is_regression())
+      tb.col(i) = t.col(index[size_t(i)]);
+    else
+      yb[i] = y[index[size_t(i)]];
   }
 }
 

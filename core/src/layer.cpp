@@ -6,6 +6,7 @@
 namespace patlab {
 
 AffineLayer::AffineLayer(int in, int out, Rng& rng, double gain) : in_(in), out_(out) {
+  if (in < 1 || out < 1) throw std::invalid_argument("AffineLayer: sizes must be >= 1");
   params_.setZero(out * in + out);
   grad_.setZero(params_.size());
   const double scale = gain / std::sqrt(double(in));
@@ -19,7 +20,7 @@ Mat AffineLayer::forward(const Mat& x, Pass) {
   return (W * x).colwise() + b;
 }
 
-Mat AffineLayer::backward(const Mat& g_y) {
+Mat AffineLayer::backward(const Mat& g_y, Backprop) {
   Eigen::Map<const Mat> W(params_.data(), out_, in_);
   Eigen::Map<Mat> gW(grad_.data(), out_, in_);
   Eigen::Map<Vec> gb(grad_.data() + out_ * in_, out_);
@@ -28,42 +29,159 @@ Mat AffineLayer::backward(const Mat& g_y) {
   return W.transpose() * g_y;
 }
 
+ScaleOffsetLayer::ScaleOffsetLayer(int n, double scale0, double offset0) : n_(n) {
+  if (n < 1) throw std::invalid_argument("ScaleOffsetLayer: size must be >= 1");
+  params_.resize(2 * n);
+  params_.head(n).setConstant(scale0);
+  params_.tail(n).setConstant(offset0);
+  grad_.setZero(2 * n);
+}
+
+Mat ScaleOffsetLayer::forward(const Mat& x, Pass) {
+  x_ = x;
+  return (x.array().colwise() * params_.head(n_).array()).matrix().colwise() + params_.tail(n_);
+}
+
+Mat ScaleOffsetLayer::backward(const Mat& g_y, Backprop) {
+  grad_.head(n_) += (g_y.array() * x_.array()).rowwise().sum().matrix();
+  grad_.tail(n_) += g_y.rowwise().sum();
+  return (g_y.array().colwise() * params_.head(n_).array()).matrix();
+}
+
+const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::Relu: return "relu";
+    case Activation::Tanh: return "tanh";
+    case Activation::Sigmoid: return "sigmoid";
+  }
+  return "?";
+}
+
+Activation activation_from_name(const std::string& name) {
+  if (name == "relu") return Activation::Relu;
+  if (name == "tanh") return Activation::Tanh;
+  if (name == "sigmoid") return Activation::Sigmoid;
+  throw std::invalid_argument("unknown activation '" + name + "': choose relu, tanh or sigmoid");
+}
+
+ActivationLayer::ActivationLayer(int n, Activation a) : n_(n), a_(a) {
+  if (n < 1) throw std::invalid_argument("ActivationLayer: size must be >= 1");
+}
+
+Mat ActivationLayer::forward(const Mat& x, Pass) {
+  x_ = x;
+  switch (a_) {
+    case Activation::Relu: y_ = x.cwiseMax(0.0); break;
+    case Activation::Tanh: y_ = x.array().tanh().matrix(); break;
+    case Activation::Sigmoid: y_ = (1.0 / (1.0 + (-x.array()).exp())).matrix(); break;
+  }
+  return y_;
+}
+
+Mat ActivationLayer::backward(const Mat& g_y, Backprop) {
+  switch (a_) {
+    case Activation::Relu: return (g_y.array() * (x_.array() > 0.0).cast<double>()).matrix();
+    case Activation::Tanh: return (g_y.array() * (1.0 - y_.array().square())).matrix();
+    case Activation::Sigmoid: return (g_y.array() * y_.array() * (1.0 - y_.array())).matrix();
+  }
+  return g_y;
+}
+
+ReadoutScaleLayer::ReadoutScaleLayer(int n, double alpha0) : n_(n) {
+  if (n < 1) throw std::invalid_argument("ReadoutScaleLayer: size must be >= 1");
+  params_ = Vec::Constant(1, alpha0);
+  grad_.setZero(1);
+}
+
+Mat ReadoutScaleLayer::forward(const Mat& x, Pass) {
+  x_ = x;
+  return params_[0] * x;
+}
+
+Mat ReadoutScaleLayer::backward(const Mat& g_y, Backprop) {
+  grad_[0] += (g_y.array() * x_.array()).sum();
+  return params_[0] * g_y;
+}
+
 PhysicalLayer::PhysicalLayer(std::shared_ptr<PhysicalSystem> device,
-                             std::shared_ptr<const Twin> twin, const Vec& theta0,
-                             const Vec& theta_min, const Vec& theta_max)
-    : device_(std::move(device)), twin_(std::move(twin)), theta_min_(theta_min),
-      theta_max_(theta_max) {
-  if (device_->param_size() != twin_->param_size() ||
-      device_->input_size() != twin_->input_size() ||
-      device_->output_size() != twin_->output_size())
-    throw std::invalid_argument("PhysicalLayer: device and twin sizes differ");
-  if (theta0.size() != device_->param_size() || theta_min.size() != theta0.size() ||
-      theta_max.size() != theta0.size())
-    throw std::invalid_argument("PhysicalLayer: parameter vectors must have param_size entries");
+                             std::shared_ptr<const Twin> twin, const Vec& theta0)
+    : device_(std::move(device)), theta_min_(device_->param_min()),
+      theta_max_(device_->param_max()) {
+  set_twin(std::move(twin));
+  if (theta0.size() != device_->param_size())
+    throw std::invalid_argument("PhysicalLayer: theta0 must have param_size entries");
   params_ = theta0;
   grad_.setZero(params_.size());
   project_params();
 }
 
+void PhysicalLayer::set_twin(std::shared_ptr<const Twin> twin) {
+  if (device_->param_size() != twin->param_size() ||
+      device_->input_size() != twin->input_size() ||
+      device_->output_size() != twin->output_size())
+    throw std::invalid_argument("PhysicalLayer: device '" + device_->name() +
+                                "' and its twin have different sizes");
+  twin_ = std::move(twin);
+}
+
 Mat PhysicalLayer::forward(const Mat& x, Pass pass) {
-  x_ = x;
   Mat y;
-  if (pass == Pass::Device)
-    device_->forward(x, params_, y);
-  else
-    twin_->forward(x, params_, y);
+  switch (pass) {
+    case Pass::Device:
+      device_->forward(x, params_, y);
+      if (y.rows() != device_->output_size() || y.cols() != x.cols())
+        throw DeviceError("device '" + device_->name() + "' answered with " +
+                          std::to_string(y.rows()) + " x " + std::to_string(y.cols()) +
+                          " outputs, expected " + std::to_string(device_->output_size()) + " x " +
+                          std::to_string(x.cols()));
+      if (!y.allFinite()) {
+        Eigen::Index bad = 0;
+        for (; bad < y.size() && std::isfinite(y.data()[bad]); ++bad) {
+        }
+        throw DeviceError("device '" + device_->name() + "' answered with a non-finite value "
+                          "(output " + std::to_string(bad % y.rows()) + " of sample " +
+                          std::to_string(bad / y.rows()) + "): step rejected");
+      }
+      break;
+    case Pass::Twin: twin_->forward(x, params_, y); break;
+    case Pass::Oracle: {
+      const Twin* o = device_->oracle();
+      if (!o) throw std::logic_error("device '" + device_->name() + "' has no oracle");
+      o->forward(x, params_, y);
+      break;
+    }
+  }
+  x_ = x;
+  y_ = y;
+  last_pass_ = pass;
   return y;
 }
 
-Mat PhysicalLayer::backward(const Mat& g_y) {
-  // The twin's Jacobians at the remembered input: the measured one after a Device pass.
+Mat PhysicalLayer::backward(const Mat& g_y, Backprop via) {
+  // The model's Jacobians at the remembered input: the measured one after a Device pass.
+  const Twin* model = twin_.get();
+  if (via == Backprop::Oracle) {
+    model = device_->oracle();
+    if (!model)
+      throw std::logic_error("device '" + device_->name() + "' has no oracle: the ideal "
+                             "gradient exists only for emulators");
+  }
   Mat g_x;
-  twin_->vjp(x_, params_, g_y, &g_x, &grad_);
+  model->vjp(x_, params_, g_y, &g_x, &grad_);
   return g_x;
 }
 
 void PhysicalLayer::project_params() {
   params_ = params_.cwiseMax(theta_min_).cwiseMin(theta_max_);
+}
+
+bool PhysicalLayer::twin_gap(double* num, double* den) const {
+  if (last_pass_ != Pass::Device) return false;
+  Mat y_twin;
+  twin_->forward(x_, params_, y_twin);
+  *num += (y_twin - y_).squaredNorm();
+  *den += y_.squaredNorm();
+  return true;
 }
 
 }  // namespace patlab

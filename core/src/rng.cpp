@@ -1,6 +1,7 @@
 #include "patlab/core/rng.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace patlab {
 
@@ -54,6 +55,18 @@ double Rng::normal() {
 int Rng::below(int n) {
   // Lemire's multiply-shift; the bias for n << 2^32 is far below anything we could measure.
   return int(((next_u64() >> 32) * uint64_t(n)) >> 32);
+}
+
+std::array<uint64_t, 6> Rng::words() const {
+  uint64_t bits;
+  std::memcpy(&bits, &spare_, sizeof bits);
+  return {s_[0], s_[1], s_[2], s_[3], uint64_t(has_spare_), bits};
+}
+
+void Rng::set_words(const std::array<uint64_t, 6>& w) {
+  s_ = {w[0], w[1], w[2], w[3]};
+  has_spare_ = w[4] != 0;
+  std::memcpy(&spare_, &w[5], sizeof spare_);
 }
 
 }  // namespace patlab

@@ -1,5 +1,6 @@
 #include "patlab/emulators/coupled_oscillators.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace patlab {
@@ -163,7 +164,8 @@ void OscillatorDevice::set_knobs(const OscillatorKnobs& knobs) {
   Mat extra = Mat::Zero(spec_.n, spec_.n);
   for (int i = 0; i < spec_.n; ++i)
     for (int j = i + 1; j < spec_.n; ++j) extra(i, j) = extra(j, i) = knobs.coupling_noise * rng.normal();
-  truth_ = std::make_unique<OscillatorModel>(spec_, knobs.eta, knobs.coupling_noise > 0 ? extra : Mat());
+  truth_ = std::make_unique<OscillatorTwin>(
+      OscillatorModel(spec_, knobs.eta, knobs.coupling_noise > 0 ? extra : Mat()));
   noise_rng_.reseed(knobs.seed ^ 0x6E6F697365ull);  // "noise"
 }
 
@@ -172,6 +174,21 @@ void OscillatorDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (knobs_.readout_noise_rad > 0)
     for (Eigen::Index i = 0; i < y.size(); ++i)
       y.data()[i] += knobs_.readout_noise_rad * noise_rng_.normal();
+}
+
+std::vector<uint64_t> OscillatorDevice::save_state() const {
+  std::vector<uint64_t> s = PhysicalSystem::save_state();
+  const auto w = noise_rng_.words();
+  s.insert(s.end(), w.begin(), w.end());
+  return s;
+}
+
+void OscillatorDevice::load_state(const std::vector<uint64_t>& s) {
+  if (s.size() != 7) throw std::invalid_argument("oscillators: device state has the wrong size");
+  PhysicalSystem::load_state({s[0]});
+  std::array<uint64_t, 6> w;
+  std::copy(s.begin() + 1, s.end(), w.begin());
+  noise_rng_.set_words(w);
 }
 
 }  // namespace patlab

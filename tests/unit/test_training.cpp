@@ -22,8 +22,7 @@ std::unique_ptr<Setup> build(const OscillatorKnobs& knobs, uint64_t seed) {
   s->device = std::make_shared<OscillatorDevice>(spec, knobs);
   auto twin = std::make_shared<OscillatorTwin>(spec);
   s->net.add(std::make_unique<AffineLayer>(2, spec.n, rng));
-  s->net.add(std::make_unique<PhysicalLayer>(s->device, twin, twin->model().initial_theta(rng),
-                                             twin->model().theta_min(), twin->model().theta_max()));
+  s->net.add(std::make_unique<PhysicalLayer>(s->device, twin, twin->model().initial_theta(rng)));
   s->net.add(std::make_unique<AffineLayer>(spec.n, 2, rng));
   return s;
 }
@@ -84,7 +83,7 @@ TEST(Training, ParametersStayInThePhysicalRange) {
   auto s = build(OscillatorKnobs{}, 5);
   const Dataset train = make_spiral(200, 0.05, 6);
   TrainConfig cfg;
-  cfg.learning_rate = 0.5;  // large steps push against the bounds
+  cfg.optimizer.learning_rate = 0.5;  // large steps push against the bounds
   Trainer trainer(s->net, train, cfg);
   for (int i = 0; i < 40; ++i) trainer.step();
   EXPECT_LE(s->net.layer(1).params().cwiseAbs().maxCoeff(), 1.0);

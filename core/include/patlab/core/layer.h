@@ -1,12 +1,16 @@
 // patlab/core/layer.h: the layers a network is built from.
 //
-//   Layer          forward(x, pass) -> y, remembering x; backward(g_y) -> g_x, adding ∂ℓ/∂θ
-//                  into grad(). Parameters live in one flat vector per layer.
-//   AffineLayer    digital y = W x + b.
-//   PhysicalLayer  a PhysicalSystem plus its Twin. forward(Device) queries the device,
-//                  forward(Twin) runs the model; backward() always uses the twin's VJP at the
-//                  input remembered by the last forward. After a Device pass that input is the
-//                  measured output of the layer below: that is physics-aware training.
+//   Layer             forward(x, pass) -> y, remembering x; backward(g_y, via) -> g_x, adding
+//                     ∂ℓ/∂θ into grad(). Parameters live in one flat vector per layer.
+//   AffineLayer       digital y = W x + b
+//   ScaleOffsetLayer  digital y = s ∘ x + b, elementwise (input encoding, output calibration)
+//   ActivationLayer   digital y = σ(x): relu, tanh, sigmoid; no parameters
+//   ReadoutScaleLayer digital y = α x, one scalar (scales physical outputs into logits)
+//   PhysicalLayer     a PhysicalSystem plus its Twin. forward(Device) queries the device,
+//                     forward(Twin) runs the model, forward(Oracle) the emulator's true
+//                     noiseless physics. backward() uses the twin's VJP (or the oracle's) at
+//                     the input remembered by the last forward. After a Device pass that
+//                     input is the measured output of the layer below: physics-aware training.
 #pragma once
 
 #include <memory>
@@ -18,8 +22,10 @@
 
 namespace patlab {
 
-// Which forward model a pass runs through. Digital layers behave the same in both.
-enum class Pass { Device, Twin };
+// Which forward model a pass runs through. Digital layers behave the same in all three.
+enum class Pass { Device, Twin, Oracle };
+// Which model's Jacobians the backward pass uses for physical layers.
+enum class Backprop { Twin, Oracle };
 
 class Layer {
  public:
@@ -31,7 +37,7 @@ class Layer {
 
   virtual Mat forward(const Mat& x, Pass pass) = 0;
   // Uses the batch of the last forward(); adds into grad(), returns ∂ℓ/∂x.
-  virtual Mat backward(const Mat& g_y) = 0;
+  virtual Mat backward(const Mat& g_y, Backprop via = Backprop::Twin) = 0;
   // Puts parameters back inside their valid (physical) range after an update.
   virtual void project_params() {}
 
@@ -55,36 +61,100 @@ class AffineLayer : public Layer {
   int input_size() const override { return in_; }
   int output_size() const override { return out_; }
   Mat forward(const Mat& x, Pass pass) override;
-  Mat backward(const Mat& g_y) override;
+  Mat backward(const Mat& g_y, Backprop via) override;
 
  private:
   int in_, out_;
   Mat x_;
 };
 
+// y = s ∘ x + b elementwise; params = [s (n), b (n)], starting at s = scale0, b = offset0.
+class ScaleOffsetLayer : public Layer {
+ public:
+  explicit ScaleOffsetLayer(int n, double scale0 = 1.0, double offset0 = 0.0);
+
+  std::string kind() const override { return "scale_offset"; }
+  int input_size() const override { return n_; }
+  int output_size() const override { return n_; }
+  Mat forward(const Mat& x, Pass pass) override;
+  Mat backward(const Mat& g_y, Backprop via) override;
+
+ private:
+  int n_;
+  Mat x_;
+};
+
+enum class Activation { Relu, Tanh, Sigmoid };
+const char* activation_name(Activation a);  // "relu", "tanh", "sigmoid"
+// Parses a name; throws std::invalid_argument listing the valid ones.
+Activation activation_from_name(const std::string& name);
+
+class ActivationLayer : public Layer {
+ public:
+  ActivationLayer(int n, Activation a);
+
+  std::string kind() const override { return activation_name(a_); }
+  int input_size() const override { return n_; }
+  int output_size() const override { return n_; }
+  Activation activation() const { return a_; }
+  Mat forward(const Mat& x, Pass pass) override;
+  Mat backward(const Mat& g_y, Backprop via) override;
+
+ private:
+  int n_;
+  Activation a_;
+  Mat x_, y_;
+};
+
+// y = α x with one trainable scalar α.
+class ReadoutScaleLayer : public Layer {
+ public:
+  ReadoutScaleLayer(int n, double alpha0);
+
+  std::string kind() const override { return "readout_scale"; }
+  int input_size() const override { return n_; }
+  int output_size() const override { return n_; }
+  Mat forward(const Mat& x, Pass pass) override;
+  Mat backward(const Mat& g_y, Backprop via) override;
+
+ private:
+  int n_;
+  Mat x_;
+};
+
 class PhysicalLayer : public Layer {
  public:
-  // theta0: initial parameters; [theta_min, theta_max]: the range in which the device may be
-  // driven (and the twin is valid). Parameters are clamped into it after every update.
+  // theta0: initial parameters, clamped into the device's parameter range. The device's and
+  // the twin's sizes must agree.
   PhysicalLayer(std::shared_ptr<PhysicalSystem> device, std::shared_ptr<const Twin> twin,
-                const Vec& theta0, const Vec& theta_min, const Vec& theta_max);
+                const Vec& theta0);
 
   std::string kind() const override { return "physical"; }
   int input_size() const override { return device_->input_size(); }
   int output_size() const override { return device_->output_size(); }
+  // A Device pass checks the device's answer: wrong shape or a NaN/Inf entry throws
+  // DeviceError naming the device, and nothing is remembered.
   Mat forward(const Mat& x, Pass pass) override;
-  Mat backward(const Mat& g_y) override;
+  // via = Oracle needs a device with an oracle(); throws std::logic_error otherwise.
+  Mat backward(const Mat& g_y, Backprop via) override;
   void project_params() override;
+
+  // Relative distance ‖f_m(x, θ) − y‖ / ‖y‖ between the twin and the device on the batch of
+  // the last Device pass, at the device's own inputs. Adds the two squared norms into
+  // *num and *den (to pool several layers); returns false if the last pass was not a Device pass.
+  bool twin_gap(double* num, double* den) const;
 
   PhysicalSystem& device() { return *device_; }
   const PhysicalSystem& device() const { return *device_; }
   const Twin& twin() const { return *twin_; }
+  void set_twin(std::shared_ptr<const Twin> twin);
 
  private:
   std::shared_ptr<PhysicalSystem> device_;
   std::shared_ptr<const Twin> twin_;
   Vec theta_min_, theta_max_;
-  Mat x_;
+  Mat x_, y_;
+  Pass last_pass_ = Pass::Twin;
 };
 
 }  // namespace patlab

@@ -16,7 +16,7 @@ class Network {
   // Runs the batch through every layer; each layer remembers its input for backward().
   Mat forward(const Mat& x, Pass pass);
   // Backpropagates ∂ℓ/∂(network output) through every layer, accumulating grads.
-  void backward(const Mat& g_out);
+  void backward(const Mat& g_out, Backprop via = Backprop::Twin);
   void zero_grad();
   void project_params();
 
@@ -27,6 +27,14 @@ class Network {
   int output_size() const { return layers_.empty() ? 0 : layers_.back()->output_size(); }
   // Device queries spent by all physical layers.
   long long device_queries() const;
+  std::vector<PhysicalLayer*> physical_layers();
+
+  // All parameters (or gradients) of all layers as one vector, layer by layer.
+  int param_count() const;
+  Vec get_params() const;
+  void set_params(const Vec& flat);  // throws std::invalid_argument on a size mismatch
+  Vec get_grads() const;
+  void set_grads(const Vec& flat);
 
  private:
   std::vector<std::unique_ptr<Layer>> layers_;

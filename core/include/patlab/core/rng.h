@@ -31,6 +31,9 @@ class Rng {
   };
   State state() const { return {s_, has_spare_, spare_}; }
   void set_state(const State& st) { s_ = st.s; has_spare_ = st.has_spare; spare_ = st.spare; }
+  // The same state as six words (s, has_spare, the bits of spare), for serialisation.
+  std::array<uint64_t, 6> words() const;
+  void set_words(const std::array<uint64_t, 6>& w);
 
  private:
   std::array<uint64_t, 4> s_{};

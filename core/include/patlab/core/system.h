@@ -9,32 +9,15 @@
 // shared by every sample of the batch. Units and ranges are the system's own (see its header).
 #pragma once
 
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
 #include "patlab/core/tensor.h"
 
 namespace patlab {
-
-class PhysicalSystem {
- public:
-  virtual ~PhysicalSystem() = default;
-
-  virtual int input_size() const = 0;
-  virtual int param_size() const = 0;
-  virtual int output_size() const = 0;
-
-  // Runs the device once per column of x with parameters theta; resizes y.
-  void forward(const Mat& x, const Vec& theta, Mat& y) {
-    queries_ += x.cols();
-    run(x, theta, y);
-  }
-  // How many single-sample queries the device has answered since construction.
-  long long queries() const { return queries_; }
-
- protected:
-  virtual void run(const Mat& x, const Vec& theta, Mat& y) = 0;
-
- private:
-  long long queries_ = 0;
-};
 
 class Twin {
  public:
@@ -54,6 +37,54 @@ class Twin {
   // in physics-aware training x is the *measured* input of the layer, not the twin's.
   virtual void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
                    Vec* g_theta) const = 0;
+};
+
+// A device answered with something unusable (NaN, Inf, wrong shape), or could not answer.
+class DeviceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class PhysicalSystem {
+ public:
+  virtual ~PhysicalSystem() = default;
+
+  virtual std::string name() const = 0;
+  virtual int input_size() const = 0;
+  virtual int param_size() const = 0;
+  virtual int output_size() const = 0;
+  // The ranges the device may be driven in (and its twin is valid in), per entry.
+  virtual double input_min() const { return -std::numeric_limits<double>::infinity(); }
+  virtual double input_max() const { return std::numeric_limits<double>::infinity(); }
+  virtual Vec param_min() const = 0;
+  virtual Vec param_max() const = 0;
+
+  // Runs the device once per column of x with parameters theta; resizes y.
+  void forward(const Mat& x, const Vec& theta, Mat& y) {
+    queries_ += x.cols();
+    run(x, theta, y);
+  }
+  // How many single-sample queries the device has answered.
+  long long queries() const { return queries_; }
+
+  // The noiseless true physics as a differentiable model, for emulators that know it: the
+  // "ideal" oracle, the upper bound no real device offers. nullptr for real devices.
+  virtual const Twin* oracle() const { return nullptr; }
+
+  // Whatever changes as the device is used (noise stream, drift clock, query count), so a
+  // checkpoint can resume the very same run. The layout is the system's own.
+  virtual std::vector<uint64_t> save_state() const { return {uint64_t(queries_)}; }
+  virtual void load_state(const std::vector<uint64_t>& s) {
+    if (s.size() != 1) throw std::invalid_argument(name() + ": device state has the wrong size");
+    queries_ = (long long)s[0];
+  }
+
+ protected:
+  virtual void run(const Mat& x, const Vec& theta, Mat& y) = 0;
+  void set_queries(long long q) { queries_ = q; }
+
+ private:
+  long long queries_ = 0;
 };
 
 }  // namespace patlab

@@ -81,10 +81,12 @@ class OscillatorModel {
   Mat J_extra_;   // N x N or empty
 };
 
-// The twin: the nominal equations (η = 0, no extra coupling).
+// A model as a Twin. OscillatorTwin(spec) is the nominal twin (η = 0, no extra coupling);
+// the device's oracle is the same class around its true constants.
 class OscillatorTwin : public Twin {
  public:
   explicit OscillatorTwin(const OscillatorSpec& spec) : model_(spec, 0.0, Mat()) {}
+  explicit OscillatorTwin(OscillatorModel model) : model_(std::move(model)) {}
   int input_size() const override { return model_.n(); }
   int param_size() const override { return model_.param_size(); }
   int output_size() const override { return model_.n(); }
@@ -106,15 +108,21 @@ class OscillatorDevice : public PhysicalSystem {
  public:
   OscillatorDevice(const OscillatorSpec& spec, const OscillatorKnobs& knobs);
 
+  std::string name() const override { return "oscillators"; }
   int input_size() const override { return spec_.n; }
   int param_size() const override { return truth_->param_size(); }
   int output_size() const override { return spec_.n; }
+  Vec param_min() const override { return truth_->model().theta_min(); }
+  Vec param_max() const override { return truth_->model().theta_max(); }
+  // The noiseless true physics, differentiable: what only an emulator can offer.
+  const Twin* oracle() const override { return truth_.get(); }
+  std::vector<uint64_t> save_state() const override;
+  void load_state(const std::vector<uint64_t>& s) override;
 
   const OscillatorKnobs& knobs() const { return knobs_; }
   // Changes the device's physics (redraws J_extra from knobs.seed) and reseeds its noise.
   void set_knobs(const OscillatorKnobs& knobs);
-  // The noiseless true physics, differentiable: what an oracle would know.
-  const OscillatorModel& truth() const { return *truth_; }
+  const OscillatorModel& truth() const { return truth_->model(); }
 
  protected:
   void run(const Mat& x, const Vec& theta, Mat& y) override;
@@ -122,7 +130,7 @@ class OscillatorDevice : public PhysicalSystem {
  private:
   OscillatorSpec spec_;
   OscillatorKnobs knobs_;
-  std::unique_ptr<OscillatorModel> truth_;
+  std::unique_ptr<OscillatorTwin> truth_;
   Rng noise_rng_;
 };
 
