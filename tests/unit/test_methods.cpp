@@ -1,0 +1,256 @@
+// Every training method, its bookkeeping and its failure modes, on small oscillator networks.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+
+#include "patlab/core/trainer.h"
+#include "patlab/datasets/toy2d.h"
+#include "patlab/emulators/coupled_oscillators.h"
+
+namespace patlab {
+namespace {
+
+struct Net {
+  Network net;
+  std::vector<std::shared_ptr<OscillatorDevice>> devices;
+};
+
+// affine 2->n, `depth` oscillator layers, affine n->2.
+std::unique_ptr<Net> build(const OscillatorKnobs& knobs, int depth, uint64_t seed, int n = 4) {
+  auto s = std::make_unique<Net>();
+  OscillatorSpec spec;
+  spec.n = n;
+  spec.steps = 8;
+  Rng rng(seed);
+  s->net.add(std::make_unique<AffineLayer>(2, n, rng));
+  for (int d = 0; d < depth; ++d) {
+    OscillatorKnobs k = knobs;
+    k.seed = knobs.seed + uint64_t(d);
+    auto dev = std::make_shared<OscillatorDevice>(spec, k);
+    auto twin = std::make_shared<OscillatorTwin>(spec);
+    s->devices.push_back(dev);
+    s->net.add(std::make_unique<PhysicalLayer>(dev, twin, twin->model().initial_theta(rng)));
+  }
+  s->net.add(std::make_unique<AffineLayer>(n, 2, rng));
+  return s;
+}
+
+double cosine(const Vec& a, const Vec& b) { return a.dot(b) / (a.norm() * b.norm()); }
+
+const Dataset& moons() {
+  static const Dataset d = make_moons(64, 0.1, 1);
+  return d;
+}
+
+Vec gradient_of(Net& s, Method m, uint64_t seed = 1) {
+  TrainConfig cfg;
+  cfg.method = m;
+  cfg.seed = seed;
+  Trainer t(s.net, moons(), cfg);
+  return t.gradient(moons().x.leftCols(32), moons().y.head(32), Mat());
+}
+
+// A device that returns garbage on chosen calls: NaN, or one output row too few.
+class FaultyDevice : public PhysicalSystem {
+ public:
+  FaultyDevice(std::shared_ptr<PhysicalSystem> inner, int bad_call, bool wrong_shape)
+      : inner_(std::move(inner)), bad_call_(bad_call), wrong_shape_(wrong_shape) {}
+  std::string name() const override { return "faulty"; }
+  int input_size() const override { return inner_->input_size(); }
+  int param_size() const override { return inner_->param_size(); }
+  int output_size() const override { return inner_->output_size(); }
+  Vec param_min() const override { return inner_->param_min(); }
+  Vec param_max() const override { return inner_->param_max(); }
+  int calls = 0;
+
+ protected:
+  void run(const Mat& x, const Vec& theta, Mat& y) override {
+    inner_->forward(x, theta, y);
+    if (calls++ != bad_call_) return;
+    if (wrong_shape_)
+      y.conservativeResize(y.rows() - 1, y.cols());
+    else
+      y(1, 2) = std::nan("");
+  }
+
+ private:
+  std::shared_ptr<PhysicalSystem> inner_;
+  int bad_call_;
+  bool wrong_shape_;
+};
+
+}  // namespace
+
+TEST(Methods, PatEqualsExactBackpropWhenTheDeviceIsTheTwin) {
+  // No mismatch, no noise: device forward = twin forward, so PAT, in-silico and the ideal
+  // gradient must all be the same numbers.
+  auto a = build(OscillatorKnobs{}, 2, 1), b = build(OscillatorKnobs{}, 2, 1), c = build(OscillatorKnobs{}, 2, 1);
+  const Vec pat = gradient_of(*a, Method::PAT), insilico = gradient_of(*b, Method::InSilico),
+            ideal = gradient_of(*c, Method::Ideal);
+  EXPECT_LT((pat - insilico).norm(), 1e-12 * insilico.norm());
+  EXPECT_LT((pat - ideal).norm(), 1e-12 * ideal.norm());
+}
+
+TEST(Methods, FiniteDifferencesAgreeWithTheIdealGradientOnANoiselessDevice) {
+  OscillatorKnobs k;
+  k.eta = 0.2;
+  auto a = build(k, 1, 2), b = build(k, 1, 2);
+  const Vec ideal = gradient_of(*a, Method::Ideal);
+  const long long q0 = b->net.device_queries();
+  const Vec fd = gradient_of(*b, Method::FiniteDifference);
+  EXPECT_GT(cosine(fd, ideal), 0.9999);
+  EXPECT_LT((fd - ideal).norm(), 1e-4 * ideal.norm());
+  // Two device runs of the batch per parameter.
+  EXPECT_EQ(b->net.device_queries() - q0, 2LL * b->net.param_count() * 32);
+}
+
+TEST(Methods, SpsaIsAnUnbiasedEstimateOfTheGradient) {
+  OscillatorKnobs k;
+  k.eta = 0.2;
+  auto a = build(k, 1, 3), b = build(k, 1, 3);
+  const Vec ideal = gradient_of(*a, Method::Ideal);
+  TrainConfig cfg;
+  cfg.method = Method::SPSA;
+  cfg.spsa_perturbation = 1e-3;
+  cfg.spsa_samples = 400;
+  Trainer t(b->net, moons(), cfg);
+  const Vec spsa = t.gradient(moons().x.leftCols(32), moons().y.head(32), Mat());
+  // One SPSA draw is a noisy projection; the mean of 400 points along the true gradient.
+  EXPECT_GT(cosine(spsa, ideal), 0.8);
+  EXPECT_EQ(b->net.device_queries(), 2LL * 400 * 32);
+}
+
+TEST(Methods, TwinGapIsZeroForAPerfectTwinAndGrowsWithMismatch) {
+  auto measure = [](double eta) {
+    OscillatorKnobs k;
+    k.eta = eta;
+    auto s = build(k, 2, 4);
+    TrainConfig cfg;
+    Trainer t(s->net, moons(), cfg);
+    return t.step().twin_gap;
+  };
+  EXPECT_LT(measure(0.0), 1e-12);
+  EXPECT_GT(measure(0.1), 1e-3);
+  EXPECT_GT(measure(0.3), 2 * measure(0.1));
+  auto s = build(OscillatorKnobs{}, 1, 5);
+  TrainConfig cfg;
+  cfg.method = Method::InSilico;
+  Trainer t(s->net, moons(), cfg);
+  EXPECT_TRUE(std::isnan(t.step().twin_gap)) << "in silico never runs the device forward";
+}
+
+TEST(Methods, GradientAlignmentIsOneForTheIdealAndLowerForAWrongTwin) {
+  OscillatorKnobs k;
+  k.eta = 0.3;
+  k.coupling_noise = 0.3;
+  auto run = [&](Method m) {
+    auto s = build(k, 2, 6);
+    TrainConfig cfg;
+    cfg.method = m;
+    cfg.measure_alignment = true;
+    Trainer t(s->net, moons(), cfg);
+    const long long q0 = s->net.device_queries();
+    const StepResult r = t.step();
+    // Alignment runs on the oracle: it must not spend device queries.
+    EXPECT_EQ(r.device_queries - q0, m == Method::InSilico ? 0 : 2 * 32);
+    return r.grad_alignment;
+  };
+  EXPECT_NEAR(run(Method::Ideal), 1.0, 1e-12);
+  const double pat = run(Method::PAT), insilico = run(Method::InSilico);
+  EXPECT_LT(pat, 1.0 - 1e-6);
+  EXPECT_GT(pat, insilico) << "PAT's gradient points closer to the true one than in-silico's";
+}
+
+TEST(Methods, ADeviceAnsweringNanIsRejectedAndNothingChanges) {
+  for (bool wrong_shape : {false, true}) {
+    SCOPED_TRACE(wrong_shape ? "wrong shape" : "NaN");
+    OscillatorSpec spec;
+    spec.n = 4;
+    spec.steps = 8;
+    Rng rng(7);
+    auto inner = std::make_shared<OscillatorDevice>(spec, OscillatorKnobs{});
+    auto faulty = std::make_shared<FaultyDevice>(inner, 3, wrong_shape);
+    auto twin = std::make_shared<OscillatorTwin>(spec);
+    Network net;
+    net.add(std::make_unique<AffineLayer>(2, 4, rng));
+    net.add(std::make_unique<PhysicalLayer>(faulty, twin, twin->model().initial_theta(rng)));
+    net.add(std::make_unique<AffineLayer>(4, 2, rng));
+    TrainConfig cfg;
+    Trainer t(net, moons(), cfg);
+    for (int i = 0; i < 3; ++i) t.step();
+    const Vec before = net.get_params();
+    const TrainerState state_before = t.save_state();
+    try {
+      t.step();
+      FAIL() << "expected DeviceError";
+    } catch (const DeviceError& e) {
+      EXPECT_NE(std::string(e.what()).find("faulty"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(net.get_params(), before);
+    EXPECT_EQ(t.steps(), 3);
+    const TrainerState after = t.save_state();
+    EXPECT_EQ(after.cursor, state_before.cursor);
+    EXPECT_EQ(after.order, state_before.order);
+    // The device recovers: training carries on.
+    EXPECT_NO_THROW(t.step());
+    EXPECT_EQ(t.steps(), 4);
+  }
+}
+
+TEST(Methods, SgdWithMomentumFollowsItsRecurrence) {
+  Network net;
+  net.add(std::make_unique<ScaleOffsetLayer>(1, 1.0, 0.0));
+  OptimizerConfig c;
+  c.kind = OptimizerKind::SGD;
+  c.momentum = 0.5;
+  Optimizer opt(c);
+  net.layer(0).grad() << 1.0, 2.0;
+  opt.step(net, 0.1);  // v = g, θ = θ − 0.1 g
+  EXPECT_DOUBLE_EQ(net.layer(0).params()[0], 0.9);
+  opt.step(net, 0.1);  // v = 0.5 g + g = 1.5 g
+  EXPECT_DOUBLE_EQ(net.layer(0).params()[0], 0.9 - 0.15);
+  EXPECT_DOUBLE_EQ(net.layer(0).params()[1], -0.2 - 0.3);
+}
+
+TEST(Methods, SchedulesScaleTheLearningRate) {
+  Schedule s;
+  EXPECT_EQ(s.factor(12345), 1.0);
+  s.kind = Schedule::Kind::Step;
+  s.step_every = 100;
+  s.gamma = 0.5;
+  EXPECT_EQ(s.factor(99), 1.0);
+  EXPECT_EQ(s.factor(100), 0.5);
+  EXPECT_EQ(s.factor(250), 0.25);
+  s.kind = Schedule::Kind::Cosine;
+  s.total_steps = 100;
+  s.min_factor = 0.1;
+  EXPECT_DOUBLE_EQ(s.factor(0), 1.0);
+  EXPECT_NEAR(s.factor(50), 0.55, 1e-12);
+  EXPECT_DOUBLE_EQ(s.factor(100), 0.1);
+  EXPECT_DOUBLE_EQ(s.factor(1000), 0.1);
+}
+
+TEST(Methods, SoftRangePenaltyPullsParametersBackInside) {
+  auto s = build(OscillatorKnobs{}, 1, 8);
+  PhysicalLayer* p = s->net.physical_layers()[0];
+  p->params().setConstant(1.5);  // outside |θ| <= 1, and clamping is off below
+  TrainConfig cfg;
+  cfg.clamp_params = false;
+  cfg.range_penalty = 10.0;
+  cfg.optimizer.learning_rate = 0.05;
+  Trainer t(s->net, moons(), cfg);
+  for (int i = 0; i < 100; ++i) t.step();
+  EXPECT_LT(p->params().maxCoeff(), 1.1);
+}
+
+TEST(Methods, NamesRoundTripAndUnknownNamesAreClearErrors) {
+  for (Method m : {Method::InSilico, Method::PAT, Method::Ideal, Method::SPSA, Method::FiniteDifference})
+    EXPECT_EQ(method_from_name(method_name(m)), m);
+  EXPECT_THROW(method_from_name("backprop"), std::invalid_argument);
+  EXPECT_THROW(optimizer_from_name("rmsprop"), std::invalid_argument);
+  EXPECT_THROW(loss_from_name("hinge"), std::invalid_argument);
+  EXPECT_THROW(schedule_from_name("linear"), std::invalid_argument);
+}
+
+}  // namespace patlab
