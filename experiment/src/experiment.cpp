@@ -1,0 +1,517 @@
+#include "patlab/experiment/experiment.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "patlab/datasets/toy2d.h"
+
+namespace patlab {
+
+using nlohmann::json;
+
+Experiment default_experiment() {
+  Experiment e;
+  e.name = "moons on coupled oscillators";
+  LayerSpec enc, phys, out;
+  enc.kind = "affine";
+  enc.size = 8;
+  phys.kind = "physical";
+  phys.knobs = {0.2, 0.1, 0.01, 1};
+  out.kind = "affine";
+  out.size = 2;
+  e.layers = {enc, phys, out};
+  e.steps = 600;
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+namespace {
+
+json knobs_json(const OscillatorKnobs& k) {
+  return {{"eta", k.eta}, {"coupling_noise", k.coupling_noise},
+          {"readout_noise_rad", k.readout_noise_rad}, {"seed", k.seed}};
+}
+
+}  // namespace
+
+json to_json(const Experiment& e) {
+  json j;
+  j["format_version"] = Experiment::kFormatVersion;
+  j["name"] = e.name;
+  j["data"] = {{"name", e.data.name}, {"train_size", e.data.train_size},
+               {"test_size", e.data.test_size}, {"noise", e.data.noise}, {"seed", e.data.seed}};
+  j["layers"] = json::array();
+  for (const LayerSpec& l : e.layers) {
+    json lj = {{"kind", l.kind}};
+    if (l.kind == "affine") lj["size"] = l.size;
+    if (l.kind == "affine" || l.kind == "scale_offset" || l.kind == "readout_scale") lj["init"] = l.init;
+    if (l.kind == "physical") {
+      lj["system"] = l.system;
+      lj["oscillators"] = {{"n", l.oscillators.n}, {"steps", l.oscillators.steps},
+                           {"dt", l.oscillators.dt}};
+      lj["knobs"] = knobs_json(l.knobs);
+    }
+    j["layers"].push_back(lj);
+  }
+  const TrainConfig& t = e.train;
+  j["train"] = {
+      {"method", method_name(t.method)},
+      {"loss", loss_name(t.loss)},
+      {"optimizer", {{"kind", optimizer_name(t.optimizer.kind)},
+                     {"learning_rate", t.optimizer.learning_rate},
+                     {"momentum", t.optimizer.momentum},
+                     {"beta1", t.optimizer.beta1},
+                     {"beta2", t.optimizer.beta2},
+                     {"eps", t.optimizer.eps}}},
+      {"schedule", {{"kind", schedule_name(t.schedule.kind)},
+                    {"step_every", t.schedule.step_every},
+                    {"gamma", t.schedule.gamma},
+                    {"total_steps", t.schedule.total_steps},
+                    {"min_factor", t.schedule.min_factor}}},
+      {"batch_size", t.batch_size},
+      {"seed", t.seed},
+      {"clamp_params", t.clamp_params},
+      {"range_penalty", t.range_penalty},
+      {"spsa_perturbation", t.spsa_perturbation},
+      {"spsa_samples", t.spsa_samples},
+      {"fd_step", t.fd_step},
+      {"measure_alignment", t.measure_alignment}};
+  j["steps"] = e.steps;
+  return j;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading: strict, with the key path in every message
+
+namespace {
+
+// Reads the keys of one JSON object; finish() refuses keys nobody asked for (a typo such as
+// "learning_rte" must not silently fall back to a default).
+class Reader {
+ public:
+  Reader(const json& j, std::string path) : j_(j), path_(std::move(path)) {
+    if (!j.is_object()) fail("", "expected an object");
+  }
+
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    std::string where = path_;
+    if (!key.empty()) where += (where.empty() ? "" : ".") + key;
+    throw std::invalid_argument((where.empty() ? std::string("experiment") : where) + ": " + what);
+  }
+  std::string path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  const json* find(const char* key) {
+    seen_.insert(key);
+    auto it = j_.find(key);
+    return it == j_.end() ? nullptr : &*it;
+  }
+  void get(const char* key, double& out) {
+    if (const json* v = find(key)) {
+      if (!v->is_number()) fail(key, "expected a number");
+      out = v->get<double>();
+    }
+  }
+  void get(const char* key, int& out) {
+    if (const json* v = find(key)) {
+      if (!v->is_number_integer()) fail(key, "expected an integer");
+      const long long x = v->get<long long>();
+      if (x < INT32_MIN || x > INT32_MAX) fail(key, "out of range");
+      out = int(x);
+    }
+  }
+  void get(const char* key, long long& out) {
+    if (const json* v = find(key)) {
+      if (!v->is_number_integer()) fail(key, "expected an integer");
+      out = v->get<long long>();
+    }
+  }
+  void get(const char* key, uint64_t& out) {
+    if (const json* v = find(key)) {
+      if (!v->is_number_unsigned()) fail(key, "expected a non-negative integer");
+      out = v->get<uint64_t>();
+    }
+  }
+  void get(const char* key, bool& out) {
+    if (const json* v = find(key)) {
+      if (!v->is_boolean()) fail(key, "expected true or false");
+      out = v->get<bool>();
+    }
+  }
+  void get(const char* key, std::string& out) {
+    if (const json* v = find(key)) {
+      if (!v->is_string()) fail(key, "expected a string");
+      out = v->get<std::string>();
+    }
+  }
+  // A name parsed by `parse` (which throws std::invalid_argument with the valid choices).
+  template <typename T, typename Parse>
+  void get_enum(const char* key, T& out, Parse parse) {
+    std::string name;
+    get(key, name);
+    if (name.empty()) return;
+    try {
+      out = parse(name);
+    } catch (const std::invalid_argument& e) {
+      fail(key, e.what());
+    }
+  }
+  void finish() const {
+    for (auto it = j_.begin(); it != j_.end(); ++it)
+      if (!seen_.count(it.key())) fail(it.key(), "unknown key");
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+  std::set<std::string> seen_;
+};
+
+void require(bool ok, const Reader& r, const char* key, const char* what) {
+  if (!ok) r.fail(key, what);
+}
+
+}  // namespace
+
+Experiment experiment_from_json(const json& j) {
+  Experiment e;
+  Reader r(j, "");
+  int version = Experiment::kFormatVersion;
+  r.get("format_version", version);
+  if (version != Experiment::kFormatVersion)
+    r.fail("format_version", "this is format " + std::to_string(version) + ", but this patlab reads format " +
+                                 std::to_string(Experiment::kFormatVersion));
+  r.get("name", e.name);
+  if (const json* d = r.find("data")) {
+    Reader rd(*d, "data");
+    rd.get("name", e.data.name);
+    rd.get("train_size", e.data.train_size);
+    rd.get("test_size", e.data.test_size);
+    rd.get("noise", e.data.noise);
+    rd.get("seed", e.data.seed);
+    rd.finish();
+    const auto& names = toy2d_names();
+    if (std::find(names.begin(), names.end(), e.data.name) == names.end())
+      rd.fail("name", "unknown data set '" + e.data.name + "': choose moons, circles, spiral or xor");
+    require(e.data.train_size >= 2, rd, "train_size", "must be at least 2");
+    require(e.data.test_size >= 2, rd, "test_size", "must be at least 2");
+    require(e.data.noise >= 0, rd, "noise", "must be >= 0");
+  }
+  if (const json* ls = r.find("layers")) {
+    if (!ls->is_array()) r.fail("layers", "expected an array");
+    for (size_t i = 0; i < ls->size(); ++i) {
+      LayerSpec l;
+      Reader rl((*ls)[i], "layers[" + std::to_string(i) + "]");
+      rl.get("kind", l.kind);
+      static const std::set<std::string> kinds = {"affine", "scale_offset", "relu", "tanh",
+                                                  "sigmoid", "readout_scale", "physical"};
+      if (!kinds.count(l.kind))
+        rl.fail("kind", "unknown layer kind '" + l.kind +
+                            "': choose affine, scale_offset, relu, tanh, sigmoid, readout_scale or physical");
+      rl.get("size", l.size);
+      rl.get("init", l.init);
+      if (l.kind == "affine") require(l.size >= 1, rl, "size", "an affine layer needs size >= 1");
+      if (l.kind == "physical") {
+        rl.get("system", l.system);
+        if (l.system != "oscillators")
+          rl.fail("system", "unknown physical system '" + l.system + "': choose oscillators");
+        if (const json* o = rl.find("oscillators")) {
+          Reader ro(*o, rl.path("oscillators"));
+          ro.get("n", l.oscillators.n);
+          ro.get("steps", l.oscillators.steps);
+          ro.get("dt", l.oscillators.dt);
+          ro.finish();
+          require(l.oscillators.n >= 2, ro, "n", "must be at least 2");
+          require(l.oscillators.steps >= 1, ro, "steps", "must be at least 1");
+          require(l.oscillators.dt > 0, ro, "dt", "must be > 0");
+        }
+        if (const json* k = rl.find("knobs")) {
+          Reader rk(*k, rl.path("knobs"));
+          rk.get("eta", l.knobs.eta);
+          rk.get("coupling_noise", l.knobs.coupling_noise);
+          rk.get("readout_noise_rad", l.knobs.readout_noise_rad);
+          rk.get("seed", l.knobs.seed);
+          rk.finish();
+          require(l.knobs.coupling_noise >= 0, rk, "coupling_noise", "must be >= 0");
+          require(l.knobs.readout_noise_rad >= 0, rk, "readout_noise_rad", "must be >= 0");
+        }
+      }
+      rl.finish();
+      e.layers.push_back(l);
+    }
+  }
+  if (const json* t = r.find("train")) {
+    TrainConfig& c = e.train;
+    Reader rt(*t, "train");
+    rt.get_enum("method", c.method, method_from_name);
+    rt.get_enum("loss", c.loss, loss_from_name);
+    if (const json* o = rt.find("optimizer")) {
+      Reader ro(*o, "train.optimizer");
+      ro.get_enum("kind", c.optimizer.kind, optimizer_from_name);
+      ro.get("learning_rate", c.optimizer.learning_rate);
+      ro.get("momentum", c.optimizer.momentum);
+      ro.get("beta1", c.optimizer.beta1);
+      ro.get("beta2", c.optimizer.beta2);
+      ro.get("eps", c.optimizer.eps);
+      ro.finish();
+      require(c.optimizer.learning_rate > 0, ro, "learning_rate", "must be > 0");
+    }
+    if (const json* s = rt.find("schedule")) {
+      Reader rs(*s, "train.schedule");
+      rs.get_enum("kind", c.schedule.kind, schedule_from_name);
+      rs.get("step_every", c.schedule.step_every);
+      rs.get("gamma", c.schedule.gamma);
+      rs.get("total_steps", c.schedule.total_steps);
+      rs.get("min_factor", c.schedule.min_factor);
+      rs.finish();
+    }
+    rt.get("batch_size", c.batch_size);
+    rt.get("seed", c.seed);
+    rt.get("clamp_params", c.clamp_params);
+    rt.get("range_penalty", c.range_penalty);
+    rt.get("spsa_perturbation", c.spsa_perturbation);
+    rt.get("spsa_samples", c.spsa_samples);
+    rt.get("fd_step", c.fd_step);
+    rt.get("measure_alignment", c.measure_alignment);
+    rt.finish();
+    require(c.batch_size >= 1, rt, "batch_size", "must be at least 1");
+    require(c.spsa_samples >= 1, rt, "spsa_samples", "must be at least 1");
+    require(c.spsa_perturbation > 0, rt, "spsa_perturbation", "must be > 0");
+    require(c.fd_step > 0, rt, "fd_step", "must be > 0");
+  }
+  r.get("steps", e.steps);
+  require(e.steps >= 0, r, "steps", "must be >= 0");
+  r.finish();
+  return e;
+}
+
+Experiment experiment_from_string(const std::string& text) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& err) {
+    throw std::invalid_argument(std::string("experiment: not valid JSON (") + err.what() + ")");
+  }
+  return experiment_from_json(j);
+}
+
+// ---------------------------------------------------------------------------------------
+// Building
+
+std::unique_ptr<Run> build_run(const Experiment& e) {
+  if (e.layers.empty()) throw std::invalid_argument("experiment: the network has no layers");
+  auto run = std::make_unique<Run>();
+  run->experiment = e;
+  run->train = make_toy2d(e.data.name, e.data.train_size, e.data.noise, e.data.seed);
+  run->test = make_toy2d(e.data.name, e.data.test_size, e.data.noise, e.data.seed + 1000);
+  Rng rng(e.train.seed);
+  int width = run->train.features();
+  for (size_t i = 0; i < e.layers.size(); ++i) {
+    const LayerSpec& l = e.layers[i];
+    const std::string where = "experiment: layers[" + std::to_string(i) + "] (" + l.kind + ")";
+    if (l.kind == "affine") {
+      run->net.add(std::make_unique<AffineLayer>(width, l.size, rng, l.init));
+      width = l.size;
+    } else if (l.kind == "scale_offset") {
+      run->net.add(std::make_unique<ScaleOffsetLayer>(width, l.init, 0.0));
+    } else if (l.kind == "readout_scale") {
+      run->net.add(std::make_unique<ReadoutScaleLayer>(width, l.init));
+    } else if (l.kind == "physical") {
+      if (l.oscillators.n != width)
+        throw std::invalid_argument(where + ": " + std::to_string(l.oscillators.n) +
+                                    " oscillators, but the previous layer gives " +
+                                    std::to_string(width) + " values");
+      auto device = std::make_shared<OscillatorDevice>(l.oscillators, l.knobs);
+      auto twin = std::make_shared<OscillatorTwin>(l.oscillators);
+      run->devices.push_back(device);
+      run->net.add(std::make_unique<PhysicalLayer>(device, twin, twin->model().initial_theta(rng)));
+    } else {
+      run->net.add(std::make_unique<ActivationLayer>(width, activation_from_name(l.kind)));
+    }
+  }
+  if (run->net.output_size() < run->train.num_classes)
+    throw std::invalid_argument("experiment: the network gives " +
+                                std::to_string(run->net.output_size()) + " outputs for " +
+                                std::to_string(run->train.num_classes) + " classes");
+  run->trainer = std::make_unique<Trainer>(run->net, run->train, e.train);
+  return run;
+}
+
+// ---------------------------------------------------------------------------------------
+// Checkpoints
+
+namespace {
+
+constexpr const char* kCheckpointMagic = "patlab-checkpoint";
+constexpr int kCheckpointVersion = 1;
+
+// FNV-1a, 64 bit: enough to catch a flipped digit; this is not security.
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+std::string hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
+  return buf;
+}
+
+json vec_json(const Vec& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
+
+Vec json_vec(const json& j, const char* what) {
+  if (!j.is_array()) throw CheckpointError(std::string("checkpoint: ") + what + " is not an array");
+  Vec v(Eigen::Index(j.size()));
+  for (size_t i = 0; i < j.size(); ++i) {
+    if (!j[i].is_number()) throw CheckpointError(std::string("checkpoint: ") + what + " holds a non-number");
+    v[Eigen::Index(i)] = j[i].get<double>();
+  }
+  return v;
+}
+
+}  // namespace
+
+Checkpoint capture(const Run& run) {
+  Checkpoint c;
+  c.experiment = run.experiment;
+  c.params = run.net.get_params();
+  c.trainer = run.trainer->save_state();
+  for (const auto& d : run.devices) c.devices.push_back(d->save_state());
+  return c;
+}
+
+void restore(Run& run, const Checkpoint& c) {
+  if (c.params.size() != run.net.param_count())
+    throw CheckpointError("checkpoint: it holds " + std::to_string(c.params.size()) +
+                          " parameters but the network has " + std::to_string(run.net.param_count()));
+  if (c.devices.size() != run.devices.size())
+    throw CheckpointError("checkpoint: it holds the state of " + std::to_string(c.devices.size()) +
+                          " devices but the network has " + std::to_string(run.devices.size()));
+  if (!c.params.allFinite()) throw CheckpointError("checkpoint: parameters contain NaN or Inf");
+  try {
+    run.trainer->load_state(c.trainer);
+    for (size_t i = 0; i < c.devices.size(); ++i) run.devices[i]->load_state(c.devices[i]);
+  } catch (const std::invalid_argument& e) {
+    throw CheckpointError(std::string("checkpoint: ") + e.what());
+  }
+  run.net.set_params(c.params);
+}
+
+std::string checkpoint_to_string(const Checkpoint& c) {
+  json p;
+  p["experiment"] = to_json(c.experiment);
+  p["params"] = vec_json(c.params);
+  json t;
+  t["steps"] = c.trainer.steps;
+  t["epoch"] = c.trainer.epoch;
+  t["cursor"] = c.trainer.cursor;
+  t["order"] = c.trainer.order;
+  t["rng"] = c.trainer.rng;
+  t["optimizer"]["t"] = c.trainer.optimizer.t;
+  t["optimizer"]["m"] = json::array();
+  t["optimizer"]["v"] = json::array();
+  for (size_t i = 0; i < c.trainer.optimizer.m.size(); ++i) {
+    t["optimizer"]["m"].push_back(vec_json(c.trainer.optimizer.m[i]));
+    t["optimizer"]["v"].push_back(vec_json(c.trainer.optimizer.v[i]));
+  }
+  p["trainer"] = t;
+  p["devices"] = c.devices;
+  const std::string payload = p.dump();
+  json file = {{"format", kCheckpointMagic},
+               {"version", kCheckpointVersion},
+               {"checksum", hex64(fnv1a(payload))},
+               {"payload", p}};
+  return file.dump(1);
+}
+
+Checkpoint checkpoint_from_string(const std::string& text) {
+  json file;
+  try {
+    file = json::parse(text);
+  } catch (const json::parse_error&) {
+    throw CheckpointError(text.empty() ? "checkpoint: the file is empty"
+                                       : "checkpoint: the file is not valid JSON (truncated or damaged)");
+  }
+  if (!file.is_object() || file.value("format", "") != kCheckpointMagic)
+    throw CheckpointError("checkpoint: this is not a patlab checkpoint");
+  if (!file.contains("version") || !file["version"].is_number_integer())
+    throw CheckpointError("checkpoint: the format version is missing");
+  const int version = file["version"].get<int>();
+  if (version != kCheckpointVersion)
+    throw CheckpointError("checkpoint: format version " + std::to_string(version) +
+                          " is not readable by this patlab (it reads version " +
+                          std::to_string(kCheckpointVersion) + ")");
+  if (!file.contains("payload") || !file.contains("checksum"))
+    throw CheckpointError("checkpoint: payload or checksum missing");
+  const json& p = file["payload"];
+  if (file["checksum"] != hex64(fnv1a(p.dump())))
+    throw CheckpointError("checkpoint: checksum mismatch: the file was changed or damaged");
+
+  Checkpoint c;
+  try {
+    c.experiment = experiment_from_json(p.at("experiment"));
+    c.params = json_vec(p.at("params"), "params");
+    const json& t = p.at("trainer");
+    c.trainer.steps = t.at("steps").get<long long>();
+    c.trainer.epoch = t.at("epoch").get<int>();
+    c.trainer.cursor = t.at("cursor").get<int>();
+    c.trainer.order = t.at("order").get<std::vector<int>>();
+    c.trainer.rng = t.at("rng").get<std::array<uint64_t, 6>>();
+    c.trainer.optimizer.t = t.at("optimizer").at("t").get<long long>();
+    const json& m = t.at("optimizer").at("m");
+    const json& v = t.at("optimizer").at("v");
+    if (m.size() != v.size()) throw CheckpointError("checkpoint: optimiser moments differ in length");
+    for (size_t i = 0; i < m.size(); ++i) {
+      c.trainer.optimizer.m.push_back(json_vec(m[i], "optimizer.m"));
+      c.trainer.optimizer.v.push_back(json_vec(v[i], "optimizer.v"));
+    }
+    c.devices = p.at("devices").get<std::vector<std::vector<uint64_t>>>();
+  } catch (const json::exception& e) {
+    throw CheckpointError(std::string("checkpoint: malformed contents (") + e.what() + ")");
+  } catch (const std::invalid_argument& e) {
+    throw CheckpointError(std::string("checkpoint: its experiment is invalid: ") + e.what());
+  }
+  return c;
+}
+
+void save_checkpoint_file(const std::string& path, const Checkpoint& c) {
+  const std::string text = checkpoint_to_string(c);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw CheckpointError("checkpoint: cannot write " + tmp);
+    out << text;
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw CheckpointError("checkpoint: writing " + tmp + " failed (disk full?)");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw CheckpointError("checkpoint: cannot replace " + path);
+  }
+}
+
+Checkpoint load_checkpoint_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CheckpointError("checkpoint: cannot open " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return checkpoint_from_string(ss.str());
+  } catch (const CheckpointError& e) {
+    throw CheckpointError(path + ": " + e.what());
+  }
+}
+
+}  // namespace patlab

@@ -1,0 +1,174 @@
+// The experiment description, runs built from it, and checkpoints that resume exactly.
+#include "patlab/experiment/experiment.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace patlab {
+namespace {
+
+Experiment noisy_experiment() {
+  Experiment e = default_experiment();
+  e.data.train_size = 100;
+  e.data.test_size = 50;
+  e.layers[1].knobs.readout_noise_rad = 0.02;  // the device's noise stream must resume too
+  e.train.batch_size = 16;
+  return e;
+}
+
+std::string expect_invalid(const std::string& text) {
+  try {
+    experiment_from_string(text);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "accepted: " << text;
+  return "";
+}
+
+std::string expect_refused(const std::string& text) {
+  try {
+    checkpoint_from_string(text);
+  } catch (const CheckpointError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "accepted a bad checkpoint";
+  return "";
+}
+
+}  // namespace
+
+TEST(Experiment, RoundTripsThroughJson) {
+  Experiment e = noisy_experiment();
+  e.train.method = Method::SPSA;
+  e.train.optimizer.kind = OptimizerKind::SGD;
+  e.train.schedule.kind = Schedule::Kind::Cosine;
+  e.train.seed = 0xFFFFFFFFFFFFFFFFull;  // the full 64-bit range survives
+  const nlohmann::json j = to_json(e);
+  const Experiment back = experiment_from_string(j.dump());
+  EXPECT_EQ(to_json(back), j);
+  EXPECT_EQ(back.train.method, Method::SPSA);
+  EXPECT_EQ(back.train.seed, 0xFFFFFFFFFFFFFFFFull);
+}
+
+TEST(Experiment, MissingKeysTakeDefaults) {
+  const Experiment e = experiment_from_string(R"({"steps": 5})");
+  EXPECT_EQ(e.steps, 5);
+  EXPECT_EQ(e.data.name, "moons");
+  EXPECT_EQ(e.train.method, Method::PAT);
+}
+
+TEST(Experiment, BadInputIsAClearErrorNamingTheKey) {
+  EXPECT_NE(expect_invalid(R"({"train": {"optimizer": {"learning_rte": 0.1}}})")
+                .find("train.optimizer.learning_rte: unknown key"),
+            std::string::npos);
+  EXPECT_NE(expect_invalid(R"({"train": {"batch_size": "32"}})").find("train.batch_size: expected an integer"),
+            std::string::npos);
+  EXPECT_NE(expect_invalid(R"({"train": {"method": "magic"}})").find("choose in-silico, pat"),
+            std::string::npos);
+  EXPECT_NE(expect_invalid(R"({"layers": [{"kind": "physical", "knobs": {"eta": "x"}}]})")
+                .find("layers[0].knobs.eta: expected a number"),
+            std::string::npos);
+  EXPECT_NE(expect_invalid(R"({"format_version": 99})").find("format 99"), std::string::npos);
+  EXPECT_NE(expect_invalid(R"({"steps": 5)").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(expect_invalid(R"({"data": {"name": "iris"}})").find("unknown data set 'iris'"),
+            std::string::npos);
+}
+
+TEST(Experiment, BuildRunChecksLayerSizes) {
+  Experiment e = default_experiment();
+  e.layers[0].size = 5;  // 5 values into 8 oscillators
+  try {
+    build_run(e);
+    FAIL();
+  } catch (const std::invalid_argument& err) {
+    EXPECT_NE(std::string(err.what()).find("layers[1]"), std::string::npos) << err.what();
+  }
+}
+
+TEST(Experiment, TheDefaultTrainsAboveChance) {
+  auto run = build_run(default_experiment());
+  for (long long i = 0; i < run->experiment.steps; ++i) run->trainer->step();
+  EXPECT_GT(run->trainer->evaluate(run->test, Pass::Device).accuracy, 0.9);
+}
+
+TEST(Checkpoint, ResumingGivesTheSameTrajectoryAsAnUninterruptedRun) {
+  const Experiment e = noisy_experiment();
+  auto whole = build_run(e);
+  std::vector<double> losses_whole;
+  for (int i = 0; i < 30; ++i) losses_whole.push_back(whole->trainer->step().loss);
+
+  auto first = build_run(e);
+  std::vector<double> losses;
+  for (int i = 0; i < 13; ++i) losses.push_back(first->trainer->step().loss);
+  const std::string path = testing::TempDir() + "patlab_resume_test.ckpt";
+  save_checkpoint_file(path, capture(*first));
+  first.reset();  // nothing survives but the file
+
+  const Checkpoint c = load_checkpoint_file(path);
+  auto second = build_run(c.experiment);
+  restore(*second, c);
+  for (int i = 13; i < 30; ++i) losses.push_back(second->trainer->step().loss);
+  std::remove(path.c_str());
+
+  EXPECT_EQ(losses, losses_whole);
+  EXPECT_EQ(second->net.get_params(), whole->net.get_params());
+  EXPECT_EQ(second->net.device_queries(), whole->net.device_queries());
+}
+
+TEST(Checkpoint, DamagedOrForeignFilesAreRefusedWithAClearMessage) {
+  auto run = build_run(noisy_experiment());
+  for (int i = 0; i < 3; ++i) run->trainer->step();
+  const std::string good = checkpoint_to_string(capture(*run));
+  ASSERT_NO_THROW(checkpoint_from_string(good));
+
+  EXPECT_NE(expect_refused("").find("empty"), std::string::npos);
+  EXPECT_NE(expect_refused(good.substr(0, good.size() / 2)).find("not valid JSON"), std::string::npos);
+  EXPECT_NE(expect_refused(R"({"hello": 1})").find("not a patlab checkpoint"), std::string::npos);
+
+  // Change one digit of one parameter: still valid JSON, but the checksum catches it.
+  std::string flipped = good;
+  const size_t at = flipped.find("\"params\"");
+  ASSERT_NE(at, std::string::npos);
+  size_t d = flipped.find_first_of("123456789", at);
+  flipped[d] = flipped[d] == '9' ? '8' : char(flipped[d] + 1);
+  EXPECT_NE(expect_refused(flipped).find("checksum mismatch"), std::string::npos);
+
+  nlohmann::json newer = nlohmann::json::parse(good);
+  newer["version"] = 2;
+  EXPECT_NE(expect_refused(newer.dump()).find("format version 2"), std::string::npos);
+
+  try {
+    load_checkpoint_file(testing::TempDir() + "no_such_patlab_checkpoint");
+    FAIL();
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot open"), std::string::npos);
+  }
+}
+
+TEST(Checkpoint, RestoringIntoADifferentNetworkIsRefused) {
+  auto run = build_run(noisy_experiment());
+  const Checkpoint c = capture(*run);
+  Experiment other = noisy_experiment();
+  other.layers[0].size = 4;
+  other.layers[1].oscillators.n = 4;
+  auto different = build_run(other);
+  EXPECT_THROW(restore(*different, c), CheckpointError);
+}
+
+TEST(Checkpoint, AFailedSaveLeavesThePreviousFileIntact) {
+  auto run = build_run(noisy_experiment());
+  const std::string path = testing::TempDir() + "patlab_atomic_test.ckpt";
+  save_checkpoint_file(path, capture(*run));
+  run->trainer->step();
+  // A directory where the temporary file should go makes the write fail.
+  EXPECT_THROW(save_checkpoint_file(testing::TempDir() + "no_such_dir/x.ckpt", capture(*run)),
+               CheckpointError);
+  EXPECT_NO_THROW(load_checkpoint_file(path));
+  EXPECT_EQ(load_checkpoint_file(path).trainer.steps, 0);
+  std::remove(path.c_str());
+}
+
+}  // namespace patlab
