@@ -104,7 +104,7 @@ Mat ReadoutScaleLayer::backward(const Mat& g_y, Backprop) {
 }
 
 PhysicalLayer::PhysicalLayer(std::shared_ptr<PhysicalSystem> device,
-                             std::shared_ptr<const Twin> twin, const Vec& theta0)
+                             std::shared_ptr<Twin> twin, const Vec& theta0)
     : device_(std::move(device)), theta_min_(device_->param_min()),
       theta_max_(device_->param_max()) {
   set_twin(std::move(twin));
@@ -115,7 +115,7 @@ PhysicalLayer::PhysicalLayer(std::shared_ptr<PhysicalSystem> device,
   project_params();
 }
 
-void PhysicalLayer::set_twin(std::shared_ptr<const Twin> twin) {
+void PhysicalLayer::set_twin(std::shared_ptr<Twin> twin) {
   if (device_->param_size() != twin->param_size() ||
       device_->input_size() != twin->input_size() ||
       device_->output_size() != twin->output_size())
@@ -154,6 +154,8 @@ Mat PhysicalLayer::forward(const Mat& x, Pass pass) {
   x_ = x;
   y_ = y;
   last_pass_ = pass;
+  if (pass == Pass::Device && record_capacity_ > 0)
+    recorded_.append({x, params_.replicate(1, x.cols()), y}, record_capacity_);
   return y;
 }
 

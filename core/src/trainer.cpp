@@ -5,6 +5,8 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "patlab/core/twin_learning.h"
+
 namespace patlab {
 
 const char* method_name(Method m) {
@@ -41,6 +43,8 @@ Trainer::Trainer(Network& net, const Dataset& train, const TrainConfig& config)
     throw std::invalid_argument("Trainer: fewer network outputs than classes");
   if (train.is_regression() && config.loss == LossKind::CrossEntropy)
     throw std::invalid_argument("Trainer: cross-entropy needs class labels, not regression targets");
+  if (config.twin_refresh_every > 0)
+    for (PhysicalLayer* l : net.physical_layers()) l->record_samples(config.twin_refresh_samples);
   order_.resize(train.size());
   reshuffle();
 }
@@ -182,6 +186,16 @@ StepResult Trainer::step() {
   if (config_.clamp_params) net_.project_params();
 
   ++steps_;
+  if (config_.twin_refresh_every > 0 && steps_ % config_.twin_refresh_every == 0) {
+    for (PhysicalLayer* l : net_.physical_layers()) {
+      auto* fittable = dynamic_cast<FittableTwin*>(&l->twin());
+      if (fittable && l->recorded().size() > 0) {
+        fittable->fit(l->recorded(), config_.twin_refresh_iterations,
+                      config_.twin_refresh_learning_rate, rng_);
+        r.twin_refreshed = true;
+      }
+    }
+  }
   r.step = steps_;
   r.epoch = epoch_;
   r.loss = lr.loss + penalty;

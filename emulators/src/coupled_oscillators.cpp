@@ -43,9 +43,16 @@ void OscillatorModel::accel(const Mat& q, const Unpacked& u, Mat& a) const {
 }
 
 void OscillatorModel::accel_vjp(const Mat& q, const Unpacked& u, const Mat& ga, Mat& gq,
-                                Vec* g_theta) const {
+                                Vec* g_theta, double* g_c) const {
   const Mat S = (c_ * q.array()).sin().matrix();
   const Mat dS = (c_ * (c_ * q.array()).cos()).matrix();  // ∂S/∂q
+  if (g_c) {
+    // ∂S/∂c = q cos(c q), and a is linear in S: ∂a/∂c = J ∂S/∂c − (1 + d) ∘ ∂S/∂c.
+    const Mat dSc = (q.array() * (c_ * q.array()).cos()).matrix();
+    Mat da = u.J * dSc;
+    da -= (dSc.array().colwise() * (1.0 + u.d.array())).matrix();
+    *g_c += (ga.array() * da.array()).sum();
+  }
   // ∂a_i/∂q_k = S'_k (J_ik − (1 + d_i) δ_ik), so (∂a/∂q)ᵀ ga = S' ∘ (J ga − (1 + d) ∘ ga).
   gq.noalias() = u.J * ga;
   gq -= (ga.array().colwise() * (1.0 + u.d.array())).matrix();
@@ -103,7 +110,7 @@ void OscillatorModel::forward(const Mat& x, const Vec& theta, Mat& y) const {
 //   s̄_i = ((∂a/∂q)ᵀ kp, kq),
 // and the stage inputs s_2 = s + h/2 k_1, s_3 = s + h/2 k_2, s_4 = s + h k_3 chain the stages.
 void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
-                          Vec* g_theta) const {
+                          Vec* g_theta, double* g_c) const {
   if (x.rows() != n() || theta.size() != param_size() || g_y.rows() != n() ||
       g_y.cols() != x.cols())
     throw std::invalid_argument("OscillatorModel::vjp: wrong input, parameter or g_y size");
@@ -121,28 +128,28 @@ void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g
     Mat nGq = Gq, nGp = Gp;  // the identity path s_{t+1} = s_t + ...
     // Stage 4: weight h/6, input s + h k3.
     Mat kq = (h / 6.0) * Gq, kp = (h / 6.0) * Gp;
-    accel_vjp(qs[3], u, kp, sq, g_theta);
+    accel_vjp(qs[3], u, kp, sq, g_theta, g_c);
     Mat s4q = sq, s4p = kq;
     nGq += s4q;
     nGp += s4p;
     // Stage 3: weight h/3, input s + h/2 k2; receives h · s̄_4.
     kq = (h / 3.0) * Gq + h * s4q;
     kp = (h / 3.0) * Gp + h * s4p;
-    accel_vjp(qs[2], u, kp, sq, g_theta);
+    accel_vjp(qs[2], u, kp, sq, g_theta, g_c);
     Mat s3q = sq, s3p = kq;
     nGq += s3q;
     nGp += s3p;
     // Stage 2: weight h/3, input s + h/2 k1; receives h/2 · s̄_3.
     kq = (h / 3.0) * Gq + (0.5 * h) * s3q;
     kp = (h / 3.0) * Gp + (0.5 * h) * s3p;
-    accel_vjp(qs[1], u, kp, sq, g_theta);
+    accel_vjp(qs[1], u, kp, sq, g_theta, g_c);
     Mat s2q = sq, s2p = kq;
     nGq += s2q;
     nGp += s2p;
     // Stage 1: weight h/6, input s; receives h/2 · s̄_2.
     kq = (h / 6.0) * Gq + (0.5 * h) * s2q;
     kp = (h / 6.0) * Gp + (0.5 * h) * s2p;
-    accel_vjp(qs[0], u, kp, sq, g_theta);
+    accel_vjp(qs[0], u, kp, sq, g_theta, g_c);
     nGq += sq;
     nGp += kq;
     Gq.swap(nGq);

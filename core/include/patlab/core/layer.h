@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "patlab/core/device_samples.h"
 #include "patlab/core/rng.h"
 #include "patlab/core/system.h"
 #include "patlab/core/tensor.h"
@@ -126,7 +127,7 @@ class PhysicalLayer : public Layer {
  public:
   // theta0: initial parameters, clamped into the device's parameter range. The device's and
   // the twin's sizes must agree.
-  PhysicalLayer(std::shared_ptr<PhysicalSystem> device, std::shared_ptr<const Twin> twin,
+  PhysicalLayer(std::shared_ptr<PhysicalSystem> device, std::shared_ptr<Twin> twin,
                 const Vec& theta0);
 
   std::string kind() const override { return "physical"; }
@@ -147,14 +148,22 @@ class PhysicalLayer : public Layer {
   PhysicalSystem& device() { return *device_; }
   const PhysicalSystem& device() const { return *device_; }
   const Twin& twin() const { return *twin_; }
-  void set_twin(std::shared_ptr<const Twin> twin);
+  Twin& twin() { return *twin_; }
+  void set_twin(std::shared_ptr<Twin> twin);
+
+  // Keeps the newest `capacity` (x, θ, y) of every Device pass (0 = off), e.g. to refresh the
+  // twin from the data PAT measures anyway.
+  void record_samples(int capacity) { record_capacity_ = capacity; }
+  const DeviceSamples& recorded() const { return recorded_; }
 
  private:
   std::shared_ptr<PhysicalSystem> device_;
-  std::shared_ptr<const Twin> twin_;
+  std::shared_ptr<Twin> twin_;
   Vec theta_min_, theta_max_;
   Mat x_, y_;
   Pass last_pass_ = Pass::Twin;
+  int record_capacity_ = 0;
+  DeviceSamples recorded_;
 };
 
 }  // namespace patlab

@@ -47,6 +47,12 @@ struct TrainConfig {
   double spsa_perturbation = 0.05;  // c
   int spsa_samples = 1;             // Δ draws averaged per step
   double fd_step = 1e-3;            // ε
+  // Refresh fittable twins (see twin_learning.h) every this many steps from the (x, θ, y)
+  // the device passes of PAT/ideal training measured (0 = off). Costs no device queries.
+  int twin_refresh_every = 0;
+  int twin_refresh_iterations = 20;
+  double twin_refresh_learning_rate = 0.01;
+  int twin_refresh_samples = 1024;  // newest samples kept per physical layer
   // Gradient alignment with the ideal gradient (emulators only; costs no device queries:
   // the reference runs on the noiseless oracle).
   bool measure_alignment = false;
@@ -64,6 +70,7 @@ struct StepResult {
   double twin_gap = std::numeric_limits<double>::quiet_NaN();
   // cos(gradient used, ideal gradient); NaN unless measure_alignment.
   double grad_alignment = std::numeric_limits<double>::quiet_NaN();
+  bool twin_refreshed = false;   // fittable twins were refitted after this step
 };
 
 struct Evaluation {

@@ -23,6 +23,7 @@
 
 #include "patlab/core/rng.h"
 #include "patlab/core/system.h"
+#include "patlab/core/twin_learning.h"
 
 namespace patlab {
 
@@ -52,8 +53,13 @@ class OscillatorModel {
   int param_size() const { return spec_.n * (spec_.n - 1) / 2 + spec_.n; }
   const OscillatorSpec& spec() const { return spec_; }
 
+  double eta() const { return c_ - 1.0; }
+  const Mat& J_extra() const { return J_extra_; }
+
   void forward(const Mat& x, const Vec& theta, Mat& y) const;
-  void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta) const;
+  // g_eta, if given, receives += Σ_b ∂<g_y, y>/∂η (for calibrating η against device data).
+  void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta,
+           double* g_eta = nullptr) const;
 
   // Parameter range in which the device is driven: |J_ij| <= 1, |e_i| <= 1.
   Vec theta_min() const { return Vec::Constant(param_size(), -1.0); }
@@ -74,7 +80,8 @@ class OscillatorModel {
   void accel(const Mat& q, const Unpacked& u, Mat& a) const;
   // Adds the pullback of the acceleration at angles q with cotangent ga:
   //   gq = (∂a/∂q)ᵀ ga (written), and ∂<ga, a>/∂θ (added into g_theta if non-null).
-  void accel_vjp(const Mat& q, const Unpacked& u, const Mat& ga, Mat& gq, Vec* g_theta) const;
+  void accel_vjp(const Mat& q, const Unpacked& u, const Mat& ga, Mat& gq, Vec* g_theta,
+                 double* g_c) const;
 
   OscillatorSpec spec_;
   double c_;      // 1 + η
@@ -82,8 +89,10 @@ class OscillatorModel {
 };
 
 // A model as a Twin. OscillatorTwin(spec) is the nominal twin (η = 0, no extra coupling);
-// the device's oracle is the same class around its true constants.
-class OscillatorTwin : public Twin {
+// the device's oracle is the same class around its true constants. Its one calibratable
+// constant is η: fit() finds the device's nonlinearity from measured data (the extra
+// coupling, a structural mismatch, stays unknown to it).
+class OscillatorTwin : public CalibratableTwin {
  public:
   explicit OscillatorTwin(const OscillatorSpec& spec) : model_(spec, 0.0, Mat()) {}
   explicit OscillatorTwin(OscillatorModel model) : model_(std::move(model)) {}
@@ -98,6 +107,16 @@ class OscillatorTwin : public Twin {
     model_.vjp(x, theta, g_y, g_x, g_theta);
   }
   const OscillatorModel& model() const { return model_; }
+
+  Vec constants() const override { return Vec::Constant(1, model_.eta()); }
+  void set_constants(const Vec& c) override {
+    model_ = OscillatorModel(model_.spec(), c[0], model_.J_extra());
+  }
+  void constants_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const override {
+    double g = 0.0;
+    model_.vjp(x, theta, g_y, nullptr, nullptr, &g);
+    g_c[0] += g;
+  }
 
  private:
   OscillatorModel model_;
