@@ -104,8 +104,9 @@ Mat ReadoutScaleLayer::backward(const Mat& g_y, Backprop) {
 }
 
 PhysicalLayer::PhysicalLayer(std::shared_ptr<PhysicalSystem> device,
-                             std::shared_ptr<Twin> twin, const Vec& theta0)
-    : device_(std::move(device)), theta_min_(device_->param_min()),
+                             std::shared_ptr<Twin> twin, const Vec& theta0,
+                             const InputEncoding& encoding)
+    : device_(std::move(device)), encoding_(encoding), theta_min_(device_->param_min()),
       theta_max_(device_->param_max()) {
   set_twin(std::move(twin));
   if (theta0.size() != device_->param_size())
@@ -124,7 +125,14 @@ void PhysicalLayer::set_twin(std::shared_ptr<Twin> twin) {
   twin_ = std::move(twin);
 }
 
-Mat PhysicalLayer::forward(const Mat& x, Pass pass) {
+Mat PhysicalLayer::encode(const Mat& u) const {
+  Mat x = (encoding_.scale * u.array() + encoding_.offset).matrix();
+  if (encoding_.clamp) x = x.cwiseMax(device_->input_min()).cwiseMin(device_->input_max());
+  return x;
+}
+
+Mat PhysicalLayer::forward(const Mat& u, Pass pass) {
+  const Mat x = encode(u);
   Mat y;
   switch (pass) {
     case Pass::Device:
@@ -170,6 +178,11 @@ Mat PhysicalLayer::backward(const Mat& g_y, Backprop via) {
   }
   Mat g_x;
   model->vjp(x_, params_, g_y, &g_x, &grad_);
+  // Through the encoding: ∂x/∂u = scale inside the input range, 0 where it was clamped.
+  g_x *= encoding_.scale;
+  if (encoding_.clamp)
+    g_x = (g_x.array() * ((x_.array() > device_->input_min()) &&
+                          (x_.array() < device_->input_max())).cast<double>()).matrix();
   return g_x;
 }
 

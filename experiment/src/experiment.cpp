@@ -56,6 +56,8 @@ json to_json(const Experiment& e) {
       lj["oscillators"] = {{"n", l.oscillators.n}, {"steps", l.oscillators.steps},
                            {"dt", l.oscillators.dt}};
       lj["knobs"] = knobs_json(l.knobs);
+      lj["encoding"] = {{"scale", l.encoding.scale}, {"offset", l.encoding.offset},
+                        {"clamp", l.encoding.clamp}};
     }
     j["layers"].push_back(lj);
   }
@@ -81,7 +83,11 @@ json to_json(const Experiment& e) {
       {"spsa_perturbation", t.spsa_perturbation},
       {"spsa_samples", t.spsa_samples},
       {"fd_step", t.fd_step},
-      {"measure_alignment", t.measure_alignment}};
+      {"measure_alignment", t.measure_alignment},
+      {"twin_refresh", {{"every", t.twin_refresh_every},
+                        {"iterations", t.twin_refresh_iterations},
+                        {"learning_rate", t.twin_refresh_learning_rate},
+                        {"samples", t.twin_refresh_samples}}}};
   j["steps"] = e.steps;
   return j;
 }
@@ -240,6 +246,13 @@ Experiment experiment_from_json(const json& j) {
           require(l.knobs.coupling_noise >= 0, rk, "coupling_noise", "must be >= 0");
           require(l.knobs.readout_noise_rad >= 0, rk, "readout_noise_rad", "must be >= 0");
         }
+        if (const json* en = rl.find("encoding")) {
+          Reader re(*en, rl.path("encoding"));
+          re.get("scale", l.encoding.scale);
+          re.get("offset", l.encoding.offset);
+          re.get("clamp", l.encoding.clamp);
+          re.finish();
+        }
       }
       rl.finish();
       e.layers.push_back(l);
@@ -278,6 +291,16 @@ Experiment experiment_from_json(const json& j) {
     rt.get("spsa_samples", c.spsa_samples);
     rt.get("fd_step", c.fd_step);
     rt.get("measure_alignment", c.measure_alignment);
+    if (const json* tr = rt.find("twin_refresh")) {
+      Reader rr(*tr, "train.twin_refresh");
+      rr.get("every", c.twin_refresh_every);
+      rr.get("iterations", c.twin_refresh_iterations);
+      rr.get("learning_rate", c.twin_refresh_learning_rate);
+      rr.get("samples", c.twin_refresh_samples);
+      rr.finish();
+      require(c.twin_refresh_every >= 0, rr, "every", "must be >= 0 (0 = off)");
+      require(c.twin_refresh_samples >= 1, rr, "samples", "must be at least 1");
+    }
     rt.finish();
     require(c.batch_size >= 1, rt, "batch_size", "must be at least 1");
     require(c.spsa_samples >= 1, rt, "spsa_samples", "must be at least 1");
@@ -329,7 +352,8 @@ std::unique_ptr<Run> build_run(const Experiment& e) {
       auto device = std::make_shared<OscillatorDevice>(l.oscillators, l.knobs);
       auto twin = std::make_shared<OscillatorTwin>(l.oscillators);
       run->devices.push_back(device);
-      run->net.add(std::make_unique<PhysicalLayer>(device, twin, twin->model().initial_theta(rng)));
+      run->net.add(std::make_unique<PhysicalLayer>(device, twin, twin->model().initial_theta(rng),
+                                                   l.encoding));
     } else {
       run->net.add(std::make_unique<ActivationLayer>(width, activation_from_name(l.kind)));
     }

@@ -46,11 +46,15 @@ TEST(Experiment, RoundTripsThroughJson) {
   e.train.optimizer.kind = OptimizerKind::SGD;
   e.train.schedule.kind = Schedule::Kind::Cosine;
   e.train.seed = 0xFFFFFFFFFFFFFFFFull;  // the full 64-bit range survives
+  e.train.twin_refresh_every = 25;
+  e.layers[1].encoding.scale = 0.5;
   const nlohmann::json j = to_json(e);
   const Experiment back = experiment_from_string(j.dump());
   EXPECT_EQ(to_json(back), j);
   EXPECT_EQ(back.train.method, Method::SPSA);
   EXPECT_EQ(back.train.seed, 0xFFFFFFFFFFFFFFFFull);
+  EXPECT_EQ(back.train.twin_refresh_every, 25);
+  EXPECT_EQ(back.layers[1].encoding.scale, 0.5);
 }
 
 TEST(Experiment, MissingKeysTakeDefaults) {

@@ -145,6 +145,21 @@ TEST(GradientCheck, PhysicalLayerBackwardUsesTheTwinsVjp) {
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
 }
 
+TEST(GradientCheck, PhysicalLayerWithAnInputEncodingMatchesFiniteDifferences) {
+  Rng rng(12);
+  OscillatorSpec spec;
+  spec.n = 3;
+  auto device = std::make_shared<OscillatorDevice>(spec, OscillatorKnobs{});
+  auto twin = std::make_shared<OscillatorTwin>(spec);
+  InputEncoding enc;
+  enc.scale = 0.7;
+  enc.offset = 0.2;
+  PhysicalLayer layer(device, twin, twin->model().initial_theta(rng), enc);
+  const GradCheck r = check_layer_gradients(layer, random_mat(3, 4, rng), rng);
+  EXPECT_LT(r.max_rel_error_x, 1e-6);
+  EXPECT_LT(r.max_rel_error_theta, 1e-6);
+}
+
 TEST(Loss, SoftmaxCrossEntropyGradientMatchesFiniteDifferences) {
   Rng rng(6);
   const Mat logits = random_mat(4, 5, rng, 2.0);

@@ -198,6 +198,55 @@ TEST(Methods, ADeviceAnsweringNanIsRejectedAndNothingChanges) {
   }
 }
 
+TEST(Methods, TheDeviceIsNeverDrivenOutsideItsInputRange) {
+  // A device accepting inputs in [-1, 1] that remembers the extremes it was sent.
+  class Bounded : public PhysicalSystem {
+   public:
+    std::string name() const override { return "bounded"; }
+    int input_size() const override { return 2; }
+    int param_size() const override { return 0; }
+    int output_size() const override { return 2; }
+    double input_min() const override { return -1.0; }
+    double input_max() const override { return 1.0; }
+    Vec param_min() const override { return Vec(); }
+    Vec param_max() const override { return Vec(); }
+    double lo = 0, hi = 0;
+
+   protected:
+    void run(const Mat& x, const Vec&, Mat& y) override {
+      lo = std::min(lo, x.minCoeff());
+      hi = std::max(hi, x.maxCoeff());
+      y = x;
+    }
+  };
+  class Identity : public Twin {
+   public:
+    int input_size() const override { return 2; }
+    int param_size() const override { return 0; }
+    int output_size() const override { return 2; }
+    void forward(const Mat& x, const Vec&, Mat& y) const override { y = x; }
+    void vjp(const Mat&, const Vec&, const Mat& g_y, Mat* g_x, Vec*) const override {
+      if (g_x) *g_x = g_y;
+    }
+  };
+  auto dev = std::make_shared<Bounded>();
+  InputEncoding enc;
+  enc.scale = 3.0;
+  PhysicalLayer layer(dev, std::make_shared<Identity>(), Vec(), enc);
+  Mat u(2, 3);
+  u << -1.0, 0.1, 2.0,
+        0.2, 0.3, -0.5;
+  layer.forward(u, Pass::Device);
+  EXPECT_EQ(dev->lo, -1.0);
+  EXPECT_EQ(dev->hi, 1.0);
+  // Clamped inputs pass no gradient; the others pass it scaled by 3.
+  const Mat g = layer.backward(Mat::Ones(2, 3), Backprop::Twin);
+  EXPECT_EQ(g(0, 0), 0.0);
+  EXPECT_EQ(g(0, 1), 3.0);
+  EXPECT_EQ(g(0, 2), 0.0);
+  EXPECT_EQ(g(1, 0), 3.0);
+}
+
 TEST(Methods, SgdWithMomentumFollowsItsRecurrence) {
   Network net;
   net.add(std::make_unique<ScaleOffsetLayer>(1, 1.0, 0.0));

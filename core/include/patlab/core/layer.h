@@ -123,12 +123,22 @@ class ReadoutScaleLayer : public Layer {
   Mat x_;
 };
 
+// How a layer's input u becomes what the device physically receives:
+//   x = clamp(scale · u + offset, device.input_min(), device.input_max()).
+// The system itself decides how x and θ together drive the hardware (initial angles and
+// couplings, a waveform's data and parameter segments, ...); this is the digital side.
+struct InputEncoding {
+  double scale = 1.0;
+  double offset = 0.0;
+  bool clamp = true;  // never drive the device outside its input range
+};
+
 class PhysicalLayer : public Layer {
  public:
   // theta0: initial parameters, clamped into the device's parameter range. The device's and
   // the twin's sizes must agree.
   PhysicalLayer(std::shared_ptr<PhysicalSystem> device, std::shared_ptr<Twin> twin,
-                const Vec& theta0);
+                const Vec& theta0, const InputEncoding& encoding = InputEncoding());
 
   std::string kind() const override { return "physical"; }
   int input_size() const override { return device_->input_size(); }
@@ -157,10 +167,13 @@ class PhysicalLayer : public Layer {
   const DeviceSamples& recorded() const { return recorded_; }
 
  private:
+  Mat encode(const Mat& u) const;
+
   std::shared_ptr<PhysicalSystem> device_;
   std::shared_ptr<Twin> twin_;
+  InputEncoding encoding_;
   Vec theta_min_, theta_max_;
-  Mat x_, y_;
+  Mat x_, y_;  // the device input (after encoding) and output of the last forward
   Pass last_pass_ = Pass::Twin;
   int record_capacity_ = 0;
   DeviceSamples recorded_;

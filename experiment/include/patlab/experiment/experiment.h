@@ -44,6 +44,7 @@ struct LayerSpec {
   std::string system = "oscillators";  // the only emulated system so far
   OscillatorSpec oscillators;          // its size must equal the previous layer's output
   OscillatorKnobs knobs;
+  InputEncoding encoding;              // layer input -> device input
 };
 
 struct Experiment {
