@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include "patlab/core/loss.h"
 #include "patlab/core/optimizer.h"
@@ -90,6 +91,13 @@ void CalibratableTwin::fit(const DeviceSamples& s, int iterations, double learni
                  ((v.array() / (1 - std::pow(b2, it))).sqrt() + 1e-12);
     set_constants(c);
   }
+}
+
+void CalibratableTwin::set_fitted_state(const Vec& s) {
+  if (s.size() != constants().size())
+    throw std::invalid_argument("twin state: expected " + std::to_string(constants().size()) +
+                                " constants, got " + std::to_string(s.size()));
+  set_constants(s);
 }
 
 MlpTwin::MlpTwin(int input_size, int param_size, int output_size, const std::vector<int>& hidden,

@@ -410,6 +410,12 @@ Checkpoint capture(const Run& run) {
   c.params = run.net.get_params();
   c.trainer = run.trainer->save_state();
   for (const auto& d : run.devices) c.devices.push_back(d->save_state());
+  if (run.experiment.train.twin_refresh_every > 0)
+    for (PhysicalLayer* l : const_cast<Network&>(run.net).physical_layers()) {
+      auto* f = dynamic_cast<const FittableTwin*>(&l->twin());
+      c.twins.push_back(f ? f->fitted_state() : Vec());
+      c.recorded.push_back(l->recorded());
+    }
   return c;
 }
 
@@ -421,9 +427,21 @@ void restore(Run& run, const Checkpoint& c) {
     throw CheckpointError("checkpoint: it holds the state of " + std::to_string(c.devices.size()) +
                           " devices but the network has " + std::to_string(run.devices.size()));
   if (!c.params.allFinite()) throw CheckpointError("checkpoint: parameters contain NaN or Inf");
+  const auto layers = run.net.physical_layers();
+  if (!c.twins.empty() && (c.twins.size() != layers.size() || c.recorded.size() != layers.size()))
+    throw CheckpointError("checkpoint: twin states do not match the physical layers");
   try {
     run.trainer->load_state(c.trainer);
     for (size_t i = 0; i < c.devices.size(); ++i) run.devices[i]->load_state(c.devices[i]);
+    for (size_t i = 0; i < c.twins.size(); ++i) {
+      if (auto* f = dynamic_cast<FittableTwin*>(&layers[i]->twin())) f->set_fitted_state(c.twins[i]);
+      const DeviceSamples& r = c.recorded[i];
+      if (r.size() && (r.x.rows() != layers[i]->device().input_size() ||
+                       r.theta.rows() != layers[i]->device().param_size() ||
+                       r.y.rows() != layers[i]->device().output_size()))
+        throw CheckpointError("checkpoint: recorded samples do not fit physical layer " + std::to_string(i));
+      layers[i]->set_recorded(r);
+    }
   } catch (const std::invalid_argument& e) {
     throw CheckpointError(std::string("checkpoint: ") + e.what());
   }
@@ -449,6 +467,15 @@ std::string checkpoint_to_string(const Checkpoint& c) {
   }
   p["trainer"] = t;
   p["devices"] = c.devices;
+  p["twins"] = json::array();
+  for (size_t i = 0; i < c.twins.size(); ++i) {
+    const DeviceSamples& r = c.recorded[i];
+    auto mat = [](const Mat& m) {
+      return json{{"rows", m.rows()}, {"data", std::vector<double>(m.data(), m.data() + m.size())}};
+    };
+    p["twins"].push_back({{"state", vec_json(c.twins[i])},
+                          {"recorded", {{"x", mat(r.x)}, {"theta", mat(r.theta)}, {"y", mat(r.y)}}}});
+  }
   const std::string payload = p.dump();
   json file = {{"format", kCheckpointMagic},
                {"version", kCheckpointVersion},
@@ -499,6 +526,21 @@ Checkpoint checkpoint_from_string(const std::string& text) {
       c.trainer.optimizer.v.push_back(json_vec(v[i], "optimizer.v"));
     }
     c.devices = p.at("devices").get<std::vector<std::vector<uint64_t>>>();
+    if (p.contains("twins")) {
+      auto mat = [](const json& m, Eigen::Index cols) {
+        const Eigen::Index rows = m.at("rows").get<Eigen::Index>();
+        const Vec v = json_vec(m.at("data"), "twins.recorded");
+        if (v.size() != rows * cols) throw CheckpointError("checkpoint: recorded samples have a bad size");
+        return Mat(Eigen::Map<const Mat>(v.data(), rows, cols));
+      };
+      for (const json& t : p.at("twins")) {
+        c.twins.push_back(json_vec(t.at("state"), "twins.state"));
+        const json& r = t.at("recorded");
+        const Eigen::Index x_rows = r.at("x").at("rows").get<Eigen::Index>();
+        const Eigen::Index n = x_rows ? Eigen::Index(r.at("x").at("data").size()) / x_rows : 0;
+        c.recorded.push_back({mat(r.at("x"), n), mat(r.at("theta"), n), mat(r.at("y"), n)});
+      }
+    }
   } catch (const json::exception& e) {
     throw CheckpointError(std::string("checkpoint: malformed contents (") + e.what() + ")");
   } catch (const std::invalid_argument& e) {

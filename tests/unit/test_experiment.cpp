@@ -122,6 +122,27 @@ TEST(Checkpoint, ResumingGivesTheSameTrajectoryAsAnUninterruptedRun) {
   EXPECT_EQ(second->net.device_queries(), whole->net.device_queries());
 }
 
+TEST(Checkpoint, ResumingARunThatRefreshesItsTwinIsExactToo) {
+  Experiment e = noisy_experiment();
+  e.layers[1].knobs.eta = 0.3;
+  e.train.twin_refresh_every = 5;
+  e.train.twin_refresh_iterations = 5;
+  e.train.twin_refresh_samples = 64;
+  auto whole = build_run(e);
+  for (int i = 0; i < 24; ++i) whole->trainer->step();
+
+  auto first = build_run(e);
+  for (int i = 0; i < 12; ++i) first->trainer->step();
+  const std::string text = checkpoint_to_string(capture(*first));
+  const Checkpoint c = checkpoint_from_string(text);
+  ASSERT_EQ(c.twins.size(), 1u);
+  EXPECT_NE(c.twins[0][0], 0.0) << "the twin's eta was refitted before the checkpoint";
+  auto second = build_run(c.experiment);
+  restore(*second, c);
+  for (int i = 12; i < 24; ++i) second->trainer->step();
+  EXPECT_EQ(second->net.get_params(), whole->net.get_params());
+}
+
 TEST(Checkpoint, DamagedOrForeignFilesAreRefusedWithAClearMessage) {
   auto run = build_run(noisy_experiment());
   for (int i = 0; i < 3; ++i) run->trainer->step();

@@ -165,6 +165,7 @@ class PhysicalLayer : public Layer {
   // twin from the data PAT measures anyway.
   void record_samples(int capacity) { record_capacity_ = capacity; }
   const DeviceSamples& recorded() const { return recorded_; }
+  void set_recorded(const DeviceSamples& s) { recorded_ = s; }
 
  private:
   Mat encode(const Mat& u) const;

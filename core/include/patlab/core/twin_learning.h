@@ -36,6 +36,9 @@ class FittableTwin : public Twin {
  public:
   // `iterations` Adam steps on the mean squared error over minibatches of the samples.
   virtual void fit(const DeviceSamples& s, int iterations, double learning_rate, Rng& rng) = 0;
+  // What fitting changes, as one vector (for checkpoints).
+  virtual Vec fitted_state() const = 0;
+  virtual void set_fitted_state(const Vec& s) = 0;  // throws std::invalid_argument on a bad size
 };
 
 // A physics twin whose constants c can be calibrated: it supplies Σ_b (∂f/∂c)ᵀ g_y, and fit()
@@ -46,6 +49,8 @@ class CalibratableTwin : public FittableTwin {
   virtual void set_constants(const Vec& c) = 0;
   virtual void constants_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const = 0;
   void fit(const DeviceSamples& s, int iterations, double learning_rate, Rng& rng) override;
+  Vec fitted_state() const override { return constants(); }
+  void set_fitted_state(const Vec& s) override;
 };
 
 // y = base(x, θ) + MLP([x; θ]) (or the MLP alone when base is null). The MLP has tanh hidden
@@ -62,6 +67,8 @@ class MlpTwin : public FittableTwin {
   void forward(const Mat& x, const Vec& theta, Mat& y) const override;
   void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta) const override;
   void fit(const DeviceSamples& s, int iterations, double learning_rate, Rng& rng) override;
+  Vec fitted_state() const override { return mlp_.get_params(); }
+  void set_fitted_state(const Vec& s) override { mlp_.set_params(s); }
 
  private:
   Mat stack(const Mat& x, const Mat& theta) const;  // [x; θ] per column

@@ -22,6 +22,7 @@
 #include "patlab/core/dataset.h"
 #include "patlab/core/network.h"
 #include "patlab/core/trainer.h"
+#include "patlab/core/twin_learning.h"
 #include "patlab/emulators/coupled_oscillators.h"
 
 namespace patlab {
@@ -85,6 +86,10 @@ struct Checkpoint {
   Vec params;                                // Network::get_params()
   TrainerState trainer;
   std::vector<std::vector<uint64_t>> devices;  // PhysicalSystem::save_state(), layer order
+  // Per physical layer, only when the run refreshes its twins: the fitted twin state and the
+  // samples recorded for the next refit (empty otherwise).
+  std::vector<Vec> twins;
+  std::vector<DeviceSamples> recorded;
 };
 
 Checkpoint capture(const Run& run);
