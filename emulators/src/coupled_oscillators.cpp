@@ -1,6 +1,8 @@
 #include "patlab/emulators/coupled_oscillators.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace patlab {
@@ -159,43 +161,157 @@ void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g
   if (g_x) *g_x = Gq;
 }
 
+const SystemInfo& OscillatorDevice::info() const { return oscillators_entry_info(); }
+
 OscillatorDevice::OscillatorDevice(const OscillatorSpec& spec, const OscillatorKnobs& knobs)
     : spec_(spec) {
   set_knobs(knobs);
 }
 
+KnobValues oscillator_knob_values(const OscillatorSpec& spec, const OscillatorKnobs& k) {
+  return {{"steps", spec.steps},          {"dt", spec.dt},
+          {"eta", k.eta},                 {"coupling_noise", k.coupling_noise},
+          {"readout_noise_rad", k.readout_noise_rad}, {"input_noise_rad", k.input_noise_rad},
+          {"eta_drift", k.eta_drift}};
+}
+
 void OscillatorDevice::set_knobs(const OscillatorKnobs& knobs) {
-  knobs_ = knobs;
+  seed_ = knobs.seed;
+  EmulatedDevice::set_knobs(oscillator_knob_values(spec_, knobs));
+}
+
+void OscillatorDevice::apply_knobs() {
+  typed_.eta = knobs_.at("eta");
+  typed_.coupling_noise = knobs_.at("coupling_noise");
+  typed_.readout_noise_rad = knobs_.at("readout_noise_rad");
+  typed_.input_noise_rad = knobs_.at("input_noise_rad");
+  typed_.eta_drift = knobs_.at("eta_drift");
+  typed_.seed = seed_;
+  spec_.steps = int(knobs_.at("steps"));
+  spec_.dt = knobs_.at("dt");
   // J_extra is a property of this particular device: the same seed gives the same device.
-  Rng rng(knobs.seed);
+  Rng rng(seed_);
   Mat extra = Mat::Zero(spec_.n, spec_.n);
   for (int i = 0; i < spec_.n; ++i)
-    for (int j = i + 1; j < spec_.n; ++j) extra(i, j) = extra(j, i) = knobs.coupling_noise * rng.normal();
+    for (int j = i + 1; j < spec_.n; ++j)
+      extra(i, j) = extra(j, i) = typed_.coupling_noise * rng.normal();
   truth_ = std::make_unique<OscillatorTwin>(
-      OscillatorModel(spec_, knobs.eta, knobs.coupling_noise > 0 ? extra : Mat()));
-  noise_rng_.reseed(knobs.seed ^ 0x6E6F697365ull);  // "noise"
+      OscillatorModel(spec_, typed_.eta, typed_.coupling_noise > 0 ? extra : Mat()));
+  noise_rng_.reseed(seed_ ^ 0x6E6F697365ull);  // "noise"
+  drift_rng_.reseed(seed_ ^ 0x6472696674ull);  // "drift"
+  eta_walk_ = 0.0;
 }
 
 void OscillatorDevice::run(const Mat& x, const Vec& theta, Mat& y) {
-  truth_->forward(x, theta, y);
-  if (knobs_.readout_noise_rad > 0)
+  if (typed_.input_noise_rad > 0) {
+    Mat xn = x;
+    for (Eigen::Index i = 0; i < xn.size(); ++i) xn.data()[i] += typed_.input_noise_rad * noise_rng_.normal();
+    truth_->forward(xn, theta, y);
+  } else {
+    truth_->forward(x, theta, y);
+  }
+  if (typed_.readout_noise_rad > 0)
     for (Eigen::Index i = 0; i < y.size(); ++i)
-      y.data()[i] += knobs_.readout_noise_rad * noise_rng_.normal();
+      y.data()[i] += typed_.readout_noise_rad * noise_rng_.normal();
+  if (typed_.eta_drift > 0) {
+    // A random walk in η: variance grows linearly with the queries answered.
+    eta_walk_ += typed_.eta_drift * std::sqrt(double(x.cols()) / 1000.0) * drift_rng_.normal();
+    truth_->set_constants(Vec::Constant(1, drifted_eta()));
+  }
 }
 
+// State: [queries, noise RNG (6 words), drift RNG (6 words), bits of the η walk].
 std::vector<uint64_t> OscillatorDevice::save_state() const {
   std::vector<uint64_t> s = PhysicalSystem::save_state();
-  const auto w = noise_rng_.words();
-  s.insert(s.end(), w.begin(), w.end());
+  for (const Rng* r : {&noise_rng_, &drift_rng_}) {
+    const auto w = r->words();
+    s.insert(s.end(), w.begin(), w.end());
+  }
+  uint64_t bits;
+  std::memcpy(&bits, &eta_walk_, sizeof bits);
+  s.push_back(bits);
   return s;
 }
 
 void OscillatorDevice::load_state(const std::vector<uint64_t>& s) {
-  if (s.size() != 7) throw std::invalid_argument("oscillators: device state has the wrong size");
+  if (s.size() != 14) throw std::invalid_argument("oscillators: device state has the wrong size");
   PhysicalSystem::load_state({s[0]});
   std::array<uint64_t, 6> w;
-  std::copy(s.begin() + 1, s.end(), w.begin());
+  std::copy(s.begin() + 1, s.begin() + 7, w.begin());
   noise_rng_.set_words(w);
+  std::copy(s.begin() + 7, s.begin() + 13, w.begin());
+  drift_rng_.set_words(w);
+  std::memcpy(&eta_walk_, &s[13], sizeof eta_walk_);
+  truth_->set_constants(Vec::Constant(1, drifted_eta()));
+}
+
+// ---------------------------------------------------------------------------------------
+// Catalog entry
+
+const SystemInfo& oscillators_entry_info() {
+  static const SystemInfo info = [] {
+    SystemInfo i;
+    i.id = "oscillators";
+    i.name = "Coupled oscillators";
+    i.description =
+        "A ring of nonlinear pendula, each pulled back by gravity (sin q) and coupled to the "
+        "others by torsion springs. The data sets where each pendulum starts; the pendula swing "
+        "for a fixed time and their final angles are the layer's output. Training tunes the "
+        "springs and a constant torque on each pendulum. The reference system of the "
+        "physics-aware training code (mcmahon-lab).";
+    i.input_encoding = "layer input -> initial angle q_i(0) in radians (unbounded; |q| < pi "
+                       "keeps the pendula from flipping over), starting at rest";
+    i.param_encoding = "couplings J_ij (upper triangle, |J| <= 1) and drives e_i (|e| <= 1), "
+                       "in units of the restoring torque";
+    i.default_shape = {8, 8};
+    i.knobs = {
+        {"steps", "integration steps", "", "setting", 1, 64, 16,
+         "RK4 steps; T = steps x dt is how long the pendula swing", true},
+        {"dt", "step length", "1/w0", "setting", 0.01, 0.5, 0.125,
+         "RK4 step in units of the small-angle period / 2 pi"},
+        {"eta", "nonlinearity mismatch", "", "mismatch", 0.0, 0.5, 0.0,
+         "the device's restoring force is sin((1 + eta) q) while the twin assumes sin q"},
+        {"coupling_noise", "unknown coupling", "", "structural", 0.0, 0.3, 0.0,
+         "std of a fixed random extra coupling between all pendula that the twin leaves out"},
+        {"readout_noise_rad", "readout noise", "rad", "noise", 0.0, 0.2, 0.0,
+         "std of Gaussian noise added to every measured final angle"},
+        {"input_noise_rad", "input noise", "rad", "noise", 0.0, 0.2, 0.0,
+         "std of the error in setting each starting angle"},
+        {"eta_drift", "nonlinearity drift", "per sqrt(1000 queries)", "drift", 0.0, 0.2, 0.0,
+         "eta wanders as a random walk with this std per 1000 queries"},
+    };
+    // An electromechanical resonator array (MEMS-scale) at ~1 kHz: T = 2/w0 of motion plus
+    // settling and readout is about 1 ms per query; ~1 mW of drive and readout electronics
+    // over that time is ~1 uJ. Order-of-magnitude estimates, not a measured device.
+    i.cost = {1e-3, 1e-6, "estimate: ~1 kHz electromechanical resonators, ~1 ms and ~1 mW per query"};
+    return i;
+  }();
+  return info;
+}
+
+CatalogEntry oscillators_entry() {
+  CatalogEntry e;
+  e.info = oscillators_entry_info();
+  e.make = [](const Shape& shape, const KnobValues& knob_values, uint64_t seed) {
+    const SystemInfo& info = oscillators_entry_info();
+    if (shape.inputs && shape.outputs && shape.inputs != shape.outputs)
+      throw std::invalid_argument("oscillators: one output per pendulum, so inputs must equal outputs");
+    const int n = shape.inputs ? shape.inputs : (shape.outputs ? shape.outputs : info.default_shape.inputs);
+    if (n < 2 || n > 256) throw std::invalid_argument("oscillators: need 2 to 256 pendula");
+    const KnobValues k = info.complete(knob_values);
+    OscillatorSpec spec;
+    spec.n = n;
+    spec.steps = int(k.at("steps"));
+    spec.dt = k.at("dt");
+    OscillatorKnobs typed;
+    typed.seed = seed;
+    auto device = std::make_shared<OscillatorDevice>(spec, typed);
+    device->set_knobs(k);
+    auto twin = std::make_shared<OscillatorTwin>(spec);
+    Rng rng(seed ^ 0x7468657461ull);  // "theta"
+    return SystemInstance{device, twin, twin->model().initial_theta(rng)};
+  };
+  return e;
 }
 
 }  // namespace patlab

@@ -14,7 +14,9 @@
 // Reality differs from the twin as in the reference work:
 //   * nonlinearity mismatch η: the device has S = sin((1+η) q), the twin sin q;
 //   * an extra fixed random coupling J_extra (scale `coupling_noise`) the twin knows nothing of;
-//   * readout noise: Gaussian noise of std `readout_noise_rad` on every measured angle.
+//   * readout noise: Gaussian noise of std `readout_noise_rad` on every measured angle;
+//   * input noise: the initial angles are set with Gaussian error `input_noise_rad`;
+//   * drift: η wanders as a random walk, `eta_drift` per √(1000 queries).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,7 @@
 #include "patlab/core/rng.h"
 #include "patlab/core/system.h"
 #include "patlab/core/twin_learning.h"
+#include "patlab/emulators/catalog.h"
 
 namespace patlab {
 
@@ -38,7 +41,9 @@ struct OscillatorKnobs {
   double eta = 0.0;                // nonlinearity mismatch, dimensionless (0.1 = 10 % stiffer)
   double coupling_noise = 0.0;     // std of the unknown extra coupling entries
   double readout_noise_rad = 0.0;  // std of additive noise on each output angle, radians
-  uint64_t seed = 1;               // draws J_extra and the noise stream
+  uint64_t seed = 1;               // draws J_extra, the noise and the drift
+  double input_noise_rad = 0.0;    // std of the error in setting each initial angle, radians
+  double eta_drift = 0.0;          // std of η's random walk per 1000 queries
 };
 
 // The equations, integrated with RK4, and their exact vector-Jacobian product (the adjoint of
@@ -123,11 +128,11 @@ class OscillatorTwin : public CalibratableTwin {
 };
 
 // The emulated device: the true equations with the knobs' mismatch, plus readout noise.
-class OscillatorDevice : public PhysicalSystem {
+class OscillatorDevice : public EmulatedDevice {
  public:
   OscillatorDevice(const OscillatorSpec& spec, const OscillatorKnobs& knobs);
 
-  std::string name() const override { return "oscillators"; }
+  const SystemInfo& info() const override;
   int input_size() const override { return spec_.n; }
   int param_size() const override { return truth_->param_size(); }
   int output_size() const override { return spec_.n; }
@@ -138,19 +143,31 @@ class OscillatorDevice : public PhysicalSystem {
   std::vector<uint64_t> save_state() const override;
   void load_state(const std::vector<uint64_t>& s) override;
 
-  const OscillatorKnobs& knobs() const { return knobs_; }
-  // Changes the device's physics (redraws J_extra from knobs.seed) and reseeds its noise.
+  using EmulatedDevice::set_knobs;
+  // Typed form of set_knobs: changes the physics (redraws J_extra from knobs.seed), reseeds
+  // the noise and drift, and restarts the drift walk.
   void set_knobs(const OscillatorKnobs& knobs);
+  const OscillatorKnobs& typed_knobs() const { return typed_; }
   const OscillatorModel& truth() const { return truth_->model(); }
+  double drifted_eta() const { return typed_.eta + eta_walk_; }
 
  protected:
   void run(const Mat& x, const Vec& theta, Mat& y) override;
+  void apply_knobs() override;
 
  private:
   OscillatorSpec spec_;
-  OscillatorKnobs knobs_;
+  OscillatorKnobs typed_;
+  uint64_t seed_ = 1;
   std::unique_ptr<OscillatorTwin> truth_;
-  Rng noise_rng_;
+  Rng noise_rng_, drift_rng_;
+  double eta_walk_ = 0.0;
 };
+
+const SystemInfo& oscillators_entry_info();
+// The catalog entry: id "oscillators"; Shape inputs = outputs = n (default 8).
+CatalogEntry oscillators_entry();
+// The knob map of a typed spec and knobs (settings steps/dt included), and back.
+KnobValues oscillator_knob_values(const OscillatorSpec& spec, const OscillatorKnobs& knobs);
 
 }  // namespace patlab
