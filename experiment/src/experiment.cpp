@@ -20,7 +20,7 @@ Experiment default_experiment() {
   enc.kind = "affine";
   enc.size = 8;
   phys.kind = "physical";
-  phys.knobs = {0.2, 0.1, 0.01, 1};
+  phys.knobs = {{"eta", 0.2}, {"coupling_noise", 0.1}, {"readout_noise_rad", 0.01}};
   out.kind = "affine";
   out.size = 2;
   e.layers = {enc, phys, out};
@@ -31,15 +31,6 @@ Experiment default_experiment() {
 // ---------------------------------------------------------------------------------------
 // Writing
 
-namespace {
-
-json knobs_json(const OscillatorKnobs& k) {
-  return {{"eta", k.eta}, {"coupling_noise", k.coupling_noise},
-          {"readout_noise_rad", k.readout_noise_rad}, {"seed", k.seed}};
-}
-
-}  // namespace
-
 json to_json(const Experiment& e) {
   json j;
   j["format_version"] = Experiment::kFormatVersion;
@@ -49,13 +40,13 @@ json to_json(const Experiment& e) {
   j["layers"] = json::array();
   for (const LayerSpec& l : e.layers) {
     json lj = {{"kind", l.kind}};
-    if (l.kind == "affine") lj["size"] = l.size;
+    if (l.kind == "affine" || l.kind == "physical") lj["size"] = l.size;
     if (l.kind == "affine" || l.kind == "scale_offset" || l.kind == "readout_scale") lj["init"] = l.init;
     if (l.kind == "physical") {
       lj["system"] = l.system;
-      lj["oscillators"] = {{"n", l.oscillators.n}, {"steps", l.oscillators.steps},
-                           {"dt", l.oscillators.dt}};
-      lj["knobs"] = knobs_json(l.knobs);
+      lj["seed"] = l.seed;
+      lj["knobs"] = json::object();
+      for (const auto& [key, value] : l.knobs) lj["knobs"][key] = value;
       lj["encoding"] = {{"scale", l.encoding.scale}, {"offset", l.encoding.offset},
                         {"clamp", l.encoding.clamp}};
     }
@@ -224,28 +215,26 @@ Experiment experiment_from_json(const json& j) {
       if (l.kind == "affine") require(l.size >= 1, rl, "size", "an affine layer needs size >= 1");
       if (l.kind == "physical") {
         rl.get("system", l.system);
-        if (l.system != "oscillators")
-          rl.fail("system", "unknown physical system '" + l.system + "': choose oscillators");
-        if (const json* o = rl.find("oscillators")) {
-          Reader ro(*o, rl.path("oscillators"));
-          ro.get("n", l.oscillators.n);
-          ro.get("steps", l.oscillators.steps);
-          ro.get("dt", l.oscillators.dt);
-          ro.finish();
-          require(l.oscillators.n >= 2, ro, "n", "must be at least 2");
-          require(l.oscillators.steps >= 1, ro, "steps", "must be at least 1");
-          require(l.oscillators.dt > 0, ro, "dt", "must be > 0");
+        rl.get("seed", l.seed);
+        const CatalogEntry* entry = nullptr;
+        try {
+          entry = &find_system(l.system);
+        } catch (const std::invalid_argument& e) {
+          rl.fail("system", e.what());
         }
         if (const json* k = rl.find("knobs")) {
-          Reader rk(*k, rl.path("knobs"));
-          rk.get("eta", l.knobs.eta);
-          rk.get("coupling_noise", l.knobs.coupling_noise);
-          rk.get("readout_noise_rad", l.knobs.readout_noise_rad);
-          rk.get("seed", l.knobs.seed);
-          rk.finish();
-          require(l.knobs.coupling_noise >= 0, rk, "coupling_noise", "must be >= 0");
-          require(l.knobs.readout_noise_rad >= 0, rk, "readout_noise_rad", "must be >= 0");
+          if (!k->is_object()) rl.fail("knobs", "expected an object of knob values");
+          for (auto it = k->begin(); it != k->end(); ++it) {
+            if (!it->is_number()) rl.fail("knobs." + it.key(), "expected a number");
+            l.knobs[it.key()] = it->get<double>();
+          }
+          try {
+            entry->info.complete(l.knobs);  // unknown knob or value out of range
+          } catch (const std::invalid_argument& e) {
+            rl.fail("knobs", e.what());
+          }
         }
+        require(l.size >= 0, rl, "size", "must be >= 0 (0 = the system's choice)");
         if (const json* en = rl.find("encoding")) {
           Reader re(*en, rl.path("encoding"));
           re.get("scale", l.encoding.scale);
@@ -345,15 +334,15 @@ std::unique_ptr<Run> build_run(const Experiment& e) {
     } else if (l.kind == "readout_scale") {
       run->net.add(std::make_unique<ReadoutScaleLayer>(width, l.init));
     } else if (l.kind == "physical") {
-      if (l.oscillators.n != width)
-        throw std::invalid_argument(where + ": " + std::to_string(l.oscillators.n) +
-                                    " oscillators, but the previous layer gives " +
-                                    std::to_string(width) + " values");
-      auto device = std::make_shared<OscillatorDevice>(l.oscillators, l.knobs);
-      auto twin = std::make_shared<OscillatorTwin>(l.oscillators);
-      run->devices.push_back(device);
-      run->net.add(std::make_unique<PhysicalLayer>(device, twin, twin->model().initial_theta(rng),
-                                                   l.encoding));
+      SystemInstance sys;
+      try {
+        sys = make_system(l.system, Shape{width, l.size}, l.knobs, l.seed);
+      } catch (const std::invalid_argument& err) {
+        throw std::invalid_argument(where + ": " + err.what());
+      }
+      run->devices.push_back(sys.device);
+      run->net.add(std::make_unique<PhysicalLayer>(sys.device, sys.twin, sys.theta0, l.encoding));
+      width = sys.device->output_size();
     } else {
       run->net.add(std::make_unique<ActivationLayer>(width, activation_from_name(l.kind)));
     }

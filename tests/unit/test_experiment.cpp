@@ -13,7 +13,7 @@ Experiment noisy_experiment() {
   Experiment e = default_experiment();
   e.data.train_size = 100;
   e.data.test_size = 50;
-  e.layers[1].knobs.readout_noise_rad = 0.02;  // the device's noise stream must resume too
+  e.layers[1].knobs["readout_noise_rad"] = 0.02;  // the device's noise stream must resume too
   e.train.batch_size = 16;
   return e;
 }
@@ -75,6 +75,12 @@ TEST(Experiment, BadInputIsAClearErrorNamingTheKey) {
   EXPECT_NE(expect_invalid(R"({"layers": [{"kind": "physical", "knobs": {"eta": "x"}}]})")
                 .find("layers[0].knobs.eta: expected a number"),
             std::string::npos);
+  EXPECT_NE(expect_invalid(R"({"layers": [{"kind": "physical", "knobs": {"eta": 7}}]})")
+                .find("layers[0].knobs: oscillators: knob 'eta'"),
+            std::string::npos);
+  EXPECT_NE(expect_invalid(R"({"layers": [{"kind": "physical", "system": "warp"}]})")
+                .find("layers[0].system: unknown physical system 'warp'"),
+            std::string::npos);
   EXPECT_NE(expect_invalid(R"({"format_version": 99})").find("format 99"), std::string::npos);
   EXPECT_NE(expect_invalid(R"({"steps": 5)").find("not valid JSON"), std::string::npos);
   EXPECT_NE(expect_invalid(R"({"data": {"name": "iris"}})").find("unknown data set 'iris'"),
@@ -83,7 +89,7 @@ TEST(Experiment, BadInputIsAClearErrorNamingTheKey) {
 
 TEST(Experiment, BuildRunChecksLayerSizes) {
   Experiment e = default_experiment();
-  e.layers[0].size = 5;  // 5 values into 8 oscillators
+  e.layers[1].size = 5;  // 8 pendula cannot give 5 outputs
   try {
     build_run(e);
     FAIL();
@@ -124,7 +130,7 @@ TEST(Checkpoint, ResumingGivesTheSameTrajectoryAsAnUninterruptedRun) {
 
 TEST(Checkpoint, ResumingARunThatRefreshesItsTwinIsExactToo) {
   Experiment e = noisy_experiment();
-  e.layers[1].knobs.eta = 0.3;
+  e.layers[1].knobs["eta"] = 0.3;
   e.train.twin_refresh_every = 5;
   e.train.twin_refresh_iterations = 5;
   e.train.twin_refresh_samples = 64;
@@ -177,8 +183,7 @@ TEST(Checkpoint, RestoringIntoADifferentNetworkIsRefused) {
   auto run = build_run(noisy_experiment());
   const Checkpoint c = capture(*run);
   Experiment other = noisy_experiment();
-  other.layers[0].size = 4;
-  other.layers[1].oscillators.n = 4;
+  other.layers[0].size = 4;  // 4 oscillators follow
   auto different = build_run(other);
   EXPECT_THROW(restore(*different, c), CheckpointError);
 }

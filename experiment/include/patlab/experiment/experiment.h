@@ -23,7 +23,7 @@
 #include "patlab/core/network.h"
 #include "patlab/core/trainer.h"
 #include "patlab/core/twin_learning.h"
-#include "patlab/emulators/coupled_oscillators.h"
+#include "patlab/emulators/catalog.h"
 
 namespace patlab {
 
@@ -35,17 +35,19 @@ struct DataSpec {
   uint64_t seed = 1;           // the test set uses seed + 1000
 };
 
-// One layer. Sizes follow from the previous layer except `size` for affine layers.
+// One layer. Inputs follow from the previous layer; `size` sets the outputs where a layer
+// has a choice.
 struct LayerSpec {
   std::string kind = "affine";  // affine | scale_offset | relu | tanh | sigmoid | readout_scale | physical
-  int size = 0;                 // affine: outputs
+  int size = 0;                 // affine: outputs (required); physical: outputs (0 = the
+                                // system's choice for its inputs)
   double init = 1.0;            // affine: weight gain; scale_offset: initial scale;
                                 // readout_scale: initial α
-  // physical layers
-  std::string system = "oscillators";  // the only emulated system so far
-  OscillatorSpec oscillators;          // its size must equal the previous layer's output
-  OscillatorKnobs knobs;
-  InputEncoding encoding;              // layer input -> device input
+  // physical layers: any system of the catalog (patlab/emulators/catalog.h)
+  std::string system = "oscillators";
+  KnobValues knobs;             // missing knobs take the catalog's defaults
+  uint64_t seed = 1;            // the device's fixed imperfections, noise, drift and θ0
+  InputEncoding encoding;       // layer input -> device input
 };
 
 struct Experiment {
