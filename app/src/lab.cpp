@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "patlab/app/plot.h"
@@ -37,6 +38,17 @@ void rect_of_last_item(float out[4]) {
 }
 }  // namespace
 
+KnobValues lab_knobs(const std::string& system) {
+  KnobValues k;
+  for (const KnobInfo& info : find_system(system).info.knobs) {
+    if (info.kind == "mismatch" || info.kind == "structural")
+      k[info.key] = info.min + (info.max - info.min) / 3.0;
+    else if (info.kind == "noise")
+      k[info.key] = info.min + (info.max - info.min) / 20.0;
+  }
+  return k;
+}
+
 Lab::Lab(const LabSettings& settings) : settings_(settings) { reset(); }
 Lab::~Lab() = default;
 
@@ -45,15 +57,14 @@ long long Lab::steps() const { return trainer_ ? trainer_->steps() : 0; }
 void Lab::reset() {
   train_ = make_toy2d(settings_.dataset, settings_.train_size, settings_.data_noise, settings_.seed);
   test_ = make_toy2d(settings_.dataset, settings_.test_size, settings_.data_noise, settings_.seed + 1000);
-  // digital encoder 2 -> n angles, the physical layer, digital readout n -> classes
+  // digital encoder 2 -> device inputs, the physical layer, digital readout -> classes
   Rng rng(settings_.seed);
-  const OscillatorSpec& spec = settings_.oscillators;
-  device_ = std::make_shared<OscillatorDevice>(spec, settings_.knobs);
-  auto twin = std::make_shared<OscillatorTwin>(spec);
+  SystemInstance sys = make_system(settings_.system, {}, settings_.knobs, settings_.device_seed);
+  device_ = sys.device;
   net_ = Network();
-  net_.add(std::make_unique<AffineLayer>(train_.features(), spec.n, rng));
-  net_.add(std::make_unique<PhysicalLayer>(device_, twin, twin->model().initial_theta(rng)));
-  net_.add(std::make_unique<AffineLayer>(spec.n, train_.num_classes, rng));
+  net_.add(std::make_unique<AffineLayer>(train_.features(), device_->input_size(), rng));
+  net_.add(std::make_unique<PhysicalLayer>(sys.device, sys.twin, sys.theta0));
+  net_.add(std::make_unique<AffineLayer>(device_->output_size(), train_.num_classes, rng));
   TrainConfig cfg;
   cfg.method = settings_.method;
   cfg.optimizer.learning_rate = settings_.learning_rate;
@@ -130,6 +141,28 @@ bool Lab::command(const std::string& cmd) {
     if (std::find(names.begin(), names.end(), name) == names.end()) return false;
     settings_.dataset = name;
     reset();
+  } else if (cmd.rfind("system:", 0) == 0) {
+    const std::string id = cmd.substr(7);
+    bool known = false;
+    for (const CatalogEntry& e : catalog()) known |= e.info.id == id;
+    if (!known) return false;
+    settings_.system = id;
+    settings_.knobs = lab_knobs(id);
+    reset();
+  } else if (cmd.rfind("knob:", 0) == 0) {
+    const size_t eq = cmd.find('=');
+    if (eq == std::string::npos) return false;
+    KnobValues k = settings_.knobs;
+    char* end = nullptr;
+    const std::string value = cmd.substr(eq + 1);
+    k[cmd.substr(5, eq - 5)] = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0') return false;
+    try {
+      device_->set_knobs(k);
+    } catch (const std::invalid_argument&) {
+      return false;
+    }
+    settings_.knobs = device_->knobs();
   } else {
     return false;
   }
@@ -149,9 +182,8 @@ std::string Lab::status_json() const {
   j["measured_at_step"] = measured_at_step_;
   j["test"]["device"] = {{"loss", last_device_.loss}, {"accuracy", last_device_.accuracy}};
   j["test"]["twin"] = {{"loss", last_twin_.loss}, {"accuracy", last_twin_.accuracy}};
-  j["knobs"] = {{"eta", settings_.knobs.eta},
-                {"coupling_noise", settings_.knobs.coupling_noise},
-                {"readout_noise_rad", settings_.knobs.readout_noise_rad}};
+  j["system"] = settings_.system;
+  j["knobs"] = device_->knobs();
   j["ui"]["train_button"] = train_button_;
   j["ui"]["reset_button"] = reset_button_;
   return j.dump();
@@ -164,7 +196,7 @@ void Lab::draw() {
   ImGui::Begin("patlab", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
                    ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
-  ImGui::BeginChild("controls", ImVec2(340, 0), false);
+  ImGui::BeginChild("controls", ImVec2(370, 0), false);
   draw_controls();
   ImGui::EndChild();
   ImGui::SameLine();
@@ -183,9 +215,8 @@ void Lab::draw_controls() {
   ImGui::Spacing();
   ImGui::PushTextWrapPos(0.0f);
   ImGui::TextColored(ImVec4(0.80f, 0.82f, 0.86f, 1),
-                     "The middle layer of this network is a physical device: %d coupled pendula. "
-                     "Its digital twin is the textbook model of them, which is a little wrong.",
-                     settings_.oscillators.n);
+                     "The middle layer of this network is a physical device. Its digital twin "
+                     "is the textbook model of it, which is a little wrong.");
   ImGui::PopTextWrapPos();
   ImGui::Separator();
 
@@ -231,36 +262,49 @@ void Lab::draw_controls() {
     ImGui::EndCombo();
   }
 
-  // Device knobs: applied to the device at once, mid-training if need be.
+  // The physical system, and its knobs built from the catalog's metadata: applied to the
+  // device at once, mid-training if need be.
   ImGui::Spacing();
-  ImGui::TextUnformatted("Device: how reality differs from the twin");
-  OscillatorKnobs k = settings_.knobs;
-  float eta = float(k.eta), extra = float(k.coupling_noise), noise = float(k.readout_noise_rad);
+  ImGui::TextUnformatted("Physical system");
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::BeginCombo("##system", device_->info().name.c_str())) {
+    for (const CatalogEntry& e : catalog())
+      if (ImGui::Selectable(e.info.name.c_str(), e.info.id == settings_.system))
+        command("system:" + e.info.id);
+    ImGui::EndCombo();
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", device_->info().description.c_str());
+  ImGui::TextUnformatted("How reality differs from the twin");
+  KnobValues k = device_->knobs();
   bool knob = false;
-  ImGui::SetNextItemWidth(-110);
-  knob |= ImGui::SliderFloat("nonlinearity", &eta, 0.0f, 0.5f, "eta %.2f");
-  ImGui::SetNextItemWidth(-110);
-  knob |= ImGui::SliderFloat("extra coupling", &extra, 0.0f, 0.3f, "%.2f");
-  ImGui::SetNextItemWidth(-110);
-  knob |= ImGui::SliderFloat("readout noise", &noise, 0.0f, 0.1f, "%.3f rad");
+  for (const KnobInfo& info : device_->info().knobs) {
+    if (info.kind == "setting") continue;
+    float v = float(k[info.key]);
+    const std::string fmt = info.unit.empty() || info.unit.size() > 6 ? "%.3f" : "%.3f " + info.unit;
+    ImGui::SetNextItemWidth(-150);
+    if (ImGui::SliderFloat(info.label.c_str(), &v, float(info.min), float(info.max), fmt.c_str())) {
+      k[info.key] = v;
+      knob = true;
+    }
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("%s (%s%s%s)", info.help.c_str(), info.kind.c_str(),
+                        info.unit.empty() ? "" : ", ", info.unit.c_str());
+  }
   if (knob) {
-    k.eta = eta;
-    k.coupling_noise = extra;
-    k.readout_noise_rad = noise;
-    settings_.knobs = k;
     device_->set_knobs(k);
+    settings_.knobs = device_->knobs();
   }
 
   // Optimiser.
   ImGui::Spacing();
   ImGui::TextUnformatted("Training");
   float lr = float(settings_.learning_rate);
-  ImGui::SetNextItemWidth(-110);
+  ImGui::SetNextItemWidth(-150);
   if (ImGui::SliderFloat("learning rate", &lr, 0.001f, 0.1f, "%.3f", ImGuiSliderFlags_Logarithmic)) {
     settings_.learning_rate = lr;
     trainer_->set_learning_rate(lr);
   }
-  ImGui::SetNextItemWidth(-110);
+  ImGui::SetNextItemWidth(-150);
   ImGui::SliderInt("steps/frame", &settings_.steps_per_frame, 1, 50);
 }
 

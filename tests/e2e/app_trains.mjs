@@ -43,6 +43,11 @@ try {
   check(ready.step === 0 && ready.training === false, 'the lab starts idle at step 0');
   check(await page.evaluate(() => window.patlab.command('no-such-command')) === false,
         'an unknown command is refused');
+  check(await page.evaluate(() => window.patlab.command('knob:eta=0.3')) &&
+        (await page.evaluate(() => window.patlab.status().knobs.eta)) === 0.3,
+        'a knob command changes the device (eta = 0.3)');
+  check(await page.evaluate(() => window.patlab.command('knob:eta=9')) === false,
+        'an out-of-range knob value is refused');
   check(await page.locator('#overlay').evaluate((el) => el.classList.contains('hidden')),
         'the loading overlay is gone once the app is ready');
 

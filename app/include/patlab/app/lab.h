@@ -15,9 +15,13 @@
 #include "patlab/core/dataset.h"
 #include "patlab/core/network.h"
 #include "patlab/core/trainer.h"
-#include "patlab/emulators/coupled_oscillators.h"
+#include "patlab/emulators/catalog.h"
 
 namespace patlab {
+
+// The knobs the lab starts a system with: a device that is visibly imperfect but trainable
+// (every mismatch and structural knob at a third of its range, noise at a twentieth).
+KnobValues lab_knobs(const std::string& system);
 
 struct LabSettings {
   std::string dataset = "moons";  // one of toy2d_names()
@@ -25,8 +29,9 @@ struct LabSettings {
   int test_size = 400;
   double data_noise = 0.1;        // jitter of the toy points
   Method method = Method::PAT;
-  OscillatorSpec oscillators;
-  OscillatorKnobs knobs = {0.2, 0.1, 0.01, 1};  // η, extra coupling, readout noise (rad), seed
+  std::string system = "oscillators";  // any catalog id
+  KnobValues knobs = lab_knobs("oscillators");
+  uint64_t device_seed = 1;
   double learning_rate = 0.02;
   int batch_size = 32;
   int steps_per_frame = 4;        // training speed while the UI stays live
@@ -48,7 +53,8 @@ class Lab {
   void draw();
 
   // External control (JavaScript hook, command line, tests). Commands:
-  //   train | pause | reset | method:pat | method:in-silico | dataset:<name>
+  //   train | pause | reset | method:pat | method:in-silico | dataset:<name> | system:<id>
+  //   knob:<key>=<value>
   // Returns false (and changes nothing) for an unknown or malformed command.
   bool command(const std::string& cmd);
   // Everything a test or the page needs to know, as JSON (see status_json in lab.cpp).
@@ -67,7 +73,7 @@ class Lab {
   LabSettings settings_;
   Dataset train_, test_;
   Network net_;
-  std::shared_ptr<OscillatorDevice> device_;
+  std::shared_ptr<EmulatedDevice> device_;
   std::unique_ptr<Trainer> trainer_;
   bool training_ = false;
   long long frames_ = 0;
