@@ -1,0 +1,48 @@
+// patlab/datasets/csv.h: the user's own data, from a CSV file.
+//
+// Format: a header row of column names, then one sample per row. One column holds the class
+// label (any text; chosen by name), an optional column assigns rows to "train" or "test", and
+// every other column is a numeric feature. Anything else is refused with a CsvError that names
+// the line and the column: an empty file, a ragged row, a cell that is not a number (or is NaN,
+// infinite or absurdly large), an unknown label column.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "patlab/core/dataset.h"
+
+namespace patlab {
+
+struct CsvOptions {
+  std::string label_column = "label";
+  std::string split_column;          // "" = none; else its cells must be "train" or "test"
+  char delimiter = ',';
+  double max_abs_value = 1e9;        // larger magnitudes are refused as likely garbage
+};
+
+struct CsvData {
+  Dataset data;                            // every row; data.num_classes = class_names.size()
+  std::vector<std::string> class_names;    // label text of class 0, 1, ...
+  std::vector<std::string> feature_names;
+  std::vector<int> is_test;                // per row: 1 test, 0 train (all 0 without a split column)
+};
+
+class CsvError : public std::runtime_error {
+ public:
+  CsvError(int line, const std::string& column, const std::string& what);
+  int line() const { return line_; }            // 1-based; 0 when the whole file is at fault
+  const std::string& column() const { return column_; }
+
+ private:
+  int line_;
+  std::string column_;
+};
+
+// Labels that all read as integers are ordered numerically, others alphabetically.
+CsvData parse_csv(const std::string& text, const CsvOptions& options = CsvOptions());
+// Reads the file (throws CsvError with line 0 if it cannot be opened).
+CsvData load_csv_file(const std::string& path, const CsvOptions& options = CsvOptions());
+
+}  // namespace patlab

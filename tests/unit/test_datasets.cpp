@@ -1,0 +1,134 @@
+// Loading and preparing data: the CSV importer on good and bad files, splits, scaling, and
+// the paper's real vowel features when they are available beside the project.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+
+#include "patlab/core/trainer.h"
+#include "patlab/datasets/csv.h"
+#include "patlab/datasets/processing.h"
+#include "patlab/datasets/toy2d.h"
+#include "patlab/emulators/coupled_oscillators.h"
+
+namespace patlab {
+namespace {
+
+std::string error_of(const std::string& text, const CsvOptions& o = CsvOptions()) {
+  try {
+    parse_csv(text, o);
+  } catch (const CsvError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "accepted:\n" << text;
+  return "";
+}
+
+}  // namespace
+
+TEST(Csv, ReadsFeaturesLabelsAndASplitColumn) {
+  CsvOptions o;
+  o.split_column = "split";
+  const CsvData r = parse_csv("split,label,a,b\r\ntrain,cat,1,2\ntest,dog,3.5,-4e-1\n\ntrain,cat,0,0\n", o);
+  EXPECT_EQ(r.data.size(), 3);
+  EXPECT_EQ(r.data.features(), 2);
+  EXPECT_EQ(r.class_names, (std::vector<std::string>{"cat", "dog"}));
+  EXPECT_EQ(r.feature_names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(r.data.y[1], 1);
+  EXPECT_DOUBLE_EQ(r.data.x(1, 1), -0.4);
+  EXPECT_EQ(r.is_test, (std::vector<int>{0, 1, 0}));
+}
+
+TEST(Csv, IntegerLabelsAreOrderedNumericallyAndQuotesWork) {
+  const CsvData r = parse_csv("\"x, the first\",label\n1,10\n2,9\n3,\"10\"\n");
+  EXPECT_EQ(r.class_names, (std::vector<std::string>{"9", "10"}));
+  EXPECT_EQ(r.data.y[0], 1);
+  EXPECT_EQ(r.feature_names[0], "x, the first");
+}
+
+TEST(Csv, BadFilesAreRefusedNamingTheLineAndColumn) {
+  EXPECT_NE(error_of("").find("empty"), std::string::npos);
+  EXPECT_NE(error_of("a,label\n").find("not followed by any data"), std::string::npos);
+  EXPECT_NE(error_of("a,b,label\n1,2,x\n1,2\n").find("line 3: has 2 fields, the header has 3"),
+            std::string::npos);
+  EXPECT_NE(error_of("a,b,label\n1,2,x\n1,abc,y\n").find("line 3, column 'b': 'abc' is not a number"),
+            std::string::npos);
+  EXPECT_NE(error_of("a,label\nnan,x\n").find("not a finite number"), std::string::npos);
+  EXPECT_NE(error_of("a,label\n1e300,x\n").find("larger than"), std::string::npos);
+  EXPECT_NE(error_of("a,label\n1e999,x\n").find("not a finite number"), std::string::npos);
+  EXPECT_NE(error_of("a,label\n,x\n").find("the cell is empty"), std::string::npos);
+  EXPECT_NE(error_of("a,class\n1,x\n").find("column 'label': no such label column (columns: a, class)"),
+            std::string::npos);
+  EXPECT_NE(error_of("a,a,label\n1,2,x\n").find("appears twice"), std::string::npos);
+  EXPECT_NE(error_of("a,label\n\"1,x\n").find("not closed"), std::string::npos);
+  CsvOptions o;
+  o.split_column = "split";
+  EXPECT_NE(error_of("split,a,label\nvalid,1,x\n", o).find("'valid' is neither train nor test"),
+            std::string::npos);
+  try {
+    load_csv_file("no/such/file.csv");
+    FAIL();
+  } catch (const CsvError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot open"), std::string::npos);
+  }
+}
+
+TEST(Processing, SplitIsSeededStratifiedAndDisjoint) {
+  const Dataset d = make_moons(200, 0.1, 1);
+  const auto [a_train, a_test] = split_dataset(d, 0.25, 9);
+  const auto [b_train, b_test] = split_dataset(d, 0.25, 9);
+  const auto [c_train, c_test] = split_dataset(d, 0.25, 10);
+  EXPECT_EQ(a_test.x, b_test.x);
+  EXPECT_NE(a_test.x, c_test.x);
+  EXPECT_EQ(a_train.size() + a_test.size(), 200);
+  EXPECT_EQ(class_counts(a_test), (std::vector<int>{25, 25}));
+  EXPECT_EQ(class_counts(a_train), (std::vector<int>{75, 75}));
+  // No test sample also sits in the training set.
+  for (int i = 0; i < a_test.size(); ++i)
+    for (int j = 0; j < a_train.size(); ++j) ASSERT_NE(a_test.x.col(i), a_train.x.col(j));
+}
+
+TEST(Processing, ScalingMapsTheTrainingRangeOntoThePhysicalRange) {
+  Dataset d = make_circles(100, 0.1, 2);
+  const FeatureScaling s = FeatureScaling::fit(d, -0.5, 1.5);
+  s.apply(d);
+  EXPECT_NEAR(d.x.rowwise().minCoeff().maxCoeff(), -0.5, 1e-12);
+  EXPECT_NEAR(d.x.rowwise().maxCoeff().minCoeff(), 1.5, 1e-12);
+}
+
+TEST(Vowels, ThePapersVowelFeaturesImportAndAPatNetworkLearnsThem) {
+  const std::string path = "../shared/data/vowels/vowels.csv";  // beside the project, if present
+  if (!std::ifstream(path)) GTEST_SKIP() << path << " not present";
+  CsvOptions o;
+  o.split_column = "split";
+  const CsvData r = load_csv_file(path, o);
+  EXPECT_EQ(r.data.size(), 259);
+  EXPECT_EQ(r.data.features(), 12);
+  EXPECT_EQ(r.data.num_classes, 7);
+  std::vector<int> train_idx, test_idx;
+  for (int i = 0; i < r.data.size(); ++i) (r.is_test[size_t(i)] ? test_idx : train_idx).push_back(i);
+  EXPECT_EQ(train_idx.size(), 210u);
+  const Dataset train = select(r.data, train_idx), test = select(r.data, test_idx);
+
+  OscillatorSpec spec;
+  Rng rng(1);
+  OscillatorKnobs knobs;
+  knobs.eta = 0.1;
+  knobs.coupling_noise = 0.1;
+  knobs.readout_noise_rad = 0.01;
+  auto device = std::make_shared<OscillatorDevice>(spec, knobs);
+  auto twin = std::make_shared<OscillatorTwin>(spec);
+  Network net;
+  net.add(std::make_unique<AffineLayer>(12, spec.n, rng, 3.0));
+  net.add(std::make_unique<PhysicalLayer>(device, twin, twin->model().initial_theta(rng)));
+  net.add(std::make_unique<AffineLayer>(spec.n, 7, rng));
+  TrainConfig cfg;
+  cfg.optimizer.learning_rate = 0.02;
+  Trainer t(net, train, cfg);
+  for (int i = 0; i < 800; ++i) t.step();
+  const double acc = t.evaluate(test, Pass::Device).accuracy;
+  std::printf("vowels (7 classes, chance 0.14): PAT device test accuracy %.3f\n", acc);
+  EXPECT_GT(acc, 0.5);
+}
+
+}  // namespace patlab
