@@ -3,9 +3,9 @@
 #
 # What it does, each step skipped when already done (a warm run takes about a second):
 #   1. Debian packages: compilers, Emscripten, Eigen, SDL2, GoogleTest, Chromium, Xvfb, ...
-#   2. a deb-src entry, then `apt-get source` for Dear ImGui (1.90.x, trixie) and SDL2
-#      (2.26.5, bookworm) into the cache folder: the wasm build needs their sources.
-#   3. SDL2 compiled to WebAssembly once, installed into the cache folder.
+#   2. a deb-src entry, then `apt-get source` for Dear ImGui (1.90.x, trixie), SDL2 (2.26.5,
+#      bookworm) and zlib into the cache folder: the wasm build needs their sources.
+#   3. SDL2 and zlib compiled to WebAssembly once, installed into the cache folder.
 #   4. npm packages pinned by package-lock.json (playwright-core) into ./node_modules.
 #
 # It only ever downloads Debian and npm packages. The cache folder lives outside any build
@@ -25,7 +25,8 @@ PACKAGES=(
   emscripten
   libeigen3-dev libsdl2-dev libgl-dev libgl1-mesa-dri
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libcli11-dev fonts-roboto-unhinted
+  nlohmann-json3-dev libcli11-dev fonts-roboto-unhinted zlib1g-dev
+  dataset-fashion-mnist
   chromium xvfb xauth x11-utils imagemagick
 )
 # Node.js: this machine may carry a newer Node.js (with npm bundled) from another archive;
@@ -83,6 +84,7 @@ fetch_source() {
 # ImGui 1.90 (trixie) has backends/imgui_impl_sdl2.cpp; bookworm's 1.86 names it differently.
 fetch_source imgui/trixie imgui backends/imgui_impl_sdl2.cpp
 fetch_source libsdl2/bookworm sdl2-src CMakeLists.txt
+fetch_source zlib/bookworm zlib-src zlib.h
 
 # --- 3. SDL2 for WebAssembly ------------------------------------------------------------
 SDL_WASM=$CACHE/sdl2-wasm
@@ -98,6 +100,24 @@ if [ ! -f "$SDL_WASM/lib/libSDL2.a" ]; then
     || { tail -n 30 "$CACHE/sdl2-wasm-build.log"; exit 1; }
   cmake --install "$CACHE/sdl2-wasm-build" >>"$CACHE/sdl2-wasm-build.log" 2>&1
   rm -rf "$CACHE/sdl2-wasm-build"
+fi
+
+# zlib for WebAssembly (seconds): the data loaders read gzip files in both builds.
+ZLIB_WASM=$CACHE/zlib-wasm
+if [ ! -f "$ZLIB_WASM/lib/libz.a" ]; then
+  log "building zlib for WebAssembly"
+  export NODE_PATH=/usr/share/nodejs
+  rm -rf "$CACHE/zlib-wasm-build" && mkdir -p "$CACHE/zlib-wasm-build" "$ZLIB_WASM/lib" "$ZLIB_WASM/include"
+  (
+    cd "$CACHE/zlib-wasm-build"
+    for f in adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback inffast inflate \
+             inftrees trees uncompr zutil; do
+      emcc -O2 -DHAVE_UNISTD_H -c "$CACHE/zlib-src/$f.c" -o "$f.o"
+    done
+    emar rcs "$ZLIB_WASM/lib/libz.a" ./*.o
+  ) >"$CACHE/zlib-wasm-build.log" 2>&1 || { tail -n 30 "$CACHE/zlib-wasm-build.log"; exit 1; }
+  cp "$CACHE/zlib-src/zlib.h" "$CACHE/zlib-src/zconf.h" "$ZLIB_WASM/include/"
+  rm -rf "$CACHE/zlib-wasm-build"
 fi
 
 # --- 4. npm packages --------------------------------------------------------------------

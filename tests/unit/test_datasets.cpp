@@ -7,6 +7,7 @@
 
 #include "patlab/core/trainer.h"
 #include "patlab/datasets/csv.h"
+#include "patlab/datasets/idx.h"
 #include "patlab/datasets/processing.h"
 #include "patlab/datasets/toy2d.h"
 #include "patlab/emulators/coupled_oscillators.h"
@@ -129,6 +130,42 @@ TEST(Vowels, ThePapersVowelFeaturesImportAndAPatNetworkLearnsThem) {
   const double acc = t.evaluate(test, Pass::Device).accuracy;
   std::printf("vowels (7 classes, chance 0.14): PAT device test accuracy %.3f\n", acc);
   EXPECT_GT(acc, 0.5);
+}
+
+}  // namespace patlab
+
+namespace patlab {
+
+TEST(FashionMnist, LoadsPooledImagesWithLabelsFromDebiansPackage) {
+  const std::string dir = "/usr/share/datasets/fashion-mnist";  // Debian dataset-fashion-mnist
+  if (!std::ifstream(dir + "/t10k-labels-idx1-ubyte.gz")) GTEST_SKIP() << dir << " not installed";
+  const Dataset d = load_fashion_mnist(dir, false, 500, 4);
+  EXPECT_EQ(d.size(), 500);
+  EXPECT_EQ(d.features(), 49);
+  EXPECT_EQ(d.num_classes, 10);
+  EXPECT_GE(d.x.minCoeff(), 0.0);
+  EXPECT_LE(d.x.maxCoeff(), 1.0);
+  EXPECT_GT(d.x.mean(), 0.1) << "clothes cover a good part of the frame";
+  const std::vector<int> n = class_counts(d);
+  for (int c = 0; c < 10; ++c) EXPECT_GT(n[size_t(c)], 20) << fashion_mnist_class(c);
+  EXPECT_STREQ(fashion_mnist_class(9), "Ankle boot");
+}
+
+TEST(FashionMnist, AMissingOrWrongFileIsAClearError) {
+  try {
+    load_idx_gz("no/such/images.gz", "no/such/labels.gz", 10, 1);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot open no/such/images.gz"), std::string::npos);
+  }
+  const std::string labels = "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz";
+  if (!std::ifstream(labels)) GTEST_SKIP();
+  try {
+    load_idx_gz(labels, labels, 10, 1);  // a label file where images belong
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad magic number"), std::string::npos);
+  }
 }
 
 }  // namespace patlab
