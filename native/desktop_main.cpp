@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include "patlab/app/lab.h"
 #include "patlab/app/platform.h"
@@ -12,17 +14,26 @@ int main(int argc, char** argv) {
   bool train = false, print_status = false;
   long long frames = 0;
   int width = 1280, height = 800;
+  std::vector<std::string> commands;
   cli.add_flag("--train", train, "start training at once");
   cli.add_option("--frames", frames, "quit after this many frames; 0 = run until closed")
       ->check(CLI::NonNegativeNumber);
   cli.add_flag("--print-status", print_status, "on exit, print the lab's state as JSON");
   cli.add_option("--width", width, "window width in pixels")->check(CLI::Range(320, 8192));
   cli.add_option("--height", height, "window height in pixels")->check(CLI::Range(240, 8192));
+  cli.add_option("--command", commands,
+                 "a lab command to run at start, e.g. dataset:clusters, system:oscillators, "
+                 "knob:eta=0.3, method:in-silico (repeatable)");
   CLI11_PARSE(cli, argc, argv);
 
   try {
     patlab::Platform platform("patlab: physics-aware training lab", width, height);
     patlab::Lab lab;
+    for (const std::string& c : commands)
+      if (!lab.command(c)) {
+        std::fprintf(stderr, "patlab: the command '%s' was refused (see --help)\n", c.c_str());
+        return 2;
+      }
     lab.set_training(train);
     long long frame = 0;
     patlab::run_main_loop([&] {

@@ -73,8 +73,8 @@ void Lab::reset() {
   trainer_ = std::make_unique<Trainer>(net_, train_, cfg);
   for (auto* v : {&curve_step_, &acc_device_, &acc_twin_, &loss_device_, &loss_twin_}) v->clear();
   measured_at_step_ = mapped_at_step_ = -1;
-  map_device_.clear();
-  map_twin_.clear();
+  map_device_.resize(0, 0);
+  map_twin_.resize(0, 0);
   measure();
   refresh_maps();
 }
@@ -99,12 +99,12 @@ void Lab::refresh_maps() {
       grid(0, r * kMapGrid + c) = kMapLo + (c + 0.5) * (kMapHi - kMapLo) / kMapGrid;
       grid(1, r * kMapGrid + c) = kMapLo + (r + 0.5) * (kMapHi - kMapLo) / kMapGrid;
     }
-  auto probabilities = [&](Pass pass, std::vector<float>& out) {
-    const Mat logits = net_.forward(grid, pass);
-    out.resize(size_t(logits.cols()));
-    for (Eigen::Index i = 0; i < logits.cols(); ++i) {
-      // p(class 1) of a softmax over the first two logits.
-      out[size_t(i)] = float(1.0 / (1.0 + std::exp(logits(0, i) - logits(1, i))));
+  auto probabilities = [&](Pass pass, Mat& out) {
+    // Softmax over the class logits, per cell.
+    out = net_.forward(grid, pass).topRows(train_.num_classes);
+    for (Eigen::Index i = 0; i < out.cols(); ++i) {
+      out.col(i) = (out.col(i).array() - out.col(i).maxCoeff()).exp().matrix();
+      out.col(i) /= out.col(i).sum();
     }
   };
   probabilities(Pass::Device, map_device_);

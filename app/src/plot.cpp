@@ -84,7 +84,7 @@ void line_plot(const char* title, ImVec2 size, const std::vector<Series>& series
 }
 
 void class_map(const char* title, ImVec2 size, const Dataset& data,
-               const std::vector<float>& p1v, int grid_n, float lo, float hi) {
+               const Mat& probs, int grid_n, float lo, float hi) {
   ImVec2 p0, p1;
   begin_panel(title, size, p0, p1);
   ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -95,17 +95,24 @@ void class_map(const char* title, ImVec2 size, const Dataset& data,
   };
   const ImU32 bg = IM_COL32(30, 32, 40, 255);
   dl->AddRectFilled(a, b, bg);
-  if (int(p1v.size()) == grid_n * grid_n) {
+  if (probs.cols() == grid_n * grid_n) {
     const float cell = side / grid_n;
     // Opaque tints (class colour over the background): cells may overlap by half a pixel to
     // hide seams, and overlapping translucent cells would draw a visible grid.
-    const ImU32 c0 = lerp_color(bg, palette::class_colors[0], 0.35f);
-    const ImU32 c1 = lerp_color(bg, palette::class_colors[1], 0.35f);
+    std::vector<ImVec4> tint;
+    for (Eigen::Index k = 0; k < probs.rows(); ++k)
+      tint.push_back(ImGui::ColorConvertU32ToFloat4(lerp_color(bg, palette::class_colors[k % 4], 0.35f)));
     for (int r = 0; r < grid_n; ++r)
       for (int c = 0; c < grid_n; ++c) {
+        ImVec4 mix(0, 0, 0, 1);
+        for (Eigen::Index k = 0; k < probs.rows(); ++k) {
+          const float p = float(probs(k, r * grid_n + c));
+          mix.x += p * tint[size_t(k)].x;
+          mix.y += p * tint[size_t(k)].y;
+          mix.z += p * tint[size_t(k)].z;
+        }
         const ImVec2 q0(a.x + c * cell, b.y - (r + 1) * cell);
-        dl->AddRectFilled(q0, ImVec2(q0.x + cell + 0.5f, q0.y + cell + 0.5f),
-                          lerp_color(c0, c1, p1v[r * grid_n + c]));
+        dl->AddRectFilled(q0, ImVec2(q0.x + cell + 0.5f, q0.y + cell + 0.5f), ImGui::GetColorU32(mix));
       }
   }
   dl->PushClipRect(a, b, true);

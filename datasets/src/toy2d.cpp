@@ -81,8 +81,24 @@ Dataset make_xor(int n, double noise, uint64_t seed) {
   return d;
 }
 
+Dataset make_clusters(int n, double noise, uint64_t seed) {
+  Dataset d = blank("clusters", n);
+  d.num_classes = 3;
+  Rng rng(seed);
+  // Centres on a circle of radius 0.9, 120 degrees apart; spread 0.25 plus the noise knob.
+  const double spread = std::sqrt(0.25 * 0.25 + noise * noise);
+  for (int i = 0; i < n; ++i) {
+    const int c = i % 3;
+    const double a = 2 * kPi * c / 3.0 + kPi / 2;
+    d.x(0, i) = 0.9 * std::cos(a) + spread * rng.normal();
+    d.x(1, i) = 0.9 * std::sin(a) + spread * rng.normal();
+    d.y[i] = c;
+  }
+  return d;
+}
+
 const std::vector<std::string>& toy2d_names() {
-  static const std::vector<std::string> names = {"moons", "circles", "spiral", "xor"};
+  static const std::vector<std::string> names = {"moons", "circles", "spiral", "xor", "clusters"};
   return names;
 }
 
@@ -91,8 +107,9 @@ Dataset make_toy2d(const std::string& name, int n, double noise, uint64_t seed) 
   if (name == "circles") return make_circles(n, noise, seed);
   if (name == "spiral") return make_spiral(n, noise, seed);
   if (name == "xor") return make_xor(n, noise, seed);
+  if (name == "clusters") return make_clusters(n, noise, seed);
   throw std::invalid_argument("unknown toy data set '" + name +
-                              "': choose moons, circles, spiral or xor");
+                              "': choose moons, circles, spiral, xor or clusters");
 }
 
 }  // namespace patlab

@@ -194,7 +194,7 @@ Experiment experiment_from_json(const json& j) {
     rd.finish();
     const auto& names = toy2d_names();
     if (std::find(names.begin(), names.end(), e.data.name) == names.end())
-      rd.fail("name", "unknown data set '" + e.data.name + "': choose moons, circles, spiral or xor");
+      rd.fail("name", "unknown data set '" + e.data.name + "': choose moons, circles, spiral, xor or clusters");
     require(e.data.train_size >= 2, rd, "train_size", "must be at least 2");
     require(e.data.test_size >= 2, rd, "test_size", "must be at least 2");
     require(e.data.noise >= 0, rd, "noise", "must be >= 0");

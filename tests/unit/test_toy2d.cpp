@@ -11,8 +11,13 @@ TEST(Toy2d, EverySetIsBalancedTwoDimensionalAndBounded) {
     EXPECT_EQ(d.name, name);
     EXPECT_EQ(d.features(), 2);
     EXPECT_EQ(d.size(), 400);
-    EXPECT_EQ(d.num_classes, 2);
-    EXPECT_EQ(d.y.sum(), 200);
+    if (name == "clusters") {
+      EXPECT_EQ(d.num_classes, 3);
+      EXPECT_EQ(d.y.sum(), 133 + 2 * 133);  // 134 zeros, 133 ones, 133 twos
+    } else {
+      EXPECT_EQ(d.num_classes, 2);
+      EXPECT_EQ(d.y.sum(), 200);
+    }
     EXPECT_LT(d.x.cwiseAbs().maxCoeff(), 2.0);
   }
 }

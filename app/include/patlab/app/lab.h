@@ -82,7 +82,7 @@ class Lab {
   std::vector<float> curve_step_, acc_device_, acc_twin_, loss_device_, loss_twin_;
   Evaluation last_device_, last_twin_;
   long long measured_at_step_ = -1;
-  std::vector<float> map_device_, map_twin_;
+  Mat map_device_, map_twin_;  // class probabilities on the map grid (classes x cells)
   long long mapped_at_step_ = -1;
 
   // Screen rectangles of the main buttons (x, y, w, h), reported in status_json() so an

@@ -32,9 +32,10 @@ struct LinePlotOptions {
 void line_plot(const char* title, ImVec2 size, const std::vector<Series>& series,
                const LinePlotOptions& options);
 
-// Draws data points (first two features) over a grid_n x grid_n map of p(class 1) covering
-// [lo, hi]² (probabilities row-major from the bottom-left; empty = no map yet).
-void class_map(const char* title, ImVec2 size, const Dataset& data,
-               const std::vector<float>& p_class1, int grid_n, float lo, float hi);
+// Draws data points (first two features) over a grid_n x grid_n map of class probabilities
+// covering [lo, hi]²: probs is classes x grid_n² (cells row-major from the bottom-left; empty =
+// no map yet). Each cell mixes the class colours by probability.
+void class_map(const char* title, ImVec2 size, const Dataset& data, const Mat& probs, int grid_n,
+               float lo, float hi);
 
 }  // namespace patlab
