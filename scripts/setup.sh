@@ -120,6 +120,19 @@ if [ ! -f "$ZLIB_WASM/lib/libz.a" ]; then
   rm -rf "$CACHE/zlib-wasm-build"
 fi
 
+# The 1,797 UCI 8x8 digits ship inside Debian's python3-sklearn: take that one file from the
+# package (apt-get download + dpkg-deb -x) rather than installing scikit-learn.
+DIGITS=$CACHE/sklearn-digits/digits.csv.gz
+if [ ! -f "$DIGITS" ]; then
+  log "extracting the 8x8 digits from Debian's python3-sklearn package"
+  tmp=$(mktemp -d "$CACHE/.skl.XXXXXX")
+  (cd "$tmp" && apt-get download -qq python3-sklearn >/dev/null 2>&1 && dpkg-deb -x python3-sklearn_*.deb x) \
+    || { rm -rf "$tmp"; echo "setup: could not fetch python3-sklearn" >&2; exit 1; }
+  mkdir -p "$CACHE/sklearn-digits"
+  cp "$(find "$tmp/x" -name digits.csv.gz | head -n 1)" "$DIGITS"
+  rm -rf "$tmp"
+fi
+
 # --- 4. npm packages --------------------------------------------------------------------
 if [ ! -f "$ROOT/node_modules/.package-lock.json" ] \
    || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then

@@ -1,5 +1,7 @@
 #include "patlab/datasets/idx.h"
 
+#include "gunzip.h"
+
 #include <zlib.h>
 
 #include <stdexcept>
@@ -7,9 +9,6 @@
 
 namespace patlab {
 
-namespace {
-
-// Reads a whole gzip file into memory.
 std::vector<unsigned char> gunzip_file(const std::string& path) {
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) throw std::runtime_error("cannot open " + path);
@@ -22,6 +21,8 @@ std::vector<unsigned char> gunzip_file(const std::string& path) {
   if (failed) throw std::runtime_error(path + ": not a valid gzip file");
   return out;
 }
+
+namespace {
 
 uint32_t be32(const std::vector<unsigned char>& b, size_t at) {
   return (uint32_t(b[at]) << 24) | (uint32_t(b[at + 1]) << 16) | (uint32_t(b[at + 2]) << 8) | b[at + 3];

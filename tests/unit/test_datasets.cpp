@@ -10,6 +10,7 @@
 #include "patlab/datasets/idx.h"
 #include "patlab/datasets/processing.h"
 #include "patlab/datasets/toy2d.h"
+#include "patlab/datasets/uci_digits.h"
 #include "patlab/datasets/vowels.h"
 #include "patlab/emulators/coupled_oscillators.h"
 
@@ -204,6 +205,45 @@ TEST(SyntheticVowels, HaveTwelveFeaturesSevenBalancedClassesAndAreLearnable) {
   const double acc = t.evaluate(test, Pass::Twin).accuracy;
   std::printf("synthetic vowels: linear classifier test accuracy %.3f (chance 0.143)\n", acc);
   EXPECT_GT(acc, 0.5);
+}
+
+}  // namespace patlab
+
+namespace patlab {
+
+TEST(UciDigits, LoadsTheSklearnCopyAndAPatNetworkLearnsIt) {
+  const std::string path = std::string(PATLAB_CACHE_DIR) + "/sklearn-digits/digits.csv.gz";
+  if (!std::ifstream(path)) GTEST_SKIP() << path << " missing (run scripts/setup.sh)";
+  const Dataset d = load_uci_digits(path);
+  EXPECT_EQ(d.size(), 1797);
+  EXPECT_EQ(d.features(), 64);
+  EXPECT_EQ(d.num_classes, 10);
+  EXPECT_GE(d.x.minCoeff(), 0.0);
+  EXPECT_LE(d.x.maxCoeff(), 1.0);
+  for (int n : class_counts(d)) EXPECT_GT(n, 170);
+  const auto [train, test] = split_dataset(d, 0.3, 1);
+  OscillatorSpec spec;
+  Rng rng(2);
+  OscillatorKnobs knobs;
+  knobs.eta = 0.1;
+  knobs.readout_noise_rad = 0.01;
+  auto device = std::make_shared<OscillatorDevice>(spec, knobs);
+  auto twin = std::make_shared<OscillatorTwin>(spec);
+  Network net;
+  net.add(std::make_unique<AffineLayer>(64, spec.n, rng));
+  net.add(std::make_unique<PhysicalLayer>(device, twin, twin->model().initial_theta(rng)));
+  net.add(std::make_unique<AffineLayer>(spec.n, 10, rng));
+  Trainer t(net, train, TrainConfig{});
+  for (int i = 0; i < 600; ++i) t.step();
+  const double acc = t.evaluate(test, Pass::Device).accuracy;
+  std::printf("8x8 digits: PAT device test accuracy %.3f (chance 0.1)\n", acc);
+  EXPECT_GT(acc, 0.7);
+  try {
+    load_uci_digits("no/such/digits.csv.gz");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot open"), std::string::npos);
+  }
 }
 
 }  // namespace patlab
