@@ -42,7 +42,7 @@ int main() {
   }
   patlab::run_main_loop([] {
     g_platform->process_events();
-    g_lab->advance(10.0);  // ms of training per frame, at most: the page stays responsive
+    g_lab->advance(12.0);  // ms of training per frame, at most: the page stays responsive
     g_platform->begin_frame();
     g_lab->draw();
     g_platform->end_frame();

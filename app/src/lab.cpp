@@ -52,44 +52,57 @@ KnobValues lab_knobs(const std::string& system) {
 Lab::Lab(const LabSettings& settings) : settings_(settings) { reset(); }
 Lab::~Lab() = default;
 
-long long Lab::steps() const { return trainer_ ? trainer_->steps() : 0; }
+long long Lab::steps() const { return lanes_.empty() ? 0 : lanes_.front().trainer->steps(); }
 
 void Lab::reset() {
   train_ = make_toy2d(settings_.dataset, settings_.train_size, settings_.data_noise, settings_.seed);
   test_ = make_toy2d(settings_.dataset, settings_.test_size, settings_.data_noise, settings_.seed + 1000);
-  // digital encoder 2 -> device inputs, the physical layer, digital readout -> classes
-  Rng rng(settings_.seed);
-  SystemInstance sys = make_system(settings_.system, {}, settings_.knobs, settings_.device_seed);
-  device_ = sys.device;
-  net_ = Network();
-  net_.add(std::make_unique<AffineLayer>(train_.features(), device_->input_size(), rng));
-  net_.add(std::make_unique<PhysicalLayer>(sys.device, sys.twin, sys.theta0));
-  net_.add(std::make_unique<AffineLayer>(device_->output_size(), train_.num_classes, rng));
-  TrainConfig cfg;
-  cfg.method = settings_.method;
-  cfg.optimizer.learning_rate = settings_.learning_rate;
-  cfg.batch_size = settings_.batch_size;
-  cfg.seed = settings_.seed;
-  trainer_ = std::make_unique<Trainer>(net_, train_, cfg);
-  for (auto* v : {&curve_step_, &acc_device_, &acc_twin_, &loss_device_, &loss_twin_}) v->clear();
+  std::vector<Method> methods = {settings_.method};
+  if (settings_.race) methods = {Method::PAT, Method::InSilico};
+  lanes_.clear();
+  lanes_.resize(methods.size());
+  for (size_t i = 0; i < methods.size(); ++i) {
+    // Every lane is built from the same seeds: the same devices, the same starting point.
+    Lane& lane = lanes_[i];
+    lane.method = methods[i];
+    Rng rng(settings_.seed);
+    int width = train_.features();
+    lane.net.add(std::make_unique<AffineLayer>(width, find_system(settings_.system).info.default_shape.inputs, rng));
+    width = lane.net.output_size();
+    for (int l = 0; l < settings_.physical_layers; ++l) {
+      SystemInstance sys = make_system(settings_.system, Shape{width, width}, settings_.knobs,
+                                       settings_.device_seed + uint64_t(l));
+      lane.devices.push_back(sys.device);
+      lane.net.add(std::make_unique<PhysicalLayer>(sys.device, sys.twin, sys.theta0));
+      width = sys.device->output_size();
+    }
+    lane.net.add(std::make_unique<AffineLayer>(width, train_.num_classes, rng));
+    TrainConfig cfg;
+    cfg.method = lane.method;
+    cfg.optimizer.learning_rate = settings_.learning_rate;
+    cfg.batch_size = settings_.batch_size;
+    cfg.seed = settings_.seed;
+    lane.trainer = std::make_unique<Trainer>(lane.net, train_, cfg);
+  }
   measured_at_step_ = mapped_at_step_ = -1;
-  map_device_.resize(0, 0);
-  map_twin_.resize(0, 0);
   measure();
   refresh_maps();
 }
 
 void Lab::measure() {
-  last_device_ = trainer_->evaluate(test_, Pass::Device);
-  last_twin_ = trainer_->evaluate(test_, Pass::Twin);
-  curve_step_.push_back(float(trainer_->steps()));
-  acc_device_.push_back(float(last_device_.accuracy));
-  acc_twin_.push_back(float(last_twin_.accuracy));
-  loss_device_.push_back(float(last_device_.loss));
-  loss_twin_.push_back(float(last_twin_.loss));
-  if (curve_step_.size() > kMaxCurvePoints)
-    for (auto* v : {&curve_step_, &acc_device_, &acc_twin_, &loss_device_, &loss_twin_}) thin(*v);
-  measured_at_step_ = trainer_->steps();
+  for (Lane& lane : lanes_) {
+    lane.last_device = lane.trainer->evaluate(test_, Pass::Device);
+    lane.last_twin = lane.trainer->evaluate(test_, Pass::Twin);
+    lane.step.push_back(float(lane.trainer->steps()));
+    lane.acc_device.push_back(float(lane.last_device.accuracy));
+    lane.acc_twin.push_back(float(lane.last_twin.accuracy));
+    lane.loss_device.push_back(float(lane.last_device.loss));
+    lane.loss_twin.push_back(float(lane.last_twin.loss));
+    if (lane.step.size() > kMaxCurvePoints)
+      for (auto* v : {&lane.step, &lane.acc_device, &lane.acc_twin, &lane.loss_device, &lane.loss_twin})
+        thin(*v);
+  }
+  measured_at_step_ = steps();
 }
 
 void Lab::refresh_maps() {
@@ -99,17 +112,19 @@ void Lab::refresh_maps() {
       grid(0, r * kMapGrid + c) = kMapLo + (c + 0.5) * (kMapHi - kMapLo) / kMapGrid;
       grid(1, r * kMapGrid + c) = kMapLo + (r + 0.5) * (kMapHi - kMapLo) / kMapGrid;
     }
-  auto probabilities = [&](Pass pass, Mat& out) {
-    // Softmax over the class logits, per cell.
-    out = net_.forward(grid, pass).topRows(train_.num_classes);
-    for (Eigen::Index i = 0; i < out.cols(); ++i) {
-      out.col(i) = (out.col(i).array() - out.col(i).maxCoeff()).exp().matrix();
-      out.col(i) /= out.col(i).sum();
-    }
-  };
-  probabilities(Pass::Device, map_device_);
-  probabilities(Pass::Twin, map_twin_);
-  mapped_at_step_ = trainer_->steps();
+  for (Lane& lane : lanes_) {
+    auto probabilities = [&](Pass pass, Mat& out) {
+      // Softmax over the class logits, per cell.
+      out = lane.net.forward(grid, pass).topRows(train_.num_classes);
+      for (Eigen::Index i = 0; i < out.cols(); ++i) {
+        out.col(i) = (out.col(i).array() - out.col(i).maxCoeff()).exp().matrix();
+        out.col(i) /= out.col(i).sum();
+      }
+    };
+    probabilities(Pass::Device, lane.map_device);
+    probabilities(Pass::Twin, lane.map_twin);
+  }
+  mapped_at_step_ = steps();
 }
 
 void Lab::advance(double budget_ms) {
@@ -117,12 +132,19 @@ void Lab::advance(double budget_ms) {
   if (!training_) return;
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < settings_.steps_per_frame; ++i) {
-    trainer_->step();
-    if (trainer_->steps() - measured_at_step_ >= kMeasureEvery) measure();
-    if (trainer_->steps() - mapped_at_step_ >= kMapEvery) refresh_maps();
+    for (Lane& lane : lanes_) lane.trainer->step();
+    if (steps() - measured_at_step_ >= kMeasureEvery) measure();
+    if (steps() - mapped_at_step_ >= kMapEvery) refresh_maps();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (ms > budget_ms) break;
   }
+}
+
+void Lab::set_knobs_everywhere(const KnobValues& k) {
+  // All lanes see the same physics: one knob turns every copy of the device.
+  for (Lane& lane : lanes_)
+    for (auto& d : lane.devices) d->set_knobs(k);
+  settings_.knobs = lanes_.front().devices.front()->knobs();
 }
 
 bool Lab::command(const std::string& cmd) {
@@ -132,9 +154,17 @@ bool Lab::command(const std::string& cmd) {
     training_ = false;
   } else if (cmd == "reset") {
     reset();
-  } else if (cmd == "method:pat" || cmd == "method:in-silico") {
-    settings_.method = cmd == "method:pat" ? Method::PAT : Method::InSilico;
-    trainer_->set_method(settings_.method);
+  } else if (cmd == "race:on" || cmd == "race:off") {
+    settings_.race = cmd == "race:on";
+    reset();
+  } else if (cmd.rfind("method:", 0) == 0) {
+    try {
+      settings_.method = method_from_name(cmd.substr(7));
+    } catch (const std::invalid_argument&) {
+      return false;
+    }
+    settings_.race = false;
+    reset();
   } else if (cmd.rfind("dataset:", 0) == 0) {
     const std::string name = cmd.substr(8);
     const auto& names = toy2d_names();
@@ -158,11 +188,11 @@ bool Lab::command(const std::string& cmd) {
     k[cmd.substr(5, eq - 5)] = std::strtod(value.c_str(), &end);
     if (value.empty() || *end != '\0') return false;
     try {
-      device_->set_knobs(k);
+      system_info().complete(k);  // validate before touching any device
     } catch (const std::invalid_argument&) {
       return false;
     }
-    settings_.knobs = device_->knobs();
+    set_knobs_everywhere(k);
   } else {
     return false;
   }
@@ -174,16 +204,26 @@ std::string Lab::status_json() const {
   j["ready"] = frames_ >= 2;  // the UI has been laid out and drawn at least once
   j["frames"] = frames_;
   j["training"] = training_;
-  j["method"] = method_name(settings_.method);
+  j["race"] = settings_.race;
   j["dataset"] = settings_.dataset;
-  j["step"] = trainer_->steps();
-  j["epoch"] = trainer_->epoch();
-  j["device_queries"] = net_.device_queries();
-  j["measured_at_step"] = measured_at_step_;
-  j["test"]["device"] = {{"loss", last_device_.loss}, {"accuracy", last_device_.accuracy}};
-  j["test"]["twin"] = {{"loss", last_twin_.loss}, {"accuracy", last_twin_.accuracy}};
   j["system"] = settings_.system;
-  j["knobs"] = device_->knobs();
+  j["physical_layers"] = settings_.physical_layers;
+  j["step"] = steps();
+  j["measured_at_step"] = measured_at_step_;
+  j["knobs"] = lanes_.front().devices.front()->knobs();
+  j["lanes"] = nlohmann::json::array();
+  for (const Lane& lane : lanes_)
+    j["lanes"].push_back(
+        {{"method", method_name(lane.method)},
+         {"epoch", lane.trainer->epoch()},
+         {"device_queries", lane.net.device_queries()},
+         {"test", {{"device", {{"loss", lane.last_device.loss}, {"accuracy", lane.last_device.accuracy}}},
+                   {"twin", {{"loss", lane.last_twin.loss}, {"accuracy", lane.last_twin.accuracy}}}}}});
+  // The first lane also at top level, for simple clients.
+  j["method"] = j["lanes"][0]["method"];
+  j["epoch"] = j["lanes"][0]["epoch"];
+  j["device_queries"] = j["lanes"][0]["device_queries"];
+  j["test"] = j["lanes"][0]["test"];
   j["ui"]["train_button"] = train_button_;
   j["ui"]["reset_button"] = reset_button_;
   return j.dump();
@@ -215,24 +255,28 @@ void Lab::draw_controls() {
   ImGui::Spacing();
   ImGui::PushTextWrapPos(0.0f);
   ImGui::TextColored(ImVec4(0.80f, 0.82f, 0.86f, 1),
-                     "The middle layer of this network is a physical device. Its digital twin "
-                     "is the textbook model of it, which is a little wrong.");
+                     "The middle of this network is %d layers of a physical device. Its digital "
+                     "twin is the textbook model of it, which is a little wrong. Which training "
+                     "copes better?", settings_.physical_layers);
   ImGui::PopTextWrapPos();
   ImGui::Separator();
 
-  // Training method.
-  ImGui::TextUnformatted("Training method");
-  int m = settings_.method == Method::PAT ? 0 : 1;
-  bool changed = ImGui::RadioButton("PAT", &m, 0);
-  ImGui::SameLine(0, 20);
-  changed |= ImGui::RadioButton("in-silico", &m, 1);
-  if (changed) command(m == 0 ? "method:pat" : "method:in-silico");
+  // Training method: a race of the two, or one alone.
+  ImGui::TextUnformatted("Training");
+  int m = settings_.race ? 0 : (settings_.method == Method::PAT ? 1 : 2);
+  bool changed = ImGui::RadioButton("race", &m, 0);
+  ImGui::SameLine(0, 16);
+  changed |= ImGui::RadioButton("PAT", &m, 1);
+  ImGui::SameLine(0, 16);
+  changed |= ImGui::RadioButton("in-silico", &m, 2);
+  if (changed) command(m == 0 ? "race:on" : m == 1 ? "method:pat" : "method:in-silico");
   ImGui::PushTextWrapPos(0.0f);
-  ImGui::TextDisabled(settings_.method == Method::PAT
-                          ? "forward pass on the device, backward pass through the twin at the "
-                            "device's measured activations"
-                          : "forward and backward through the twin only; the device is only "
-                            "used to measure the result");
+  ImGui::TextDisabled(
+      m == 0 ? "PAT and in-silico side by side, each on its own copy of the same device"
+      : m == 1 ? "PAT: forward pass on the device, backward pass through the twin at the "
+                 "device's measured activations"
+               : "in-silico: forward and backward through the twin only; the device is only "
+                 "used to measure the result");
   ImGui::PopTextWrapPos();
 
   // Train / reset.
@@ -247,8 +291,16 @@ void Lab::draw_controls() {
   ImGui::SameLine();
   if (ImGui::Button("Reset", ImVec2(-1, 36))) reset();
   rect_of_last_item(reset_button_);
-  ImGui::Text("step %lld   epoch %d", (long long)trainer_->steps(), trainer_->epoch());
-  ImGui::Text("device queries %lld", net_.device_queries());
+  const Lane& first = lanes_.front();
+  ImGui::Text("step %lld   epoch %d", steps(), first.trainer->epoch());
+  for (const Lane& lane : lanes_) {
+    const double q = double(lane.net.device_queries());
+    const CostModel& cost = system_info().cost;
+    ImGui::Text("%-9s device queries %lld", method_label(lane.method), (long long)q);
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("on the real %s: %.1f s and %.3g J (%s)", system_info().name.c_str(),
+                        q * cost.latency_s, q * cost.energy_j, cost.source.c_str());
+  }
   ImGui::Separator();
 
   // Data.
@@ -267,17 +319,17 @@ void Lab::draw_controls() {
   ImGui::Spacing();
   ImGui::TextUnformatted("Physical system");
   ImGui::SetNextItemWidth(-1);
-  if (ImGui::BeginCombo("##system", device_->info().name.c_str())) {
+  if (ImGui::BeginCombo("##system", system_info().name.c_str())) {
     for (const CatalogEntry& e : catalog())
       if (ImGui::Selectable(e.info.name.c_str(), e.info.id == settings_.system))
         command("system:" + e.info.id);
     ImGui::EndCombo();
   }
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", device_->info().description.c_str());
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", system_info().description.c_str());
   ImGui::TextUnformatted("How reality differs from the twin");
-  KnobValues k = device_->knobs();
+  KnobValues k = settings_.knobs;
   bool knob = false;
-  for (const KnobInfo& info : device_->info().knobs) {
+  for (const KnobInfo& info : system_info().knobs) {
     if (info.kind == "setting") continue;
     float v = float(k[info.key]);
     const std::string fmt = info.unit.empty() || info.unit.size() > 6 ? "%.3f" : "%.3f " + info.unit;
@@ -290,10 +342,7 @@ void Lab::draw_controls() {
       ImGui::SetTooltip("%s (%s%s%s)", info.help.c_str(), info.kind.c_str(),
                         info.unit.empty() ? "" : ", ", info.unit.c_str());
   }
-  if (knob) {
-    device_->set_knobs(k);
-    settings_.knobs = device_->knobs();
-  }
+  if (knob) set_knobs_everywhere(k);
 
   // Optimiser.
   ImGui::Spacing();
@@ -302,7 +351,7 @@ void Lab::draw_controls() {
   ImGui::SetNextItemWidth(-150);
   if (ImGui::SliderFloat("learning rate", &lr, 0.001f, 0.1f, "%.3f", ImGuiSliderFlags_Logarithmic)) {
     settings_.learning_rate = lr;
-    trainer_->set_learning_rate(lr);
+    for (Lane& lane : lanes_) lane.trainer->set_learning_rate(lr);
   }
   ImGui::SetNextItemWidth(-150);
   ImGui::SliderInt("steps/frame", &settings_.steps_per_frame, 1, 50);
@@ -313,33 +362,51 @@ void Lab::draw_results() {
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   const float top_h = std::max(160.0f, avail.y * 0.45f);
   const float half_w = (avail.x - gap) * 0.5f;
+  const bool race = lanes_.size() > 1;
 
+  // In a race the curves compare methods, all measured on the device (the twin's opinion of
+  // in-silico training is not in question); alone, they compare device and twin.
+  std::vector<Series> acc_series, loss_series;
+  for (const Lane& lane : lanes_) {
+    const ImU32 color = lane.method == Method::PAT ? palette::device : palette::twin;
+    if (race) {
+      const std::string name = std::string(method_label(lane.method)) + ", on device";
+      acc_series.push_back({name, &lane.step, &lane.acc_device, color});
+      loss_series.push_back({name, &lane.step, &lane.loss_device, color});
+    } else {
+      acc_series.push_back({"on device", &lane.step, &lane.acc_device, palette::device});
+      acc_series.push_back({"on twin", &lane.step, &lane.acc_twin, palette::twin});
+      loss_series.push_back({"on device", &lane.step, &lane.loss_device, palette::device});
+      loss_series.push_back({"on twin", &lane.step, &lane.loss_twin, palette::twin});
+    }
+  }
   LinePlotOptions acc;
-  acc.y_min = 0.0f;
-  acc.y_max = 1.0f;
   acc.y_format = "%.2f";
   acc.reference_y = 1.0f / float(train_.num_classes);
   acc.reference_label = "chance";
-  line_plot("Test accuracy", ImVec2(half_w, top_h),
-            {{"on device", &curve_step_, &acc_device_, palette::device},
-             {"on twin", &curve_step_, &acc_twin_, palette::twin}},
-            acc);
+  line_plot("Test accuracy", ImVec2(half_w, top_h), acc_series, acc);
   ImGui::SameLine();
   LinePlotOptions loss;
-  loss.y_min = 0.0f;
-  loss.y_max = 1.0f;
   loss.y_format = "%.2f";
-  line_plot("Test loss (cross-entropy)", ImVec2(half_w, top_h),
-            {{"on device", &curve_step_, &loss_device_, palette::device},
-             {"on twin", &curve_step_, &loss_twin_, palette::twin}},
-            loss);
+  line_plot("Test loss (cross-entropy)", ImVec2(half_w, top_h), loss_series, loss);
 
   const float bottom_h = ImGui::GetContentRegionAvail().y;
-  class_map("What the device does (test points over its decision map)", ImVec2(half_w, bottom_h),
-            test_, map_device_, kMapGrid, kMapLo, kMapHi);
-  ImGui::SameLine();
-  class_map("What the twin predicts it does", ImVec2(half_w, bottom_h), test_, map_twin_,
-            kMapGrid, kMapLo, kMapHi);
+  if (race) {
+    for (size_t i = 0; i < lanes_.size(); ++i) {
+      const std::string title = "Trained by " + std::string(method_label(lanes_[i].method)) +
+                                ": what the device does";
+      class_map(title.c_str(), ImVec2(half_w, bottom_h), test_, lanes_[i].map_device, kMapGrid,
+                kMapLo, kMapHi);
+      if (i + 1 < lanes_.size()) ImGui::SameLine();
+    }
+  } else {
+    const Lane& lane = lanes_.front();
+    class_map("What the device does (test points over its decision map)", ImVec2(half_w, bottom_h),
+              test_, lane.map_device, kMapGrid, kMapLo, kMapHi);
+    ImGui::SameLine();
+    class_map("What the twin predicts it does", ImVec2(half_w, bottom_h), test_, lane.map_twin,
+              kMapGrid, kMapLo, kMapHi);
+  }
 }
 
 }  // namespace patlab

@@ -20,6 +20,17 @@ const char* method_name(Method m) {
   return "?";
 }
 
+const char* method_label(Method m) {
+  switch (m) {
+    case Method::InSilico: return "in-silico";
+    case Method::PAT: return "PAT";
+    case Method::Ideal: return "ideal";
+    case Method::SPSA: return "SPSA";
+    case Method::FiniteDifference: return "finite differences";
+  }
+  return "?";
+}
+
 Method method_from_name(const std::string& name) {
   for (Method m : {Method::InSilico, Method::PAT, Method::Ideal, Method::SPSA,
                    Method::FiniteDifference})

@@ -24,18 +24,33 @@ namespace patlab {
 KnobValues lab_knobs(const std::string& system);
 
 struct LabSettings {
-  std::string dataset = "moons";  // one of toy2d_names()
+  std::string dataset = "circles";  // one of toy2d_names()
   int train_size = 400;
   int test_size = 400;
   double data_noise = 0.1;        // jitter of the toy points
+  // Race: train PAT and in-silico side by side, each on its own copy of the same device from
+  // the same starting parameters. Otherwise one network trained by `method`.
+  bool race = true;
   Method method = Method::PAT;
   std::string system = "oscillators";  // any catalog id
   KnobValues knobs = lab_knobs("oscillators");
   uint64_t device_seed = 1;
+  int physical_layers = 2;        // depth: errors of a wrong twin compound layer by layer
   double learning_rate = 0.02;
   int batch_size = 32;
   int steps_per_frame = 4;        // training speed while the UI stays live
   uint64_t seed = 1;
+};
+
+// One trained network: its devices, trainer and measured curves.
+struct Lane {
+  Method method = Method::PAT;
+  Network net;
+  std::vector<std::shared_ptr<EmulatedDevice>> devices;
+  std::unique_ptr<Trainer> trainer;
+  std::vector<float> step, acc_device, acc_twin, loss_device, loss_twin;  // one point per measurement
+  Evaluation last_device, last_twin;
+  Mat map_device, map_twin;  // class probabilities on the map grid (classes x cells)
 };
 
 class Lab {
@@ -43,46 +58,41 @@ class Lab {
   explicit Lab(const LabSettings& settings = LabSettings());
   ~Lab();
 
-  // Rebuilds data, network and trainer from the settings; clears the curves.
+  // Rebuilds data, networks and trainers from the settings; clears the curves.
   void reset();
   void set_training(bool on) { training_ = on; }
   bool training() const { return training_; }
 
-  // Trains up to steps_per_frame batches, stopping early once budget_ms of wall time is used.
+  // Trains up to steps_per_frame batches per lane, stopping early once budget_ms is used.
   void advance(double budget_ms);
   void draw();
 
   // External control (JavaScript hook, command line, tests). Commands:
-  //   train | pause | reset | method:pat | method:in-silico | dataset:<name> | system:<id>
-  //   knob:<key>=<value>
+  //   train | pause | reset | race:on | race:off | method:<name> | dataset:<name>
+  //   system:<id> | knob:<key>=<value>
   // Returns false (and changes nothing) for an unknown or malformed command.
   bool command(const std::string& cmd);
   // Everything a test or the page needs to know, as JSON (see status_json in lab.cpp).
   std::string status_json() const;
 
   long long steps() const;
-  const Evaluation& last_device_eval() const { return last_device_; }
-  const Evaluation& last_twin_eval() const { return last_twin_; }
+  const Lane& lane(int i) const { return lanes_[size_t(i)]; }
+  int lanes() const { return int(lanes_.size()); }
 
  private:
   void measure();        // evaluates the test set on device and twin, appends to the curves
   void refresh_maps();   // recomputes the class maps on a grid, device and twin
   void draw_controls();
   void draw_results();
+  const SystemInfo& system_info() const { return lanes_.front().devices.front()->info(); }
+  void set_knobs_everywhere(const KnobValues& k);
 
   LabSettings settings_;
   Dataset train_, test_;
-  Network net_;
-  std::shared_ptr<EmulatedDevice> device_;
-  std::unique_ptr<Trainer> trainer_;
+  std::vector<Lane> lanes_;
   bool training_ = false;
   long long frames_ = 0;
-
-  // Curves: one point per measurement.
-  std::vector<float> curve_step_, acc_device_, acc_twin_, loss_device_, loss_twin_;
-  Evaluation last_device_, last_twin_;
   long long measured_at_step_ = -1;
-  Mat map_device_, map_twin_;  // class probabilities on the map grid (classes x cells)
   long long mapped_at_step_ = -1;
 
   // Screen rectangles of the main buttons (x, y, w, h), reported in status_json() so an

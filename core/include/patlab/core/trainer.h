@@ -31,6 +31,7 @@ namespace patlab {
 enum class Method { InSilico, PAT, Ideal, SPSA, FiniteDifference };
 const char* method_name(Method m);                  // "in-silico", "pat", "ideal", "spsa", "fd"
 Method method_from_name(const std::string& name);   // throws std::invalid_argument
+const char* method_label(Method m);   // for people: "in-silico", "PAT", "ideal", "SPSA", "finite differences"
 
 struct TrainConfig {
   Method method = Method::PAT;
