@@ -5,9 +5,10 @@
 //
 // Task: a disc inside a ring (circles; 400 training, 400 test points). Network: affine 2 -> system
 // inputs, two physical layers (two devices of the system), affine outputs -> 2. Mismatch level s scales every
-// knob of kind "mismatch" and "structural" to min + s * (max - min) / 2 at once (up to half of
-// each knob's range); noise and drift stay off. Same seeds for every cell. Progress goes to
+// knob of kind "mismatch" and "structural" from its default (no mismatch) towards its maximum,
+// default + s * (max - default) / 2, all at once; noise and drift stay off. Same seeds for every cell. Progress goes to
 // stderr, the Markdown table to stdout.
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -27,7 +28,10 @@ double device_accuracy(const std::string& id, double level, Method method, int s
   const CatalogEntry& entry = find_system(id);
   KnobValues knobs;
   for (const KnobInfo& k : entry.info.knobs)
-    if (k.kind == "mismatch" || k.kind == "structural") knobs[k.key] = k.min + level * 0.5 * (k.max - k.min);
+    if (k.kind == "mismatch" || k.kind == "structural") {
+      const double v = k.default_value + level * 0.5 * (k.max - k.default_value);
+      knobs[k.key] = k.integer ? std::round(v) : v;
+    }
   // Two physical layers of the same kind (different devices): errors compound with depth.
   const Shape shape = entry.info.default_shape;
   const Shape square{shape.outputs, shape.outputs};

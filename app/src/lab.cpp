@@ -41,10 +41,11 @@ void rect_of_last_item(float out[4]) {
 KnobValues lab_knobs(const std::string& system) {
   KnobValues k;
   for (const KnobInfo& info : find_system(system).info.knobs) {
-    if (info.kind == "mismatch" || info.kind == "structural")
-      k[info.key] = info.min + (info.max - info.min) / 3.0;
-    else if (info.kind == "noise")
-      k[info.key] = info.min + (info.max - info.min) / 20.0;
+    double f = 0.0;
+    if (info.kind == "mismatch" || info.kind == "structural") f = 1.0 / 3.0;
+    if (info.kind == "noise") f = 1.0 / 20.0;
+    const double v = info.default_value + f * (info.max - info.default_value);
+    k[info.key] = info.integer ? std::round(v) : v;
   }
   return k;
 }

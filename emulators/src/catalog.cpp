@@ -3,7 +3,10 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "patlab/emulators/analog_circuit.h"
+#include "patlab/emulators/controller_stack.h"
 #include "patlab/emulators/coupled_oscillators.h"
+#include "patlab/emulators/mechanical_plate.h"
 
 namespace patlab {
 
@@ -57,7 +60,7 @@ void EmulatedDevice::set_knobs(const KnobValues& knobs) {
 
 const std::vector<CatalogEntry>& catalog() {
   static const std::vector<CatalogEntry> entries = {
-      oscillators_entry(),
+      oscillators_entry(), plate_entry(), circuit_entry(), control_entry(),
   };
   return entries;
 }

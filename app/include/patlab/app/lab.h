@@ -20,7 +20,8 @@
 namespace patlab {
 
 // The knobs the lab starts a system with: a device that is visibly imperfect but trainable
-// (every mismatch and structural knob at a third of its range, noise at a twentieth).
+// (every mismatch and structural knob a third of the way from its default to its maximum,
+// noise a twentieth of the way).
 KnobValues lab_knobs(const std::string& system);
 
 struct LabSettings {

@@ -26,7 +26,8 @@
 //   * extra_mode: a mode the twin lacks (a mount resonance at 1.8 × the fundamental);
 //   * speaker_saturation: the speaker's excursion saturates, u → tanh(s u) / s;
 //   * noise: additive microphone noise, a per-query amplifier gain error, ADC rounding;
-//   * drift: all ω_m wander (temperature) as a random walk in the query count.
+//   * drift: all ω_m wander (temperature) as a random walk in the query count, one step per
+//     100 queries, so the drift depends on the count and the seed, not on the batching.
 //
 // With nominal constants the twin is linear in the drive, so it is an affine map of (x, θ):
 // parameters act as a learnable bias, and the device's nonlinearity (duffing, saturation) is
@@ -46,12 +47,12 @@
 namespace patlab {
 
 struct PlateSpec {
-  int inputs = 8;            // data segments
-  int outputs = 8;           // microphone samples
-  int params = 8;            // parameter segments
-  int modes = 5;             // plate modes in the twin
-  int substeps = 8;          // RK4 steps per segment
-  double segment_ms = 0.5;   // duration of one segment of the drive waveform
+  int inputs = 8;           // data segments
+  int outputs = 8;          // microphone samples
+  int params = 8;           // parameter segments
+  int modes = 5;            // plate modes in the twin
+  int substeps = 8;         // RK4 steps per segment
+  double segment_ms = 0.5;  // duration of one segment of the drive waveform
 };
 
 // One modal oscillator: nominal angular frequency, damping ratio, drive coupling b (force per
@@ -67,8 +68,8 @@ struct PlateMode {
 struct PlateConstants {
   double freq_rel = 0.0;     // ω_m = ω0_m (1 + freq_rel)
   double damping_rel = 0.0;  // ζ_m = ζ0_m (1 + damping_rel)
-  double duffing = 0.0;      // κ: β_m = κ ω0_m², i.e. stiffness ω0²(1 + κ x²) at rest frequency
-  double saturation = 0.0;   // s: the speaker delivers tanh(s u) / s (s = 0: linear)
+  double duffing = 0.0;      // κ: β_m = κ ω0_m², a stiffness ω0² (1 + κ x²)
+  double saturation = 0.0;   // s: the speaker delivers tanh(s u) / s (0: linear)
 };
 
 // The nominal modes of the plate (the twin's), lowest first; modes in 1..12.
@@ -143,8 +144,7 @@ class PlateTwin : public CalibratableTwin {
   void forward(const Mat& x, const Vec& theta, Mat& y) const override {
     model_.forward(x, theta, y);
   }
-  void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
-           Vec* g_theta) const override {
+  void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta) const override {
     model_.vjp(x, theta, g_y, g_x, g_theta);
   }
   const PlateModel& model() const { return model_; }
@@ -196,7 +196,8 @@ class PlateDevice : public EmulatedDevice {
   std::unique_ptr<PlateTwin> truth_;
   Rng noise_rng_, drift_rng_;
   double freq_walk_ = 0.0;
-  Vec gain_;  // per-sample amplifier gain scratch
+  long long drift_blocks_ = 0;  // walk steps taken: queries / 100 after every run
+  Vec gain_;                    // per-sample amplifier gain scratch
 };
 
 const SystemInfo& plate_entry_info();
