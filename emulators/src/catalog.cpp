@@ -6,7 +6,9 @@
 #include "patlab/emulators/analog_circuit.h"
 #include "patlab/emulators/controller_stack.h"
 #include "patlab/emulators/coupled_oscillators.h"
+#include "patlab/emulators/crossbar.h"
 #include "patlab/emulators/mechanical_plate.h"
+#include "patlab/emulators/shg_optics.h"
 
 namespace patlab {
 
@@ -60,7 +62,8 @@ void EmulatedDevice::set_knobs(const KnobValues& knobs) {
 
 const std::vector<CatalogEntry>& catalog() {
   static const std::vector<CatalogEntry> entries = {
-      oscillators_entry(), plate_entry(), circuit_entry(), control_entry(),
+      oscillators_entry(), plate_entry(), circuit_entry(), shg_entry(), crossbar_entry(),
+      control_entry(),
   };
   return entries;
 }
