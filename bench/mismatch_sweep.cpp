@@ -1,7 +1,7 @@
 // patlab_mismatch_sweep: for every emulated system, in-silico training against PAT as the
 // twin's mismatch grows, measured where it matters: accuracy on the device.
 //
-//   patlab_mismatch_sweep [--steps N] [--system ID] [--data NAME]   > docs/mismatch_sweep.md
+//   patlab_mismatch_sweep [--steps N] [--system ID] [--data NAME] [--reach F]
 //
 // Task: a disc inside a ring (circles; 400 training, 400 test points). Network: affine 2 -> system
 // inputs, two physical layers (two devices of the system), affine outputs -> 2. Mismatch level s scales every
@@ -23,13 +23,13 @@ using namespace patlab;
 
 namespace {
 
-double device_accuracy(const std::string& id, double level, Method method, int steps,
-                       const Dataset& train, const Dataset& test) {
+double device_accuracy(const std::string& id, double level, double reach, Method method,
+                       int steps, const Dataset& train, const Dataset& test) {
   const CatalogEntry& entry = find_system(id);
   KnobValues knobs;
   for (const KnobInfo& k : entry.info.knobs)
     if (k.kind == "mismatch" || k.kind == "structural") {
-      const double v = k.default_value + level * 0.5 * (k.max - k.default_value);
+      const double v = k.default_value + level * reach * (k.max - k.default_value);
       knobs[k.key] = k.integer ? std::round(v) : v;
     }
   // Two physical layers of the same kind (different devices): errors compound with depth.
@@ -53,22 +53,28 @@ double device_accuracy(const std::string& id, double level, Method method, int s
 
 int main(int argc, char** argv) {
   int steps = 400;
+  double reach = 0.5;
   std::string only, data = "circles";
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--steps") && i + 1 < argc) {
       steps = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--system") && i + 1 < argc) {
       only = argv[++i];
+    } else if (!std::strcmp(argv[i], "--reach") && i + 1 < argc) {
+      reach = std::atof(argv[++i]);
     } else if (!std::strcmp(argv[i], "--data") && i + 1 < argc) {
       data = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--steps N] [--system ID] [--data moons|circles|spiral|xor]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--steps N] [--system ID] [--data NAME] [--reach F]\n"
+                   "  --reach F: at level 1 every mismatch knob is a fraction F of the way from its\n"
+                   "             default to its maximum (default 0.5)\n",
                    argv[0]);
       return 2;
     }
   }
-  if (steps < 1) {
-    std::fprintf(stderr, "--steps must be >= 1\n");
+  if (steps < 1 || !(reach > 0 && reach <= 1)) {
+    std::fprintf(stderr, "--steps must be >= 1 and --reach in (0, 1]\n");
     return 2;
   }
   Dataset train, test;
@@ -79,7 +85,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", e.what());
     return 2;
   }
-  std::printf("Data: %s; %d steps per run; device test accuracy (chance 0.5).\n\n", data.c_str(), steps);
+  std::printf("Data: %s; %d steps per run; mismatch level 1 = %.0f %% of each knob's way to its "
+              "maximum; device test accuracy (chance %.2f).\n\n",
+              data.c_str(), steps, 100 * reach, 1.0 / train.num_classes);
   const std::vector<double> levels = {0.0, 1.0 / 3, 2.0 / 3, 1.0};
   std::printf("| system | mismatch level | in-silico | PAT |\n|---|---:|---:|---:|\n");
   for (const CatalogEntry& e : catalog()) {
@@ -87,8 +95,8 @@ int main(int argc, char** argv) {
     for (double level : levels) {
       std::fprintf(stderr, "%s at level %.2f ...\n", e.info.id.c_str(), level);
       try {
-        const double a = device_accuracy(e.info.id, level, Method::InSilico, steps, train, test);
-        const double b = device_accuracy(e.info.id, level, Method::PAT, steps, train, test);
+        const double a = device_accuracy(e.info.id, level, reach, Method::InSilico, steps, train, test);
+        const double b = device_accuracy(e.info.id, level, reach, Method::PAT, steps, train, test);
         std::printf("| %s | %.2f | %.3f | %.3f |\n", e.info.id.c_str(), level, a, b);
       } catch (const std::exception& err) {
         std::printf("| %s | %.2f | error: %s | |\n", e.info.id.c_str(), level, err.what());

@@ -62,7 +62,9 @@ TEST(Catalog, ListsSystemsWithCompleteMetadata) {
       EXPECT_LT(k.min, k.max);
       EXPECT_GE(k.default_value, k.min);
       EXPECT_LE(k.default_value, k.max);
-      if (k.kind != "setting") EXPECT_EQ(k.default_value, 0.0) << "defaults give a perfect device";
+      if (k.kind != "setting") {
+        EXPECT_EQ(k.default_value, 0.0) << "defaults give a perfect device";
+      }
     }
     for (const char* kind : {"noise", "mismatch", "structural", "drift"})
       EXPECT_TRUE(seen_kinds.count(kind)) << "no knob of kind " << kind;
