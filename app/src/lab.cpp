@@ -43,7 +43,9 @@ KnobValues lab_knobs(const std::string& system) {
   for (const KnobInfo& info : find_system(system).info.knobs) {
     double f = 0.0;
     if (info.kind == "mismatch" || info.kind == "structural") f = 1.0 / 3.0;
-    if (info.kind == "noise") f = 1.0 / 20.0;
+    // Converter resolutions (integer noise knobs, "bits") are ideal at 0 and crude at small
+    // values: the lab leaves them ideal.
+    if (info.kind == "noise" && !info.integer) f = 1.0 / 20.0;
     const double v = info.default_value + f * (info.max - info.default_value);
     k[info.key] = info.integer ? std::round(v) : v;
   }
@@ -332,12 +334,22 @@ void Lab::draw_controls() {
   bool knob = false;
   for (const KnobInfo& info : system_info().knobs) {
     if (info.kind == "setting") continue;
-    float v = float(k[info.key]);
-    const std::string fmt = info.unit.empty() || info.unit.size() > 6 ? "%.3f" : "%.3f " + info.unit;
     ImGui::SetNextItemWidth(-150);
-    if (ImGui::SliderFloat(info.label.c_str(), &v, float(info.min), float(info.max), fmt.c_str())) {
-      k[info.key] = v;
-      knob = true;
+    if (info.integer) {
+      // Whole-number knobs (converter bits, delays): 0 bits means an ideal converter.
+      int v = int(k[info.key]);
+      const std::string fmt = (v == 0 && info.unit == "bits") ? "ideal" : "%d " + info.unit;
+      if (ImGui::SliderInt(info.label.c_str(), &v, int(info.min), int(info.max), fmt.c_str())) {
+        k[info.key] = v;
+        knob = true;
+      }
+    } else {
+      float v = float(k[info.key]);
+      const std::string fmt = info.unit.empty() || info.unit.size() > 6 ? "%.3f" : "%.3f " + info.unit;
+      if (ImGui::SliderFloat(info.label.c_str(), &v, float(info.min), float(info.max), fmt.c_str())) {
+        k[info.key] = v;
+        knob = true;
+      }
     }
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("%s (%s%s%s)", info.help.c_str(), info.kind.c_str(),

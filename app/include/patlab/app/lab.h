@@ -21,7 +21,7 @@ namespace patlab {
 
 // The knobs the lab starts a system with: a device that is visibly imperfect but trainable
 // (every mismatch and structural knob a third of the way from its default to its maximum,
-// noise a twentieth of the way).
+// continuous noise a twentieth of the way; converter bits stay ideal).
 KnobValues lab_knobs(const std::string& system);
 
 struct LabSettings {
