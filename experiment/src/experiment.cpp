@@ -219,8 +219,8 @@ Experiment experiment_from_json(const json& j) {
         const CatalogEntry* entry = nullptr;
         try {
           entry = &find_system(l.system);
-        } catch (const std::invalid_argument& e) {
-          rl.fail("system", e.what());
+        } catch (const std::invalid_argument& err) {
+          rl.fail("system", err.what());
         }
         if (const json* k = rl.find("knobs")) {
           if (!k->is_object()) rl.fail("knobs", "expected an object of knob values");
@@ -230,8 +230,8 @@ Experiment experiment_from_json(const json& j) {
           }
           try {
             entry->info.complete(l.knobs);  // unknown knob or value out of range
-          } catch (const std::invalid_argument& e) {
-            rl.fail("knobs", e.what());
+          } catch (const std::invalid_argument& err) {
+            rl.fail("knobs", err.what());
           }
         }
         require(l.size >= 0, rl, "size", "must be >= 0 (0 = the system's choice)");
@@ -516,15 +516,15 @@ Checkpoint checkpoint_from_string(const std::string& text) {
     }
     c.devices = p.at("devices").get<std::vector<std::vector<uint64_t>>>();
     if (p.contains("twins")) {
-      auto mat = [](const json& m, Eigen::Index cols) {
-        const Eigen::Index rows = m.at("rows").get<Eigen::Index>();
-        const Vec v = json_vec(m.at("data"), "twins.recorded");
-        if (v.size() != rows * cols) throw CheckpointError("checkpoint: recorded samples have a bad size");
-        return Mat(Eigen::Map<const Mat>(v.data(), rows, cols));
+      auto mat = [](const json& mj, Eigen::Index cols) {
+        const Eigen::Index rows = mj.at("rows").get<Eigen::Index>();
+        const Vec data = json_vec(mj.at("data"), "twins.recorded");
+        if (data.size() != rows * cols) throw CheckpointError("checkpoint: recorded samples have a bad size");
+        return Mat(Eigen::Map<const Mat>(data.data(), rows, cols));
       };
-      for (const json& t : p.at("twins")) {
-        c.twins.push_back(json_vec(t.at("state"), "twins.state"));
-        const json& r = t.at("recorded");
+      for (const json& twin : p.at("twins")) {
+        c.twins.push_back(json_vec(twin.at("state"), "twins.state"));
+        const json& r = twin.at("recorded");
         const Eigen::Index x_rows = r.at("x").at("rows").get<Eigen::Index>();
         const Eigen::Index n = x_rows ? Eigen::Index(r.at("x").at("data").size()) / x_rows : 0;
         c.recorded.push_back({mat(r.at("x"), n), mat(r.at("theta"), n), mat(r.at("y"), n)});
