@@ -383,26 +383,11 @@ void CircuitDevice::run(const Mat& x, const Vec& theta, Mat& y) {
 }
 
 std::vector<uint64_t> CircuitDevice::save_state() const {
-  std::vector<uint64_t> s = PhysicalSystem::save_state();
-  for (const Rng* r : {&noise_rng_, &drift_rng_}) {
-    const auto w = r->words();
-    s.insert(s.end(), w.begin(), w.end());
-  }
-  uint64_t bits;
-  std::memcpy(&bits, &temp_walk_k_, sizeof bits);
-  s.push_back(bits);
-  return s;
+  return pack_state({&noise_rng_, &drift_rng_}, {temp_walk_k_});
 }
 
 void CircuitDevice::load_state(const std::vector<uint64_t>& s) {
-  if (s.size() != 14) throw std::invalid_argument("circuit: device state has the wrong size");
-  PhysicalSystem::load_state({s[0]});
-  std::array<uint64_t, 6> w;
-  std::copy(s.begin() + 1, s.begin() + 7, w.begin());
-  noise_rng_.set_words(w);
-  std::copy(s.begin() + 7, s.begin() + 13, w.begin());
-  drift_rng_.set_words(w);
-  std::memcpy(&temp_walk_k_, &s[13], sizeof temp_walk_k_);
+  unpack_state(s, {&noise_rng_, &drift_rng_}, {&temp_walk_k_});
   rebuild_truth();
 }
 

@@ -1,6 +1,7 @@
 #include "patlab/emulators/catalog.h"
 
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 #include "patlab/emulators/analog_circuit.h"
@@ -58,6 +59,36 @@ void EmulatedDevice::set_knobs(const KnobValues& knobs) {
                                     "system is made; build a new system to change it");
   knobs_ = std::move(next);
   apply_knobs();
+}
+
+std::vector<uint64_t> EmulatedDevice::pack_state(std::initializer_list<const Rng*> rngs,
+                                                 std::initializer_list<double> values) const {
+  std::vector<uint64_t> s = PhysicalSystem::save_state();
+  for (const Rng* r : rngs) {
+    const auto w = r->words();
+    s.insert(s.end(), w.begin(), w.end());
+  }
+  for (double v : values) {
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    s.push_back(bits);
+  }
+  return s;
+}
+
+void EmulatedDevice::unpack_state(const std::vector<uint64_t>& s, std::initializer_list<Rng*> rngs,
+                                  std::initializer_list<double*> values) {
+  if (s.size() != 1 + 6 * rngs.size() + values.size())
+    throw std::invalid_argument(info().id + ": device state has the wrong size");
+  PhysicalSystem::load_state({s[0]});
+  size_t at = 1;
+  for (Rng* r : rngs) {
+    std::array<uint64_t, 6> w;
+    std::copy(s.begin() + long(at), s.begin() + long(at + 6), w.begin());
+    r->set_words(w);
+    at += 6;
+  }
+  for (double* v : values) std::memcpy(v, &s[at++], sizeof *v);
 }
 
 const std::vector<CatalogEntry>& catalog() {

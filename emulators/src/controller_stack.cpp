@@ -265,19 +265,10 @@ void ControlDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (typed_.friction_drift_nm > 0) truth_->set_plant(true_plant());
 }
 
-std::vector<uint64_t> ControlDevice::save_state() const {
-  std::vector<uint64_t> s = PhysicalSystem::save_state();
-  const auto w = noise_rng_.words();
-  s.insert(s.end(), w.begin(), w.end());
-  return s;
-}
+std::vector<uint64_t> ControlDevice::save_state() const { return pack_state({&noise_rng_}); }
 
 void ControlDevice::load_state(const std::vector<uint64_t>& s) {
-  if (s.size() != 7) throw std::invalid_argument("control: device state has the wrong size");
-  PhysicalSystem::load_state({s[0]});
-  std::array<uint64_t, 6> w;
-  std::copy(s.begin() + 1, s.end(), w.begin());
-  noise_rng_.set_words(w);
+  unpack_state(s, {&noise_rng_});
   truth_->set_plant(true_plant());  // the drift follows the restored query count
 }
 

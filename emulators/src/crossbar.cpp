@@ -193,19 +193,10 @@ void CrossbarDevice::run(const Mat& x, const Vec& theta, Mat& y) {
 
 // State: [queries, noise RNG (6 words)]. The drift is a function of the query count and the
 // chip's fixed draws, so it needs no words of its own.
-std::vector<uint64_t> CrossbarDevice::save_state() const {
-  std::vector<uint64_t> s = PhysicalSystem::save_state();
-  const auto w = noise_rng_.words();
-  s.insert(s.end(), w.begin(), w.end());
-  return s;
-}
+std::vector<uint64_t> CrossbarDevice::save_state() const { return pack_state({&noise_rng_}); }
 
 void CrossbarDevice::load_state(const std::vector<uint64_t>& s) {
-  if (s.size() != 7) throw std::invalid_argument("crossbar: device state has the wrong size");
-  PhysicalSystem::load_state({s[0]});
-  std::array<uint64_t, 6> w;
-  std::copy(s.begin() + 1, s.end(), w.begin());
-  noise_rng_.set_words(w);
+  unpack_state(s, {&noise_rng_});
   rebuild_truth(drift_time());
 }
 

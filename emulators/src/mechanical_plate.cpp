@@ -419,26 +419,11 @@ void PlateDevice::run(const Mat& x, const Vec& theta, Mat& y) {
 
 // State: [queries, noise RNG (6 words), drift RNG (6 words), bits of the frequency walk].
 std::vector<uint64_t> PlateDevice::save_state() const {
-  std::vector<uint64_t> s = PhysicalSystem::save_state();
-  for (const Rng* r : {&noise_rng_, &drift_rng_}) {
-    const auto w = r->words();
-    s.insert(s.end(), w.begin(), w.end());
-  }
-  uint64_t bits;
-  std::memcpy(&bits, &freq_walk_, sizeof bits);
-  s.push_back(bits);
-  return s;
+  return pack_state({&noise_rng_, &drift_rng_}, {freq_walk_});
 }
 
 void PlateDevice::load_state(const std::vector<uint64_t>& s) {
-  if (s.size() != 14) throw std::invalid_argument("plate: device state has the wrong size");
-  PhysicalSystem::load_state({s[0]});
-  std::array<uint64_t, 6> w;
-  std::copy(s.begin() + 1, s.begin() + 7, w.begin());
-  noise_rng_.set_words(w);
-  std::copy(s.begin() + 7, s.begin() + 13, w.begin());
-  drift_rng_.set_words(w);
-  std::memcpy(&freq_walk_, &s[13], sizeof freq_walk_);
+  unpack_state(s, {&noise_rng_, &drift_rng_}, {&freq_walk_});
   drift_blocks_ = queries() / kDriftBlockQueries;  // run() keeps the walk this far
   rebuild_truth();
 }

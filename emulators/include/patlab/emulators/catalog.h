@@ -15,6 +15,7 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -81,6 +82,16 @@ class EmulatedDevice : public PhysicalSystem {
  protected:
   // Rebuilds the true physics from knobs_ (called by set_knobs).
   virtual void apply_knobs() = 0;
+
+  // The evolving state of an emulator for save_state/load_state: the query count, then the
+  // words of each random generator, then the bits of each value (e.g. a drift walk), in the
+  // order given. unpack_state throws std::invalid_argument naming the system on a size
+  // mismatch and restores nothing then.
+  std::vector<uint64_t> pack_state(std::initializer_list<const Rng*> rngs,
+                                   std::initializer_list<double> values = {}) const;
+  void unpack_state(const std::vector<uint64_t>& s, std::initializer_list<Rng*> rngs,
+                    std::initializer_list<double*> values = {});
+
   KnobValues knobs_;
 };
 
