@@ -8,11 +8,6 @@ namespace patlab {
 
 namespace {
 
-Mat random_like(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
-  Mat m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng.normal();
-  return m;
-}
 
 double rel_error(double a, double b) {
   return std::abs(a - b) / std::max(1e-8, std::abs(a) + std::abs(b));
@@ -25,11 +20,11 @@ GradCheck compare(const std::function<Mat(const Mat&, const Vec&)>& f, const Mat
   auto L = [&](const Mat& xx, const Vec& tt) { return (g_y.array() * f(xx, tt).array()).sum(); };
   GradCheck r;
   for (int d = 0; d < directions; ++d) {
-    const Mat vx = random_like(x.rows(), x.cols(), rng);
+    const Mat vx = normal_matrix(x.rows(), x.cols(), rng);
     const double num_x = (L(x + eps * vx, theta) - L(x - eps * vx, theta)) / (2 * eps);
     r.max_rel_error_x = std::max(r.max_rel_error_x, rel_error(num_x, (g_x.array() * vx.array()).sum()));
     if (theta.size() == 0) continue;
-    const Vec vt = random_like(theta.size(), 1, rng);
+    const Vec vt = normal_matrix(theta.size(), 1, rng);
     const double num_t = (L(x, theta + eps * vt) - L(x, theta - eps * vt)) / (2 * eps);
     r.max_rel_error_theta = std::max(r.max_rel_error_theta, rel_error(num_t, g_theta.dot(vt)));
   }
@@ -40,7 +35,7 @@ GradCheck compare(const std::function<Mat(const Mat&, const Vec&)>& f, const Mat
 
 GradCheck check_twin_gradients(const Twin& twin, const Mat& x, const Vec& theta, Rng& rng,
                                int directions, double eps) {
-  const Mat g_y = random_like(twin.output_size(), x.cols(), rng);
+  const Mat g_y = normal_matrix(twin.output_size(), x.cols(), rng);
   Mat g_x;
   Vec g_theta = Vec::Zero(theta.size());
   twin.vjp(x, theta, g_y, &g_x, &g_theta);
@@ -55,7 +50,7 @@ GradCheck check_twin_gradients(const Twin& twin, const Mat& x, const Vec& theta,
 GradCheck check_layer_gradients(Layer& layer, const Mat& x, Rng& rng, int directions,
                                 double eps) {
   const Vec theta0 = layer.params();
-  const Mat g_y = random_like(layer.output_size(), x.cols(), rng);
+  const Mat g_y = normal_matrix(layer.output_size(), x.cols(), rng);
   layer.grad().setZero();
   layer.forward(x, Pass::Twin);
   const Mat g_x = layer.backward(g_y);

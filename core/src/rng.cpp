@@ -57,6 +57,18 @@ int Rng::below(int n) {
   return int(((next_u64() >> 32) * uint64_t(n)) >> 32);
 }
 
+Mat uniform_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng, double lo, double hi) {
+  Mat m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng.uniform(lo, hi);
+  return m;
+}
+
+Mat normal_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng, double std) {
+  Mat m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = std * rng.normal();
+  return m;
+}
+
 std::array<uint64_t, 6> Rng::words() const {
   uint64_t bits;
   std::memcpy(&bits, &spare_, sizeof bits);

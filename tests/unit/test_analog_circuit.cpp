@@ -22,17 +22,12 @@ SystemInstance make_circuit(const KnobValues& knobs, uint64_t seed = 1, Shape sh
   return circuit_entry().make(shape, knobs, seed);
 }
 
-Mat uniform_mat(int rows, int cols, Rng& rng, double lo = -1.0, double hi = 1.0) {
-  Mat m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng.uniform(lo, hi);
-  return m;
-}
 
 // ‖twin − device‖ / ‖device‖ on a fixed batch of random drives.
 double twin_gap(const KnobValues& knobs) {
   SystemInstance s = make_circuit(knobs, 3);
   Rng rng(11);
-  const Mat x = uniform_mat(8, 64, rng);
+  const Mat x = uniform_matrix(8, 64, rng);
   Mat yd, yt;
   s.device->forward(x, s.theta0, yd);
   s.twin->forward(x, s.theta0, yt);
@@ -45,7 +40,7 @@ TEST(AnalogCircuit, DeviceWithDefaultKnobsIsTheTwin) {
   // Same equations, same integrator, same constants: agreement to rounding (1e-12 relative).
   SystemInstance s = make_circuit({});
   Rng rng(1);
-  const Mat x = uniform_mat(8, 16, rng);
+  const Mat x = uniform_matrix(8, 16, rng);
   Mat yd, yt;
   s.device->forward(x, s.theta0, yd);
   s.twin->forward(x, s.theta0, yt);
@@ -106,7 +101,7 @@ TEST(AnalogCircuit, Rk4ConvergesToAFineStepReference) {
   fine.substeps = 16 * spec.substeps;
   CircuitTwin a(spec), b(fine);
   Rng rng(2);
-  Mat x = uniform_mat(8, 64, rng);
+  Mat x = uniform_matrix(8, 64, rng);
   x = x.array().sign().matrix();  // ±1 V
   const Vec theta = Vec::Constant(8, 1.0);
   Mat ya, yb;
@@ -160,7 +155,7 @@ TEST(AnalogCircuit, TemperatureActsThroughTheDiode) {
 TEST(AnalogCircuit, ReadoutNoiseHasTheRequestedStd) {
   SystemInstance noisy = make_circuit({{"readout_noise_v", 0.02}}), clean = make_circuit({});
   Rng rng(4);
-  const Mat x = uniform_mat(8, 500, rng);
+  const Mat x = uniform_matrix(8, 500, rng);
   Mat yn, yc;
   noisy.device->forward(x, noisy.theta0, yn);
   clean.device->forward(x, clean.theta0, yc);
@@ -175,7 +170,7 @@ TEST(AnalogCircuit, AdcRoundsToItsLevels) {
   const double step = 4.0 / (std::ldexp(1.0, bits) - 1);  // 2^bits levels over [−2, 2] V
   SystemInstance q = make_circuit({{"adc_bits", bits}}), clean = make_circuit({});
   Rng rng(5);
-  const Mat x = uniform_mat(8, 500, rng);
+  const Mat x = uniform_matrix(8, 500, rng);
   Mat yq, yc;
   q.device->forward(x, q.theta0, yq);
   clean.device->forward(x, clean.theta0, yc);
@@ -196,7 +191,7 @@ TEST(AnalogCircuit, DacPlaysOnlyItsLevels) {
   // levels over [−1, 1] V; out-of-range drives are clipped to the rails.
   SystemInstance q = make_circuit({{"dac_bits", 3}});
   Rng rng(6);
-  const Mat x = uniform_mat(8, 32, rng, -1.3, 1.3);
+  const Mat x = uniform_matrix(8, 32, rng, -1.3, 1.3);
   const double step = 2.0 / 7.0;
   auto round_to_dac = [&](double v) {
     const double c = std::min(1.0, std::max(-1.0, v));
@@ -216,8 +211,8 @@ TEST(AnalogCircuit, DriftMovesTheOutputAndFollowsTheSeed) {
   const KnobValues drift = {{"temp_drift_k", 5.0}};
   SystemInstance a = make_circuit(drift, 7), b = make_circuit(drift, 7), c = make_circuit(drift, 8);
   Rng rng(7);
-  const Mat probe = uniform_mat(8, 4, rng);
-  const Mat load = uniform_mat(8, 100, rng);
+  const Mat probe = uniform_matrix(8, 4, rng);
+  const Mat load = uniform_matrix(8, 100, rng);
   Mat ya0, ya, yb, yc, scratch;
   a.device->forward(probe, a.theta0, ya0);
   b.device->forward(probe, b.theta0, scratch);
@@ -252,7 +247,7 @@ TEST(AnalogCircuit, SaveAndLoadResumeNoiseAndDriftExactly) {
   const KnobValues knobs = {{"temp_drift_k", 3.0}, {"readout_noise_v", 0.01}};
   SystemInstance a = make_circuit(knobs, 9), b = make_circuit(knobs, 9);
   Rng rng(8);
-  const Mat x = uniform_mat(8, 50, rng);
+  const Mat x = uniform_matrix(8, 50, rng);
   Mat ya, yb;
   for (int i = 0; i < 3; ++i) a.device->forward(x, a.theta0, ya);
   const std::vector<uint64_t> state = a.device->save_state();
@@ -274,7 +269,7 @@ TEST(AnalogCircuit, TwinGradientsMatchFiniteDifferences) {
   spec.params = 5;
   spec.outputs = 6;
   CircuitTwin twin(spec);
-  const Mat x = uniform_mat(5, 4, rng, -0.9, 0.9);
+  const Mat x = uniform_matrix(5, 4, rng, -0.9, 0.9);
   const Vec theta = twin.model().initial_theta(rng);
   const GradCheck r = check_twin_gradients(twin, x, theta, rng, 8);
   std::printf("[circuit] twin grad check: x %.2e theta %.2e\n", r.max_rel_error_x,
@@ -293,7 +288,7 @@ TEST(AnalogCircuit, OracleGradientsMatchFiniteDifferences) {
                                    {"adc_compression", 0.8}},
                                   4);
   Rng rng(12);
-  const Mat x = uniform_mat(8, 3, rng, -0.9, 0.9);
+  const Mat x = uniform_matrix(8, 3, rng, -0.9, 0.9);
   const GradCheck r = check_twin_gradients(*s.device->oracle(), x, s.theta0, rng, 8);
   std::printf("[circuit] oracle grad check: x %.2e theta %.2e\n", r.max_rel_error_x,
               r.max_rel_error_theta);
@@ -309,10 +304,9 @@ TEST(AnalogCircuit, ConstantGradientsMatchFiniteDifferences) {
   spec.outputs = 5;
   CircuitTwin twin(spec);
   Rng rng(13);
-  const Mat x = uniform_mat(4, 3, rng, -0.9, 0.9);
+  const Mat x = uniform_matrix(4, 3, rng, -0.9, 0.9);
   const Vec theta = twin.model().initial_theta(rng);
-  Mat g_y(5, 3);
-  for (Eigen::Index i = 0; i < g_y.size(); ++i) g_y.data()[i] = rng.normal();
+  const Mat g_y = normal_matrix(5, 3, rng);
   Vec g_c = Vec::Zero(5);
   twin.constants_vjp(x, theta, g_y, g_c);
   const Vec c0 = twin.constants();

@@ -15,11 +15,6 @@
 namespace patlab {
 namespace {
 
-Mat random_refs(int segments, int n, Rng& rng, double lo = -1.0, double hi = 1.0) {
-  Mat x(segments, n);
-  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = rng.uniform(lo, hi);
-  return x;
-}
 
 Vec mid_theta() {
   Vec theta(4);
@@ -47,7 +42,7 @@ TEST(ControllerStack, DeviceWithoutKnobsIsTheTwin) {
   ControlDevice device(spec, ControlKnobs{});
   ControlTwin twin(spec);
   Rng rng(1);
-  const Mat x = random_refs(spec.segments, 16, rng);
+  const Mat x = uniform_matrix(spec.segments, 16, rng);
   Mat yd, yt;
   device.forward(x, mid_theta(), yd);
   twin.forward(x, mid_theta(), yt);
@@ -126,7 +121,7 @@ TEST(ControllerStack, SaturationCapsTheDriveTorque) {
 
 TEST(ControllerStack, EachMismatchKnobWidensTheTwinGapMonotonically) {
   Rng rng(2);
-  const Mat x = random_refs(4, 32, rng);
+  const Mat x = uniform_matrix(4, 32, rng);
   const Vec theta = mid_theta();
   struct Case {
     const char* name;
@@ -162,7 +157,7 @@ TEST(ControllerStack, SensorNoiseHasTheRequestedStd) {
   k.sensor_noise_rad = 0.03;
   ControlDevice noisy(spec, k), clean(spec, ControlKnobs{});
   Rng rng(3);
-  const Mat x = random_refs(spec.segments, 500, rng);
+  const Mat x = uniform_matrix(spec.segments, 500, rng);
   Mat yn, yc;
   noisy.forward(x, mid_theta(), yn);
   clean.forward(x, mid_theta(), yc);
@@ -178,7 +173,7 @@ TEST(ControllerStack, EncoderRoundsToWholeCounts) {
   k.encoder_step_rad = 0.02;
   ControlDevice coarse(spec, k), clean(spec, ControlKnobs{});
   Rng rng(4);
-  const Mat x = random_refs(spec.segments, 500, rng);
+  const Mat x = uniform_matrix(spec.segments, 500, rng);
   Mat yq, yc;
   coarse.forward(x, mid_theta(), yq);
   clean.forward(x, mid_theta(), yc);
@@ -199,11 +194,11 @@ TEST(ControllerStack, FrictionDriftMovesTheOutputAndReplays) {
   k.seed = 5;
   ControlDevice a(spec, k), b(spec, k);
   Rng rng(5);
-  const Mat x = random_refs(spec.segments, 8, rng);
+  const Mat x = uniform_matrix(spec.segments, 8, rng);
   Mat first, later, ya, yb;
   a.forward(x, mid_theta(), first);
   b.forward(x, mid_theta(), yb);
-  const Mat filler = random_refs(spec.segments, 500, rng);
+  const Mat filler = uniform_matrix(spec.segments, 500, rng);
   for (int i = 0; i < 10; ++i) {  // 5000 queries: friction up by 0.1 (1 − e^−0.5) ≈ 0.039 N m
     a.forward(filler, mid_theta(), ya);
     b.forward(filler, mid_theta(), yb);
@@ -235,7 +230,7 @@ TEST(ControllerStack, SaveAndLoadResumeTheNoiseAndDrift) {
   k.seed = 11;
   ControlDevice device(spec, k);
   Rng rng(6);
-  const Mat x = random_refs(spec.segments, 64, rng);
+  const Mat x = uniform_matrix(spec.segments, 64, rng);
   Mat y;
   for (int i = 0; i < 5; ++i) device.forward(x, mid_theta(), y);
   const std::vector<uint64_t> saved = device.save_state();
@@ -260,7 +255,7 @@ TEST(ControllerStack, TwinGradientsMatchFiniteDifferences) {
   ControlSpec spec;
   spec.steps = 120;
   ControlTwin twin(spec);
-  const GradCheck r = check_twin_gradients(twin, random_refs(4, 5, rng), mid_theta(), rng);
+  const GradCheck r = check_twin_gradients(twin, uniform_matrix(4, 5, rng), mid_theta(), rng);
   std::printf("  twin gradient error: x %.2e, theta %.2e\n", r.max_rel_error_x,
               r.max_rel_error_theta);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
@@ -280,7 +275,7 @@ TEST(ControllerStack, TruePhysicsGradientsMatchFiniteDifferences) {
   k.delay_steps = 3;
   ControlDevice device(spec, k);
   const GradCheck r =
-      check_twin_gradients(*device.oracle(), random_refs(4, 5, rng), mid_theta(), rng);
+      check_twin_gradients(*device.oracle(), uniform_matrix(4, 5, rng), mid_theta(), rng);
   std::printf("  oracle gradient error: x %.2e, theta %.2e\n", r.max_rel_error_x,
               r.max_rel_error_theta);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
@@ -296,9 +291,8 @@ TEST(ControllerStack, ConstantGradientsMatchFiniteDifferences) {
   Vec c0(2);
   c0 << 0.1, 0.4;
   twin.set_constants(c0);
-  const Mat x = random_refs(4, 6, rng);
-  Mat g_y(spec.samples, 6);
-  for (Eigen::Index i = 0; i < g_y.size(); ++i) g_y.data()[i] = rng.normal();
+  const Mat x = uniform_matrix(4, 6, rng);
+  const Mat g_y = normal_matrix(spec.samples, 6, rng);
   Vec g = Vec::Zero(2);
   twin.constants_vjp(x, mid_theta(), g_y, g);
   const double eps = 1e-6;
@@ -430,8 +424,8 @@ TEST(ControllerStack, PatTunesGainsToTrackBetterThanInSilicoUnderFrictionAndDela
   theta_star << 0.6, 0.3, 0.6, 0.3;
   Rng rng(13);
   Dataset train, test;
-  train.x = random_refs(spec.segments, 256, rng);
-  test.x = random_refs(spec.segments, 256, rng);
+  train.x = uniform_matrix(spec.segments, 256, rng);
+  test.x = uniform_matrix(spec.segments, 256, rng);
   nominal.forward(train.x, theta_star, train.t);
   nominal.forward(test.x, theta_star, test.t);
 

@@ -14,11 +14,6 @@
 namespace patlab {
 namespace {
 
-Mat uniform_mat(int rows, int cols, Rng& rng, double lo = -1.0, double hi = 1.0) {
-  Mat m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng.uniform(lo, hi);
-  return m;
-}
 
 SystemInstance make_xbar(const KnobValues& knobs, uint64_t seed = 1, Shape shape = {}) {
   return crossbar_entry().make(shape, knobs, seed);
@@ -34,7 +29,7 @@ Mat measured_weights(PhysicalSystem& device, const Vec& theta) {
 double twin_gap(const KnobValues& knobs) {
   SystemInstance s = make_xbar(knobs, 3);
   Rng rng(7);
-  const Mat x = uniform_mat(8, 64, rng);
+  const Mat x = uniform_matrix(8, 64, rng);
   Mat yd, yt;
   s.device->forward(x, s.theta0, yd);
   s.twin->forward(x, s.theta0, yt);
@@ -59,7 +54,7 @@ TEST(Crossbar, DeviceWithoutKnobsIsTheTwin) {
   // Zero noise, mismatch and drift, ideal converters: bit-identical to y = W x (tolerance 0).
   SystemInstance s = make_xbar({});
   Rng rng(1);
-  const Mat x = uniform_mat(8, 32, rng);
+  const Mat x = uniform_matrix(8, 32, rng);
   Mat yd, yt;
   s.device->forward(x, s.theta0, yd);
   s.twin->forward(x, s.theta0, yt);
@@ -144,7 +139,7 @@ TEST(Crossbar, ReadNoiseIsRelativeToEachDevicesCurrent) {
 TEST(Crossbar, OutputNoiseHasTheRequestedStd) {
   SystemInstance s = make_xbar({{"out_noise", 0.03}}, 5);
   Rng rng(2);
-  const Mat x = uniform_mat(8, 1000, rng);
+  const Mat x = uniform_matrix(8, 1000, rng);
   Mat y, ideal;
   s.device->forward(x, s.theta0, y);
   s.twin->forward(x, s.theta0, ideal);
@@ -153,7 +148,7 @@ TEST(Crossbar, OutputNoiseHasTheRequestedStd) {
 
 TEST(Crossbar, ConvertersRoundAndClip) {
   Rng rng(3);
-  const Mat x = uniform_mat(8, 64, rng);
+  const Mat x = uniform_matrix(8, 64, rng);
   // DAC: the device answers as the ideal product of the rounded inputs (3 bits: 7 steps).
   SystemInstance dac = make_xbar({{"dac_bits", 3}});
   Mat y, expect;
@@ -222,7 +217,7 @@ TEST(Crossbar, TwinGradientsMatchFiniteDifferences) {
   Rng rng(8);
   CrossbarTwin twin(5, 4);
   const GradCheck r =
-      check_twin_gradients(twin, uniform_mat(5, 6, rng), uniform_mat(20, 1, rng), rng);
+      check_twin_gradients(twin, uniform_matrix(5, 6, rng), uniform_matrix(20, 1, rng), rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
 }
@@ -234,15 +229,15 @@ TEST(Crossbar, TruePhysicsGradientsMatchFiniteDifferences) {
                                 {"drift_nu", 0.05}}, 9);
   Rng rng(9);
   Mat y;
-  s.device->forward(uniform_mat(8, 500, rng), s.theta0, y);  // let it drift a little
+  s.device->forward(uniform_matrix(8, 500, rng), s.theta0, y);  // let it drift a little
   ASSERT_GT(s.theta0.cwiseAbs().minCoeff(), 0.01);
-  const GradCheck r = check_twin_gradients(*s.device->oracle(), uniform_mat(8, 4, rng), s.theta0,
+  const GradCheck r = check_twin_gradients(*s.device->oracle(), uniform_matrix(8, 4, rng), s.theta0,
                                            rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
   // The oracle is truly different from the twin here (the check is not of the twin again).
   Mat yt, yo;
-  const Mat x = uniform_mat(8, 4, rng);
+  const Mat x = uniform_matrix(8, 4, rng);
   s.twin->forward(x, s.theta0, yt);
   s.device->oracle()->forward(x, s.theta0, yo);
   EXPECT_GT((yt - yo).norm(), 0.05 * yt.norm());
@@ -256,9 +251,9 @@ TEST(Crossbar, GainCalibrationLearnsTheAverageDrift) {
   ASSERT_NE(twin, nullptr);
   Rng rng(10);
   Mat y;
-  for (int i = 0; i < 10; ++i) s.device->forward(uniform_mat(8, 1000, rng), s.theta0, y);
+  for (int i = 0; i < 10; ++i) s.device->forward(uniform_matrix(8, 1000, rng), s.theta0, y);
   const DeviceSamples data = collect_samples(*s.device, 4, 64, -1.0, 1.0, rng);
-  const Mat g_y = uniform_mat(8, 5, rng), x = uniform_mat(8, 5, rng);
+  const Mat g_y = uniform_matrix(8, 5, rng), x = uniform_matrix(8, 5, rng);
   Vec g = Vec::Zero(1);
   twin->constants_vjp(x, s.theta0, g_y, g);
   Mat yt;
@@ -279,7 +274,7 @@ TEST(Crossbar, SaveAndLoadResumeNoiseAndDriftExactly) {
                         {"prog_noise_rel", 0.1}};
   SystemInstance a = make_xbar(k, 11), b = make_xbar(k, 11);
   Rng rng(11);
-  const Mat x = uniform_mat(8, 300, rng);
+  const Mat x = uniform_matrix(8, 300, rng);
   Mat ya, yb;
   for (int i = 0; i < 3; ++i) a.device->forward(x, a.theta0, ya);
   const std::vector<uint64_t> state = a.device->save_state();

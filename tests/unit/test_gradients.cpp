@@ -13,11 +13,6 @@
 namespace patlab {
 namespace {
 
-Mat random_mat(int rows, int cols, Rng& rng, double scale = 1.0) {
-  Mat m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = scale * rng.normal();
-  return m;
-}
 
 // A twin whose VJP is deliberately wrong: proves the checker can fail.
 class WrongTwin : public Twin {
@@ -39,7 +34,7 @@ class WrongTwin : public Twin {
 TEST(GradientCheck, DetectsAWrongJacobian) {
   Rng rng(1);
   WrongTwin twin;
-  const GradCheck r = check_twin_gradients(twin, random_mat(3, 4, rng), Vec::Constant(1, 1.3), rng);
+  const GradCheck r = check_twin_gradients(twin, normal_matrix(3, 4, rng), Vec::Constant(1, 1.3), rng);
   EXPECT_GT(r.max_rel_error_x, 1e-2);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
 }
@@ -47,7 +42,7 @@ TEST(GradientCheck, DetectsAWrongJacobian) {
 TEST(GradientCheck, AffineLayerMatchesFiniteDifferences) {
   Rng rng(2);
   AffineLayer layer(5, 3, rng);
-  const GradCheck r = check_layer_gradients(layer, random_mat(5, 7, rng), rng);
+  const GradCheck r = check_layer_gradients(layer, normal_matrix(5, 7, rng), rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
 }
@@ -58,8 +53,8 @@ TEST(GradientCheck, OscillatorTwinMatchesFiniteDifferences) {
   spec.n = 5;
   OscillatorTwin twin(spec);
   Vec theta = twin.model().initial_theta(rng);
-  theta.tail(spec.n) = random_mat(spec.n, 1, rng, 0.3);  // nonzero drives too
-  const GradCheck r = check_twin_gradients(twin, random_mat(spec.n, 6, rng, 0.8), theta, rng);
+  theta.tail(spec.n) = normal_matrix(spec.n, 1, rng, 0.3);  // nonzero drives too
+  const GradCheck r = check_twin_gradients(twin, normal_matrix(spec.n, 6, rng, 0.8), theta, rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
 }
@@ -69,12 +64,12 @@ TEST(GradientCheck, MismatchedOscillatorPhysicsMatchesFiniteDifferences) {
   Rng rng(4);
   OscillatorSpec spec;
   spec.n = 4;
-  Mat extra = random_mat(4, 4, rng, 0.2);
+  Mat extra = normal_matrix(4, 4, rng, 0.2);
   extra = 0.5 * (extra + extra.transpose()).eval();
   extra.diagonal().setZero();
   OscillatorTwin truth(OscillatorModel(spec, 0.15, extra));
   const GradCheck r =
-      check_twin_gradients(truth, random_mat(4, 5, rng), truth.model().initial_theta(rng), rng);
+      check_twin_gradients(truth, normal_matrix(4, 5, rng), truth.model().initial_theta(rng), rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
 }
@@ -82,8 +77,8 @@ TEST(GradientCheck, MismatchedOscillatorPhysicsMatchesFiniteDifferences) {
 TEST(GradientCheck, ScaleOffsetLayerMatchesFiniteDifferences) {
   Rng rng(7);
   ScaleOffsetLayer layer(4, 1.5, 0.2);
-  layer.params() = random_mat(8, 1, rng);
-  const GradCheck r = check_layer_gradients(layer, random_mat(4, 6, rng), rng);
+  layer.params() = normal_matrix(8, 1, rng);
+  const GradCheck r = check_layer_gradients(layer, normal_matrix(4, 6, rng), rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
 }
@@ -94,7 +89,7 @@ TEST(GradientCheck, ActivationLayersMatchFiniteDifferences) {
     Rng rng(8);
     ActivationLayer layer(5, a);
     // Keep ReLU inputs away from its kink at 0, where finite differences are not defined.
-    Mat x = random_mat(5, 6, rng);
+    Mat x = normal_matrix(5, 6, rng);
     for (Eigen::Index i = 0; i < x.size(); ++i)
       if (std::abs(x.data()[i]) < 0.05) x.data()[i] = 0.3;
     const GradCheck r = check_layer_gradients(layer, x, rng);
@@ -105,7 +100,7 @@ TEST(GradientCheck, ActivationLayersMatchFiniteDifferences) {
 TEST(GradientCheck, ReadoutScaleLayerMatchesFiniteDifferences) {
   Rng rng(9);
   ReadoutScaleLayer layer(3, 2.5);
-  const GradCheck r = check_layer_gradients(layer, random_mat(3, 5, rng), rng);
+  const GradCheck r = check_layer_gradients(layer, normal_matrix(3, 5, rng), rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
 }
@@ -113,14 +108,14 @@ TEST(GradientCheck, ReadoutScaleLayerMatchesFiniteDifferences) {
 TEST(GradientCheck, PowerLawTwinMatchesFiniteDifferences) {
   Rng rng(10);
   PowerLawModel twin(3, 2.01, 1.1);
-  Mat x = random_mat(3, 4, rng).cwiseAbs().array() + 0.1;  // inside the valid range x > 0
+  Mat x = normal_matrix(3, 4, rng).cwiseAbs().array() + 0.1;  // inside the valid range x > 0
   const GradCheck r = check_twin_gradients(twin, x, Vec(), rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
 }
 
 TEST(Loss, MeanSquaredErrorGradientMatchesFiniteDifferences) {
   Rng rng(11);
-  const Mat y = random_mat(3, 4, rng), t = random_mat(3, 4, rng);
+  const Mat y = normal_matrix(3, 4, rng), t = normal_matrix(3, 4, rng);
   const LossResult r = mean_squared_error(y, t);
   const double eps = 1e-6;
   for (Eigen::Index i = 0; i < y.size(); ++i) {
@@ -140,7 +135,7 @@ TEST(GradientCheck, PhysicalLayerBackwardUsesTheTwinsVjp) {
   auto device = std::make_shared<OscillatorDevice>(spec, OscillatorKnobs{});
   auto twin = std::make_shared<OscillatorTwin>(spec);
   PhysicalLayer layer(device, twin, twin->model().initial_theta(rng));
-  const GradCheck r = check_layer_gradients(layer, random_mat(3, 4, rng), rng);
+  const GradCheck r = check_layer_gradients(layer, normal_matrix(3, 4, rng), rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
 }
@@ -155,14 +150,14 @@ TEST(GradientCheck, PhysicalLayerWithAnInputEncodingMatchesFiniteDifferences) {
   enc.scale = 0.7;
   enc.offset = 0.2;
   PhysicalLayer layer(device, twin, twin->model().initial_theta(rng), enc);
-  const GradCheck r = check_layer_gradients(layer, random_mat(3, 4, rng), rng);
+  const GradCheck r = check_layer_gradients(layer, normal_matrix(3, 4, rng), rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
 }
 
 TEST(Loss, SoftmaxCrossEntropyGradientMatchesFiniteDifferences) {
   Rng rng(6);
-  const Mat logits = random_mat(4, 5, rng, 2.0);
+  const Mat logits = normal_matrix(4, 5, rng, 2.0);
   Labels y(5);
   y << 0, 3, 1, 1, 2;
   const LossResult r = softmax_cross_entropy(logits, y);

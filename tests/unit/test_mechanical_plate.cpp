@@ -13,11 +13,6 @@
 namespace patlab {
 namespace {
 
-Mat uniform_mat(int rows, int cols, Rng& rng, double lo = -1.0, double hi = 1.0) {
-  Mat m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng.uniform(lo, hi);
-  return m;
-}
 
 SystemInstance make_plate(const KnobValues& knobs, uint64_t seed = 1, Shape shape = {}) {
   return plate_entry().make(shape, knobs, seed);
@@ -27,7 +22,7 @@ SystemInstance make_plate(const KnobValues& knobs, uint64_t seed = 1, Shape shap
 double twin_gap(const KnobValues& knobs) {
   SystemInstance s = make_plate(knobs, 3);
   Rng rng(11);
-  const Mat x = uniform_mat(s.device->input_size(), 64, rng);
+  const Mat x = uniform_matrix(s.device->input_size(), 64, rng);
   Mat yd, yt;
   s.device->forward(x, s.theta0, yd);
   s.twin->forward(x, s.theta0, yt);
@@ -66,7 +61,7 @@ TEST(MechanicalPlate, NominalTwinIsAffineInDataAndParameters) {
   SystemInstance s = make_plate({});
   SystemInstance d = make_plate({{"duffing", 0.05}});
   Rng rng(2);
-  const Mat x1 = uniform_mat(8, 4, rng, -0.5, 0.5), x2 = uniform_mat(8, 4, rng, -0.5, 0.5);
+  const Mat x1 = uniform_matrix(8, 4, rng, -0.5, 0.5), x2 = uniform_matrix(8, 4, rng, -0.5, 0.5);
   auto residual = [&](auto& f) {
     Mat a, b, c, zero;
     f(Mat(x1 + x2), a);
@@ -85,7 +80,7 @@ TEST(MechanicalPlate, DeviceWithDefaultKnobsIsTheTwin) {
   // Same equations, same integrator: agreement to rounding (tolerance 1e-12 relative).
   SystemInstance s = make_plate({}, 5);
   Rng rng(3);
-  const Mat x = uniform_mat(8, 16, rng);
+  const Mat x = uniform_matrix(8, 16, rng);
   Mat yd, yt;
   s.device->forward(x, s.theta0, yd);
   s.twin->forward(x, s.theta0, yt);
@@ -119,7 +114,7 @@ TEST(MechanicalPlate, TwinGapGrowsWithEveryMismatchKnob) {
 TEST(MechanicalPlate, MicrophoneNoiseHasTheRequestedStd) {
   SystemInstance noisy = make_plate({{"mic_noise", 0.05}}), clean = make_plate({});
   Rng rng(4);
-  const Mat x = uniform_mat(8, 1000, rng);
+  const Mat x = uniform_matrix(8, 1000, rng);
   Mat yn, yc;
   noisy.device->forward(x, noisy.theta0, yn);
   clean.device->forward(x, clean.theta0, yc);
@@ -132,7 +127,7 @@ TEST(MechanicalPlate, GainNoiseScalesEachQueryByOneFactor) {
   // is the clean one times its gain g ~ 1 + N(0, σ²).
   SystemInstance noisy = make_plate({{"gain_noise", 0.1}}), clean = make_plate({});
   Rng rng(5);
-  const Mat x = uniform_mat(8, 2000, rng);
+  const Mat x = uniform_matrix(8, 2000, rng);
   Mat yn, yc;
   noisy.device->forward(x, noisy.theta0, yn);
   clean.device->forward(x, clean.theta0, yc);
@@ -154,7 +149,7 @@ TEST(MechanicalPlate, AdcRoundsToItsStep) {
   const double step = 0.05;
   SystemInstance q = make_plate({{"adc_step", step}}), clean = make_plate({});
   Rng rng(6);
-  const Mat x = uniform_mat(8, 1000, rng);
+  const Mat x = uniform_matrix(8, 1000, rng);
   Mat yq, yc;
   q.device->forward(x, q.theta0, yq);
   clean.device->forward(x, clean.theta0, yc);
@@ -174,8 +169,8 @@ TEST(MechanicalPlate, DriftMovesTheOutputAndFollowsTheSeed) {
   SystemInstance a = make_plate(drift, 7), b = make_plate(drift, 7), c = make_plate(drift, 8);
   SystemInstance still = make_plate({}, 7);
   Rng rng(7);
-  const Mat probe = uniform_mat(8, 4, rng);
-  const Mat load = uniform_mat(8, 500, rng), half = uniform_mat(8, 250, rng);
+  const Mat probe = uniform_matrix(8, 4, rng);
+  const Mat load = uniform_matrix(8, 500, rng), half = uniform_matrix(8, 250, rng);
   Mat ya0, ys0, ya, yb, yc, ys, tmp;
   a.device->forward(probe, a.theta0, ya0);
   b.device->forward(probe, b.theta0, tmp);
@@ -207,7 +202,7 @@ TEST(MechanicalPlate, SavedStateResumesNoiseAndDriftExactly) {
       {"mic_noise", 0.02}, {"gain_noise", 0.05}, {"freq_drift", 0.01}, {"duffing", 0.05}};
   SystemInstance a = make_plate(knobs, 9), b = make_plate(knobs, 9);
   Rng rng(8);
-  const Mat x = uniform_mat(8, 64, rng);
+  const Mat x = uniform_matrix(8, 64, rng);
   Mat ya, yb;
   for (int i = 0; i < 3; ++i) a.device->forward(x, a.theta0, ya);
   const std::vector<uint64_t> saved = a.device->save_state();
@@ -228,7 +223,7 @@ TEST(MechanicalPlate, TwinGradientsMatchFiniteDifferences) {
   for (const Shape shape : {Shape{8, 8}, Shape{5, 11}}) {
     SystemInstance s = make_plate({{"param_segments", 3}}, 2, shape);
     const GradCheck r =
-        check_twin_gradients(*s.twin, uniform_mat(shape.inputs, 5, rng), s.theta0, rng);
+        check_twin_gradients(*s.twin, uniform_matrix(shape.inputs, 5, rng), s.theta0, rng);
     EXPECT_LT(r.max_rel_error_x, 1e-6);
     EXPECT_LT(r.max_rel_error_theta, 1e-6);
   }
@@ -244,7 +239,7 @@ TEST(MechanicalPlate, TruePhysicsGradientsMatchFiniteDifferences) {
                                 4);
   Rng rng(12);
   const GradCheck r =
-      check_twin_gradients(*s.device->oracle(), uniform_mat(8, 5, rng), s.theta0, rng);
+      check_twin_gradients(*s.device->oracle(), uniform_matrix(8, 5, rng), s.theta0, rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
 }
@@ -259,9 +254,9 @@ TEST(MechanicalPlate, ConstantGradientsMatchFiniteDifferences) {
   k.saturation = 0.5;
   PlateTwin twin(PlateModel(spec, modes, k));
   Rng rng(13);
-  const Mat x = uniform_mat(8, 4, rng);
+  const Mat x = uniform_matrix(8, 4, rng);
   const Vec theta = twin.model().initial_theta(rng);
-  const Mat g_y = uniform_mat(8, 4, rng);
+  const Mat g_y = uniform_matrix(8, 4, rng);
   Vec g_c = Vec::Zero(3);
   twin.constants_vjp(x, theta, g_y, g_c);
   const Vec c0 = twin.constants();

@@ -14,11 +14,6 @@
 namespace patlab {
 namespace {
 
-Mat uniform_mat(int rows, int cols, Rng& rng, double lo = -1.0, double hi = 1.0) {
-  Mat m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng.uniform(lo, hi);
-  return m;
-}
 
 SystemInstance make_shg(const KnobValues& knobs, uint64_t seed = 1, Shape shape = {}) {
   return shg_entry().make(shape, knobs, seed);
@@ -28,8 +23,8 @@ SystemInstance make_shg(const KnobValues& knobs, uint64_t seed = 1, Shape shape 
 double twin_gap(const KnobValues& knobs) {
   SystemInstance s = make_shg(knobs, 3);
   Rng rng(7);
-  const Mat x = uniform_mat(s.device->input_size(), 64, rng);
-  const Vec theta = uniform_mat(s.device->param_size(), 1, rng);
+  const Mat x = uniform_matrix(s.device->input_size(), 64, rng);
+  const Vec theta = uniform_matrix(s.device->param_size(), 1, rng);
   Mat yd, yt;
   s.device->forward(x, theta, yd);
   s.twin->forward(x, theta, yt);
@@ -69,7 +64,7 @@ TEST(ShgOptics, DeviceWithoutKnobsIsTheTwin) {
   // Zero noise, mismatch and drift: the device is the twin to rounding (relative 1e-12).
   SystemInstance s = make_shg({});
   Rng rng(1);
-  const Mat x = uniform_mat(s.device->input_size(), 32, rng);
+  const Mat x = uniform_matrix(s.device->input_size(), 32, rng);
   Mat yd, yt;
   s.device->forward(x, s.theta0, yd);
   s.twin->forward(x, s.theta0, yt);
@@ -104,7 +99,7 @@ TEST(ShgOptics, EachMismatchKnobGrowsTheTwinGapMonotonically) {
 TEST(ShgOptics, DetectorNoiseHasTheRequestedStd) {
   SystemInstance noisy = make_shg({{"detector_noise", 0.02}}), clean = make_shg({});
   Rng rng(2);
-  const Mat x = uniform_mat(8, 1000, rng);
+  const Mat x = uniform_matrix(8, 1000, rng);
   Mat yn, yc;
   noisy.device->forward(x, noisy.theta0, yn);
   clean.device->forward(x, clean.theta0, yc);
@@ -117,7 +112,7 @@ TEST(ShgOptics, ShotNoiseVarianceGrowsWithTheSignal) {
   const double q = 0.01;
   SystemInstance noisy = make_shg({{"shot_noise", q}}), clean = make_shg({});
   Rng rng(3);
-  const Mat x = uniform_mat(8, 2000, rng);
+  const Mat x = uniform_matrix(8, 2000, rng);
   Mat yn, yc;
   noisy.device->forward(x, noisy.theta0, yn);
   clean.device->forward(x, clean.theta0, yc);
@@ -139,7 +134,7 @@ TEST(ShgOptics, PowerNoiseScalesEachQueryByThePowerSquared) {
   const double sigma = 0.05;
   SystemInstance noisy = make_shg({{"power_noise_rel", sigma}}), clean = make_shg({});
   Rng rng(4);
-  const Mat x = uniform_mat(8, 2000, rng);
+  const Mat x = uniform_matrix(8, 2000, rng);
   Mat yn, yc;
   noisy.device->forward(x, noisy.theta0, yn);
   clean.device->forward(x, clean.theta0, yc);
@@ -156,7 +151,7 @@ TEST(ShgOptics, PowerNoiseScalesEachQueryByThePowerSquared) {
 
 TEST(ShgOptics, ShaperBitsQuantizeTheAmplitudes) {
   Rng rng(5);
-  const Mat x = uniform_mat(8, 64, rng);
+  const Mat x = uniform_matrix(8, 64, rng);
   auto error = [&](double bits) {
     SystemInstance s = make_shg({{"shaper_bits", bits}});
     Mat yd, yt;
@@ -179,10 +174,10 @@ TEST(ShgOptics, PowerDriftMovesTheOutputAndRepeatsForASeed) {
   auto run = [](double drift, uint64_t seed) {
     SystemInstance s = make_shg({{"power_drift", drift}}, seed);
     Rng rng(6);
-    const Mat x = uniform_mat(8, 4, rng);
+    const Mat x = uniform_matrix(8, 4, rng);
     Mat y, first;
     s.device->forward(x, s.theta0, first);
-    for (int i = 0; i < 50; ++i) s.device->forward(uniform_mat(8, 100, rng), s.theta0, y);
+    for (int i = 0; i < 50; ++i) s.device->forward(uniform_matrix(8, 100, rng), s.theta0, y);
     s.device->forward(x, s.theta0, y);
     return (y - first).norm() / first.norm();
   };
@@ -197,8 +192,8 @@ TEST(ShgOptics, OracleFollowsTheDriftedPower) {
   SystemInstance s = make_shg({{"power_drift", 0.2}, {"dispersion_rad", 0.7}}, 4);
   Rng rng(8);
   Mat y;
-  for (int i = 0; i < 20; ++i) s.device->forward(uniform_mat(8, 100, rng), s.theta0, y);
-  const Mat x = uniform_mat(8, 6, rng);
+  for (int i = 0; i < 20; ++i) s.device->forward(uniform_matrix(8, 100, rng), s.theta0, y);
+  const Mat x = uniform_matrix(8, 6, rng);
   Mat yo;
   s.device->oracle()->forward(x, s.theta0, yo);
   s.device->forward(x, s.theta0, y);  // drift updates after the batch is measured
@@ -213,7 +208,7 @@ TEST(ShgOptics, TwinGradientsMatchFiniteDifferences) {
   spec.n_out = 7;
   ShgTwin twin(spec);
   const GradCheck r =
-      check_twin_gradients(twin, uniform_mat(5, 4, rng), uniform_mat(6, 1, rng), rng);
+      check_twin_gradients(twin, uniform_matrix(5, 4, rng), uniform_matrix(6, 1, rng), rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
 }
@@ -227,13 +222,13 @@ TEST(ShgOptics, TruePhysicsGradientsMatchFiniteDifferences) {
   spec.n_out = 9;
   ShgTwin truth(ShgModel(spec, ShgPhysics{0.37, 1.3, 0.08, 1.4}));
   const GradCheck r =
-      check_twin_gradients(truth, uniform_mat(6, 5, rng), uniform_mat(5, 1, rng), rng);
+      check_twin_gradients(truth, uniform_matrix(6, 5, rng), uniform_matrix(5, 1, rng), rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
   // And the oracle of a device made from the catalog with every mismatch knob on.
   SystemInstance s = make_shg({{"bandwidth_error", 0.2}, {"dispersion_rad", 2.0},
                                {"crosstalk", 0.1}});
-  const GradCheck o = check_twin_gradients(*s.device->oracle(), uniform_mat(8, 3, rng), s.theta0,
+  const GradCheck o = check_twin_gradients(*s.device->oracle(), uniform_matrix(8, 3, rng), s.theta0,
                                            rng);
   EXPECT_LT(o.max_rel_error_x, 1e-6);
   EXPECT_LT(o.max_rel_error_theta, 1e-6);
@@ -243,8 +238,8 @@ TEST(ShgOptics, ConstantGradientsMatchFiniteDifferences) {
   Rng rng(11);
   ShgSpec spec;
   ShgTwin twin(ShgModel(spec, ShgPhysics{0.6, 0.9, 0.05, 1.2}));
-  const Mat x = uniform_mat(8, 5, rng), g_y = uniform_mat(8, 5, rng);
-  const Vec theta = uniform_mat(16, 1, rng);
+  const Mat x = uniform_matrix(8, 5, rng), g_y = uniform_matrix(8, 5, rng);
+  const Vec theta = uniform_matrix(16, 1, rng);
   Vec g = Vec::Zero(2);
   twin.constants_vjp(x, theta, g_y, g);
   const Vec c0 = twin.constants();
@@ -286,7 +281,7 @@ TEST(ShgOptics, SaveAndLoadResumeNoiseAndDriftExactly) {
                         {"power_noise_rel", 0.05}, {"power_drift", 0.1}};
   SystemInstance a = make_shg(k, 6), b = make_shg(k, 6);
   Rng rng(13);
-  const Mat x = uniform_mat(8, 10, rng);
+  const Mat x = uniform_matrix(8, 10, rng);
   Mat ya, yb;
   for (int i = 0; i < 3; ++i) a.device->forward(x, a.theta0, ya);
   const std::vector<uint64_t> state = a.device->save_state();

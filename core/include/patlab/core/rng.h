@@ -10,6 +10,8 @@
 #include <array>
 #include <cstdint>
 
+#include "patlab/core/tensor.h"
+
 namespace patlab {
 
 class Rng {
@@ -40,5 +42,10 @@ class Rng {
   bool has_spare_ = false;  // Box-Muller makes normals in pairs; the second waits here
   double spare_ = 0.0;
 };
+
+// Matrices of independent draws, filled in storage order: uniform in [lo, hi), or normal with
+// standard deviation `std`.
+Mat uniform_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng, double lo = -1.0, double hi = 1.0);
+Mat normal_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng, double std = 1.0);
 
 }  // namespace patlab
