@@ -43,3 +43,15 @@ else()
   target_link_libraries(patlab_zlib INTERFACE ZLIB::ZLIB)
 endif()
 add_library(patlab::zlib ALIAS patlab_zlib)
+
+# CLI11 (header-only command lines), staged like nlohmann-json so the wasm build can use it
+# for tools that run under node (the data packer) without seeing the rest of /usr/include.
+find_path(PATLAB_CLI11_PARENT CLI/CLI.hpp HINTS /usr/include /usr/local/include
+  NO_CMAKE_FIND_ROOT_PATH)
+if(NOT PATLAB_CLI11_PARENT)
+  message(FATAL_ERROR "CLI11 not found: run scripts/setup.sh (Debian package libcli11-dev)")
+endif()
+file(CREATE_LINK "${PATLAB_CLI11_PARENT}/CLI" "${_stage}/CLI" SYMBOLIC)
+add_library(patlab_cli11 INTERFACE)
+target_include_directories(patlab_cli11 SYSTEM INTERFACE "${_stage}")
+add_library(patlab::cli11 ALIAS patlab_cli11)
