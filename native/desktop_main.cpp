@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   long long frames = 0;
   int width = 1280, height = 800;
   std::vector<std::string> commands;
+  std::string data_dir = PATLAB_DEFAULT_PACK_DIR;
   cli.add_flag("--train", train, "start training at once");
   cli.add_option("--frames", frames, "quit after this many frames; 0 = run until closed")
       ->check(CLI::NonNegativeNumber);
@@ -24,11 +25,21 @@ int main(int argc, char** argv) {
   cli.add_option("--command", commands,
                  "a lab command to run at start, e.g. dataset:clusters, system:oscillators, "
                  "knob:eta=0.3, method:in-silico (repeatable)");
+  cli.add_option("--data-dir", data_dir, "folder of the data packs (made by the build)")->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
 
   try {
     patlab::Platform platform("patlab: physics-aware training lab", width, height);
     patlab::Lab lab;
+    // Packs are files here: read at once, so dataset:<pack> completes before the next frame.
+    lab.set_pack_loader([&lab, &data_dir](const std::string& id) {
+      const std::string path = data_dir + "/" + id + ".pdp";
+      try {
+        lab.provide_pack(id, patlab::read_file_bytes(path));
+      } catch (const std::exception& e) {
+        lab.pack_failed(id, std::string(e.what()) + " (the build makes the packs; see --data-dir)");
+      }
+    });
     for (const std::string& c : commands)
       if (!lab.command(c)) {
         std::fprintf(stderr, "patlab: the command '%s' was refused (see --help)\n", c.c_str());

@@ -14,6 +14,16 @@ namespace {
 std::unique_ptr<patlab::Platform> g_platform;
 std::unique_ptr<patlab::Lab> g_lab;
 std::string g_status;
+
+// Data packs are downloaded on demand from data/<id>.pdp beside the page (made by the build).
+void on_pack(void* arg, void* data, int size) {
+  std::unique_ptr<std::string> id(static_cast<std::string*>(arg));
+  g_lab->provide_pack(*id, std::string(static_cast<const char*>(data), size_t(size)));
+}
+void on_pack_error(void* arg) {
+  std::unique_ptr<std::string> id(static_cast<std::string*>(arg));
+  g_lab->pack_failed(*id, "the download of data/" + *id + ".pdp failed");
+}
 }  // namespace
 
 extern "C" {
@@ -35,6 +45,10 @@ int main() {
   try {
     g_platform = std::make_unique<patlab::Platform>("patlab", 1280, 800);
     g_lab = std::make_unique<patlab::Lab>();
+    g_lab->set_pack_loader([](const std::string& id) {
+      emscripten_async_wget_data(("data/" + id + ".pdp").c_str(), new std::string(id), on_pack,
+                                 on_pack_error);
+    });
   } catch (const std::exception& e) {
     std::fprintf(stderr, "patlab: %s\n", e.what());
     EM_ASM({ if (window.patlabFatal) window.patlabFatal(UTF8ToString($0)); }, e.what());

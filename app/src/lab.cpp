@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,7 @@
 #include "patlab/app/style.h"
 #include "patlab/core/loss.h"
 #include "patlab/datasets/toy2d.h"
+#include "patlab/datasets/vowels.h"
 
 namespace patlab {
 
@@ -52,14 +54,96 @@ KnobValues lab_knobs(const std::string& system) {
   return k;
 }
 
-Lab::Lab(const LabSettings& settings) : settings_(settings) { reset(); }
+const std::vector<DataChoice>& data_choices() {
+  static const std::vector<DataChoice> choices = {
+      {"circles", "circles (2-D)"},
+      {"moons", "moons (2-D)"},
+      {"spiral", "spiral (2-D)"},
+      {"xor", "XOR (2-D)"},
+      {"clusters", "3 Gaussian clusters (2-D)"},
+      {"vowels", "vowels: 7 classes of formants (synthetic)", false, 0.01},
+      // Many input features: a gentler rate keeps the encoder's drives in the range where the
+      // twin is good (at 0.02 PAT on MNIST wanders off after a few hundred steps).
+      {"digits8", "8x8 handwritten digits (UCI)", true, 0.005},
+      {"mnist14", "MNIST digits, 14x14", true, 0.005},
+      {"fashion14", "Fashion-MNIST, 14x14", true, 0.005},
+  };
+  return choices;
+}
+
+namespace {
+std::string class_name(const DataPack* pack, int c) {
+  if (pack && c >= 0 && c < int(pack->info.class_names.size())) return pack->info.class_names[size_t(c)];
+  if (!pack && c >= 0 && c < 7) return vowel_word(c);  // the only unpacked set that is not 2-D
+  return std::to_string(c);
+}
+
+const DataChoice* find_choice(const std::string& id) {
+  for (const DataChoice& c : data_choices())
+    if (c.id == id) return &c;
+  return nullptr;
+}
+}  // namespace
+
+Lab::Lab(const LabSettings& settings) : settings_(settings) {
+  const DataChoice* c = find_choice(settings_.dataset);
+  if (!c || c->packed) settings_.dataset = "circles";  // packs arrive later, by command
+  reset();
+}
 Lab::~Lab() = default;
 
 long long Lab::steps() const { return lanes_.empty() ? 0 : lanes_.front().trainer->steps(); }
 
+void Lab::make_data() {
+  const std::string& id = settings_.dataset;
+  const auto pack = packs_.find(id);
+  if (pack != packs_.end()) {
+    train_ = pack->second->train;
+    // The curves measure a fixed subset: every point costs a pass of it through the device.
+    const int n = std::min(settings_.test_size, pack->second->test.size());
+    test_ = pack->second->test;
+    test_.x = pack->second->test.x.leftCols(n).eval();
+    test_.y = pack->second->test.y.head(n).eval();
+  } else if (id == "vowels") {
+    train_ = make_vowels(settings_.train_size, settings_.seed);
+    test_ = make_vowels(settings_.test_size, settings_.seed + 1000);
+  } else {
+    train_ = make_toy2d(id, settings_.train_size, settings_.data_noise, settings_.seed);
+    test_ = make_toy2d(id, settings_.test_size, settings_.data_noise, settings_.seed + 1000);
+  }
+}
+
+void Lab::report(const std::string& message) {
+  error_ = message;
+  std::fprintf(stderr, "patlab: %s\n", message.c_str());
+}
+
+void Lab::provide_pack(const std::string& id, const std::string& bytes) {
+  try {
+    auto pack = std::make_shared<DataPack>(decode_pack(bytes));
+    if (pack->info.id != id) throw PackError("the file holds '" + pack->info.id + "', not '" + id + "'");
+    packs_[id] = std::move(pack);
+  } catch (const std::exception& e) {
+    if (loading_ == id) loading_.clear();
+    report("data set " + id + ": " + e.what());
+    return;
+  }
+  if (loading_ == id) {
+    loading_.clear();
+    settings_.dataset = id;
+    settings_.learning_rate = find_choice(id)->learning_rate;
+    error_.clear();
+    reset();
+  }
+}
+
+void Lab::pack_failed(const std::string& id, const std::string& message) {
+  if (loading_ == id) loading_.clear();
+  report("data set " + id + " could not be loaded: " + message);
+}
+
 void Lab::reset() {
-  train_ = make_toy2d(settings_.dataset, settings_.train_size, settings_.data_noise, settings_.seed);
-  test_ = make_toy2d(settings_.dataset, settings_.test_size, settings_.data_noise, settings_.seed + 1000);
+  make_data();
   std::vector<Method> methods = {settings_.method};
   if (settings_.race) methods = {Method::PAT, Method::InSilico};
   lanes_.clear();
@@ -109,6 +193,8 @@ void Lab::measure() {
 }
 
 void Lab::refresh_maps() {
+  mapped_at_step_ = steps();
+  if (train_.features() != 2) return;  // maps are for 2-D data only
   Mat grid(2, kMapGrid * kMapGrid);
   for (int r = 0; r < kMapGrid; ++r)
     for (int c = 0; c < kMapGrid; ++c) {
@@ -143,6 +229,38 @@ void Lab::advance(double budget_ms) {
   }
 }
 
+bool Lab::set_setting(const std::string& assignment) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos) return false;
+  const std::string key = assignment.substr(0, eq), value = assignment.substr(eq + 1);
+  char* end = nullptr;
+  const double v = std::strtod(value.c_str(), &end);
+  if (value.empty() || *end != '\0' || !std::isfinite(v)) return false;
+  const bool whole = v == std::floor(v);
+  // Each setting with its valid range; anything outside is refused, nothing half-applied.
+  if (key == "lr" && v > 0 && v <= 1) {
+    settings_.learning_rate = v;
+    for (Lane& lane : lanes_) lane.trainer->set_learning_rate(v);
+    return true;
+  }
+  if (key == "steps_per_frame" && whole && v >= 1 && v <= 200) {
+    settings_.steps_per_frame = int(v);
+    return true;
+  }
+  LabSettings next = settings_;
+  if (key == "batch" && whole && v >= 1 && v <= 1024) next.batch_size = int(v);
+  else if (key == "layers" && whole && v >= 1 && v <= 8) next.physical_layers = int(v);
+  else if (key == "noise" && v >= 0 && v <= 1) next.data_noise = v;
+  else if (key == "train_size" && whole && v >= 20 && v <= 20000) next.train_size = int(v);
+  else if (key == "test_size" && whole && v >= 20 && v <= 20000) next.test_size = int(v);
+  else if (key == "seed" && whole && v >= 0 && v < 1e15) next.seed = uint64_t(v);
+  else if (key == "device_seed" && whole && v >= 0 && v < 1e15) next.device_seed = uint64_t(v);
+  else return false;
+  settings_ = next;
+  reset();
+  return true;
+}
+
 void Lab::set_knobs_everywhere(const KnobValues& k) {
   // All lanes see the same physics: one knob turns every copy of the device.
   for (Lane& lane : lanes_)
@@ -170,9 +288,20 @@ bool Lab::command(const std::string& cmd) {
     reset();
   } else if (cmd.rfind("dataset:", 0) == 0) {
     const std::string name = cmd.substr(8);
-    const auto& names = toy2d_names();
-    if (std::find(names.begin(), names.end(), name) == names.end()) return false;
+    const DataChoice* choice = find_choice(name);
+    if (!choice) return false;
+    if (choice->packed && !packs_.count(name)) {
+      if (!pack_loader_) {
+        report("data set " + name + " needs a data pack, and this host cannot load any");
+        return false;
+      }
+      loading_ = name;  // reset() happens when the pack arrives
+      pack_loader_(name);
+      return true;
+    }
+    loading_.clear();
     settings_.dataset = name;
+    settings_.learning_rate = choice->learning_rate;
     reset();
   } else if (cmd.rfind("system:", 0) == 0) {
     const std::string id = cmd.substr(7);
@@ -182,6 +311,8 @@ bool Lab::command(const std::string& cmd) {
     settings_.system = id;
     settings_.knobs = lab_knobs(id);
     reset();
+  } else if (cmd.rfind("set:", 0) == 0) {
+    return set_setting(cmd.substr(4));
   } else if (cmd.rfind("knob:", 0) == 0) {
     const size_t eq = cmd.find('=');
     if (eq == std::string::npos) return false;
@@ -209,6 +340,12 @@ std::string Lab::status_json() const {
   j["training"] = training_;
   j["race"] = settings_.race;
   j["dataset"] = settings_.dataset;
+  j["loading"] = loading_;
+  j["error"] = error_;
+  j["classes"] = train_.num_classes;
+  j["features"] = train_.features();
+  j["train_size"] = train_.size();
+  j["test_size"] = test_.size();
   j["system"] = settings_.system;
   j["physical_layers"] = settings_.physical_layers;
   j["step"] = steps();
@@ -308,13 +445,27 @@ void Lab::draw_controls() {
 
   // Data.
   ImGui::TextUnformatted("Data");
-  const auto& names = toy2d_names();
-  int current = int(std::find(names.begin(), names.end(), settings_.dataset) - names.begin());
+  const DataChoice* shown = find_choice(loading_.empty() ? settings_.dataset : loading_);
   ImGui::SetNextItemWidth(-1);
-  if (ImGui::BeginCombo("##dataset", settings_.dataset.c_str())) {
-    for (int i = 0; i < int(names.size()); ++i)
-      if (ImGui::Selectable(names[i].c_str(), i == current)) command("dataset:" + names[i]);
+  if (ImGui::BeginCombo("##dataset", shown ? shown->title.c_str() : settings_.dataset.c_str())) {
+    for (const DataChoice& c : data_choices())
+      if (ImGui::Selectable(c.title.c_str(), c.id == settings_.dataset)) command("dataset:" + c.id);
     ImGui::EndCombo();
+  }
+  if (!loading_.empty()) {
+    ImGui::TextDisabled("loading %s ...", loading_.c_str());
+  } else {
+    const auto pack = packs_.find(settings_.dataset);
+    ImGui::TextDisabled("%d train / %d test samples, %d features, %d classes", train_.size(),
+                        test_.size(), train_.features(), train_.num_classes);
+    if (pack != packs_.end() && ImGui::IsItemHovered())
+      ImGui::SetTooltip("%s\nLicence: %s", pack->second->info.source.c_str(),
+                        pack->second->info.licence.c_str());
+  }
+  if (!error_.empty()) {
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.45f, 1), "%s", error_.c_str());
+    ImGui::PopTextWrapPos();
   }
 
   // The physical system, and its knobs built from the catalog's metadata: applied to the
@@ -404,7 +555,16 @@ void Lab::draw_results() {
   line_plot("Test loss (cross-entropy)", ImVec2(half_w, top_h), loss_series, loss);
 
   const float bottom_h = ImGui::GetContentRegionAvail().y;
-  if (race) {
+  if (train_.features() != 2) {
+    // Not a plane to map: show what the device makes of real test samples instead.
+    for (size_t i = 0; i < lanes_.size(); ++i) {
+      const std::string title = race ? "Trained by " + std::string(method_label(lanes_[i].method)) +
+                                           ": the device's answers on test samples"
+                                     : std::string("The device's answers on test samples");
+      draw_samples(title.c_str(), ImVec2(race ? half_w : avail.x, bottom_h), lanes_[i]);
+      if (i + 1 < lanes_.size()) ImGui::SameLine();
+    }
+  } else if (race) {
     for (size_t i = 0; i < lanes_.size(); ++i) {
       const std::string title = "Trained by " + std::string(method_label(lanes_[i].method)) +
                                 ": what the device does";
@@ -420,6 +580,56 @@ void Lab::draw_results() {
     class_map("What the twin predicts it does", ImVec2(half_w, bottom_h), test_, lane.map_twin,
               kMapGrid, kMapLo, kMapHi);
   }
+}
+
+void Lab::draw_samples(const char* title, ImVec2 size, const Lane& lane) const {
+  ImGui::BeginChild(title, size, false, ImGuiWindowFlags_NoScrollbar);
+  ImGui::TextUnformatted(title);
+  const auto it = packs_.find(settings_.dataset);
+  const DataPack* pack = it == packs_.end() ? nullptr : it->second.get();
+  const Labels& predicted = lane.last_device.predicted;
+  const ImVec2 p0 = ImGui::GetCursorScreenPos(), avail = ImGui::GetContentRegionAvail();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const int w = pack ? pack->info.image_width : 0, h = pack ? pack->info.image_height : 0;
+  const float line = ImGui::GetTextLineHeight();
+  // Tiles: the image (or, for feature vectors, a bar per feature), the device's answer below,
+  // framed green when right and red when wrong.
+  const float tile = 64.0f, pad = 10.0f, cell_w = tile + pad, cell_h = tile + line + pad;
+  const int cols = std::max(1, int(avail.x / cell_w)), rows = std::max(1, int(avail.y / cell_h));
+  const int n = std::min(test_.size(), cols * rows);
+  const double lo = test_.x.size() ? test_.x.minCoeff() : 0.0, hi = test_.x.size() ? test_.x.maxCoeff() : 1.0;
+  for (int i = 0; i < n; ++i) {
+    const ImVec2 a(p0.x + (i % cols) * cell_w, p0.y + (i / cols) * cell_h);
+    const ImVec2 b(a.x + tile, a.y + tile);
+    dl->AddRectFilled(a, b, IM_COL32(12, 13, 17, 255));
+    const auto level = [&](double v) { return float((v - lo) / std::max(hi - lo, 1e-12)); };
+    if (w * h == test_.features()) {
+      const float px = tile / float(std::max(w, h));
+      for (int r = 0; r < h; ++r)
+        for (int c = 0; c < w; ++c) {
+          const int g = int(255 * std::clamp(level(test_.x(r * w + c, i)), 0.0f, 1.0f));
+          if (g < 8) continue;
+          dl->AddRectFilled(ImVec2(a.x + c * px, a.y + r * px), ImVec2(a.x + (c + 1) * px, a.y + (r + 1) * px),
+                            IM_COL32(g, g, g, 255));
+        }
+    } else {
+      const float bw = tile / float(test_.features());
+      for (int f = 0; f < test_.features(); ++f) {
+        const float v = std::clamp(level(test_.x(f, i)), 0.0f, 1.0f);
+        dl->AddRectFilled(ImVec2(a.x + f * bw, b.y - v * tile), ImVec2(a.x + (f + 1) * bw, b.y), palette::twin);
+      }
+    }
+    if (i < predicted.size()) {
+      const bool right = predicted(i) == test_.y(i);
+      const ImU32 frame = right ? IM_COL32(64, 200, 120, 255) : IM_COL32(235, 80, 90, 255);
+      dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), frame, 0.0f, 0, 2.0f);
+      const std::string text = class_name(pack, predicted(i)) + (right ? "" : " (" + class_name(pack, test_.y(i)) + ")");
+      dl->PushClipRect(ImVec2(a.x, b.y), ImVec2(a.x + cell_w - 2, b.y + line + 2), true);
+      dl->AddText(ImVec2(a.x, b.y + 2), frame, text.c_str());
+      dl->PopClipRect();
+    }
+  }
+  ImGui::EndChild();
 }
 
 }  // namespace patlab

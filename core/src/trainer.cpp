@@ -224,9 +224,12 @@ Evaluation Trainer::evaluate(const Dataset& data, Pass pass, int batch_size) {
   Evaluation e;
   if (data.size() == 0) return e;
   long long correct = 0;
+  if (!data.is_regression()) e.predicted.resize(data.size());
   for (int start = 0; start < data.size(); start += batch_size) {
     const int n = std::min(batch_size, data.size() - start);
     const Mat out = net_.forward(data.x.middleCols(start, n), pass);
+    if (!data.is_regression())
+      for (int i = 0; i < n; ++i) out.col(i).maxCoeff(&e.predicted(start + i));
     const LossResult lr = data.is_regression()
                               ? mean_squared_error(out, Mat(data.t.middleCols(start, n)))
                               : loss_of(out, data.y.segment(start, n), Mat());

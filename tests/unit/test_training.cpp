@@ -44,6 +44,11 @@ TEST(Training, PatLearnsMoonsOnAMismatchedNoisyDevice) {
   const Evaluation after = trainer.evaluate(test, Pass::Device);
   EXPECT_LT(before, 0.85);
   EXPECT_GT(after.accuracy, 0.9) << "device accuracy after PAT";
+  // The per-sample predictions agree with the accuracy (a noisy device: within a few samples,
+  // the noise is drawn again, but here both come from one pass).
+  ASSERT_EQ(after.predicted.size(), test.size());
+  EXPECT_EQ((after.predicted.array() == test.y.array()).count(),
+            std::lround(after.accuracy * test.size()));
   EXPECT_GT(s->device->queries(), 600LL * cfg.batch_size);
 }
 

@@ -8,13 +8,18 @@
 // and may drive it from outside with command() and read it with status_json().
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <imgui.h>
+
 #include "patlab/core/dataset.h"
 #include "patlab/core/network.h"
 #include "patlab/core/trainer.h"
+#include "patlab/datasets/pack.h"
 #include "patlab/emulators/catalog.h"
 
 namespace patlab {
@@ -24,10 +29,20 @@ namespace patlab {
 // continuous noise a twentieth of the way; converter bits stay ideal).
 KnobValues lab_knobs(const std::string& system);
 
+// The data sets the lab offers: 2-D toys and synthetic vowels made on the spot, and the real
+// image sets as packs (patlab/datasets/pack.h) the host loads on demand.
+struct DataChoice {
+  std::string id;     // the command's name: dataset:<id>
+  std::string title;  // for people
+  bool packed = false;
+  double learning_rate = 0.02;  // a rate that trains it well: selecting the set applies it
+};
+const std::vector<DataChoice>& data_choices();
+
 struct LabSettings {
-  std::string dataset = "circles";  // one of toy2d_names()
-  int train_size = 400;
-  int test_size = 400;
+  std::string dataset = "circles";  // an id of data_choices()
+  int train_size = 400;           // generated sets; packs use all their training samples
+  int test_size = 400;            // samples measured per curve point (packs: the first ones)
   double data_noise = 0.1;        // jitter of the toy points
   // Race: train PAT and in-silico side by side, each on its own copy of the same device from
   // the same starting parameters. Otherwise one network trained by `method`.
@@ -70,9 +85,21 @@ class Lab {
 
   // External control (JavaScript hook, command line, tests). Commands:
   //   train | pause | reset | race:on | race:off | method:<name> | dataset:<name>
-  //   system:<id> | knob:<key>=<value>
-  // Returns false (and changes nothing) for an unknown or malformed command.
+  //   system:<id> | knob:<key>=<value> | set:<setting>=<value>, settings being
+  //   lr, steps_per_frame (apply at once), batch, layers, noise, train_size, test_size, seed,
+  //   device_seed (rebuild the networks)
+  // Returns false (and changes nothing) for an unknown or malformed command. dataset:<pack>
+  // may complete later: the pack is requested from the host first (see set_pack_loader).
   bool command(const std::string& cmd);
+
+  // Packed data sets come from the host: the browser downloads them, the desktop reads files.
+  // The loader is asked for a pack id and answers, now or later, with provide_pack (the
+  // file's bytes) or pack_failed (a message for the user).
+  void set_pack_loader(std::function<void(const std::string& id)> loader) { pack_loader_ = std::move(loader); }
+  void provide_pack(const std::string& id, const std::string& bytes);
+  void pack_failed(const std::string& id, const std::string& message);
+  const std::string& error() const { return error_; }  // the last problem, in words; "" if none
+
   // Everything a test or the page needs to know, as JSON (see status_json in lab.cpp).
   std::string status_json() const;
 
@@ -87,9 +114,17 @@ class Lab {
   void draw_results();
   const SystemInfo& system_info() const { return lanes_.front().devices.front()->info(); }
   void set_knobs_everywhere(const KnobValues& k);
+  bool set_setting(const std::string& assignment);  // "lr=0.01", "layers=3", ...
+  void make_data();      // train_/test_ from settings_.dataset (its pack must be loaded)
+  void draw_samples(const char* title, ImVec2 size, const Lane& lane) const;
+  void report(const std::string& message);  // shows an error in the UI and on the console
 
   LabSettings settings_;
   Dataset train_, test_;
+  std::map<std::string, std::shared_ptr<const DataPack>> packs_;
+  std::function<void(const std::string&)> pack_loader_;
+  std::string loading_;  // the pack asked for and not yet arrived
+  std::string error_;
   std::vector<Lane> lanes_;
   bool training_ = false;
   long long frames_ = 0;

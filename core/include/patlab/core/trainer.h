@@ -77,6 +77,7 @@ struct StepResult {
 struct Evaluation {
   double loss = 0.0;
   double accuracy = 0.0;    // in [0, 1]
+  Labels predicted;         // arg-max class of every sample (classification; for confusion matrices)
 };
 
 // Everything a checkpoint needs besides the network's parameters and the devices' states.
