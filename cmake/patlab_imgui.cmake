@@ -1,5 +1,6 @@
 # Dear ImGui with the SDL2 and OpenGL3 backends, compiled from one source tree for both the
-# native and the wasm build. Also provides patlab::sdl2 and patlab::gl.
+# native and the wasm build: patlab_imgui_core (the core) and patlab_imgui (core + backends).
+# Also provides patlab_sdl2 and patlab_gl.
 #
 # Sources: PATLAB_IMGUI_DIR (default: the Debian source package fetched by scripts/setup.sh),
 # or, with PATLAB_FETCH_DEPS, a pinned release from GitHub.
@@ -48,13 +49,20 @@ else()
   target_link_libraries(patlab_gl INTERFACE OpenGL::GL ${CMAKE_DL_LIBS})
 endif()
 
-add_library(patlab_imgui STATIC
+# The core alone (no backends, no SDL or GL): enough to build and inspect draw lists without a
+# window, which is what the plotting library and its unit tests need (natively and in wasm).
+add_library(patlab_imgui_core STATIC
   "${PATLAB_IMGUI_DIR}/imgui.cpp"
   "${PATLAB_IMGUI_DIR}/imgui_draw.cpp"
   "${PATLAB_IMGUI_DIR}/imgui_tables.cpp"
-  "${PATLAB_IMGUI_DIR}/imgui_widgets.cpp"
+  "${PATLAB_IMGUI_DIR}/imgui_widgets.cpp")
+target_include_directories(patlab_imgui_core SYSTEM PUBLIC "${PATLAB_IMGUI_DIR}")
+
+# The SDL2 and OpenGL3 backends (and the demo window) on top of the core, which they link rather
+# than compile again, so a program linking both has each ImGui symbol once.
+add_library(patlab_imgui STATIC
   "${PATLAB_IMGUI_DIR}/imgui_demo.cpp"
   "${PATLAB_IMGUI_DIR}/backends/imgui_impl_sdl2.cpp"
   "${PATLAB_IMGUI_DIR}/backends/imgui_impl_opengl3.cpp")
-target_include_directories(patlab_imgui SYSTEM PUBLIC "${PATLAB_IMGUI_DIR}" "${PATLAB_IMGUI_DIR}/backends")
-target_link_libraries(patlab_imgui PUBLIC patlab_sdl2 patlab_gl)
+target_include_directories(patlab_imgui SYSTEM PUBLIC "${PATLAB_IMGUI_DIR}/backends")
+target_link_libraries(patlab_imgui PUBLIC patlab_imgui_core patlab_sdl2 patlab_gl)

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <exception>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@ int main(int argc, char** argv) {
   int width = 1280, height = 800;
   std::vector<std::string> commands;
   std::string data_dir = PATLAB_DEFAULT_PACK_DIR;
+  std::string state, open_path, out_dir = ".";
   cli.add_flag("--train", train, "start training at once");
   cli.add_option("--frames", frames, "quit after this many frames; 0 = run until closed")
       ->check(CLI::NonNegativeNumber);
@@ -26,6 +29,11 @@ int main(int argc, char** argv) {
                  "a lab command to run at start, e.g. dataset:clusters, system:oscillators, "
                  "knob:eta=0.3, method:in-silico (repeatable)");
   cli.add_option("--data-dir", data_dir, "folder of the data packs (made by the build)")->capture_default_str();
+  cli.add_option("--state", state,
+                 "a setup as in the browser's address, e.g. 'data=moons&methods=pat,ideal&layers=3'");
+  cli.add_option("--open", open_path, "open an experiment (.json) or a data set (.csv) at start")
+      ->check(CLI::ExistingFile);
+  cli.add_option("--out-dir", out_dir, "where the export buttons save files")->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
 
   try {
@@ -40,6 +48,30 @@ int main(int argc, char** argv) {
         lab.pack_failed(id, std::string(e.what()) + " (the build makes the packs; see --data-dir)");
       }
     });
+    lab.set_download_handler([&lab, &out_dir](const patlab::Lab::ExportFile& f) {
+      const std::string path = out_dir + "/" + f.name;
+      std::ofstream out(path, std::ios::binary);
+      out << f.text;
+      if (out.good()) lab.notify("saved " + path);
+      else lab.notify("could not write " + path);
+      std::printf("patlab: %s\n", out.good() ? ("saved " + path).c_str() : ("could not write " + path).c_str());
+    });
+    const auto open_file = [&lab](const std::string& path) {
+      std::ifstream in(path, std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      const std::string name = path.substr(path.find_last_of('/') + 1);
+      return in.good() || in.eof() ? lab.import_file(name, text.str()) : false;
+    };
+    platform.on_file_dropped = open_file;
+    if (!state.empty() && !lab.apply_state(state)) {
+      std::fprintf(stderr, "patlab: --state refused: %s\n", lab.error().c_str());
+      return 2;
+    }
+    if (!open_path.empty() && !open_file(open_path)) {
+      std::fprintf(stderr, "patlab: --open %s: %s\n", open_path.c_str(), lab.error().c_str());
+      return 2;
+    }
     for (const std::string& c : commands)
       if (!lab.command(c)) {
         std::fprintf(stderr, "patlab: the command '%s' was refused (see --help)\n", c.c_str());

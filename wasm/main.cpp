@@ -39,12 +39,28 @@ EMSCRIPTEN_KEEPALIVE int patlab_command(const char* cmd) {
   return g_lab && cmd && g_lab->command(cmd) ? 1 : 0;
 }
 
+// Applies a setup from the page's address (location.search); 1 if applied.
+EMSCRIPTEN_KEEPALIVE int patlab_apply_state(const char* query) {
+  return g_lab && query && g_lab->apply_state(query) ? 1 : 0;
+}
+
+// A file the user picked or dropped on the page (an experiment .json or a data .csv).
+EMSCRIPTEN_KEEPALIVE int patlab_import(const char* name, const char* text) {
+  return g_lab && name && text && g_lab->import_file(name, text) ? 1 : 0;
+}
+
 }  // extern "C"
 
 int main() {
   try {
     g_platform = std::make_unique<patlab::Platform>("patlab", 1280, 800);
     g_lab = std::make_unique<patlab::Lab>();
+    g_lab->set_download_handler([](const patlab::Lab::ExportFile& f) {
+      EM_ASM({ window.patlabDownload(UTF8ToString($0), UTF8ToString($1), UTF8ToString($2)); },
+             f.name.c_str(), f.mime.c_str(), f.text.c_str());
+      g_lab->notify("downloaded " + f.name);
+    });
+    g_lab->set_open_handler([] { EM_ASM({ window.patlabOpenFile(); }); });
     g_lab->set_pack_loader([](const std::string& id) {
       emscripten_async_wget_data(("data/" + id + ".pdp").c_str(), new std::string(id), on_pack,
                                  on_pack_error);

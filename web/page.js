@@ -1,12 +1,18 @@
 // The page's side of the lab: the emscripten Module configuration and window.patlab, the
 // JavaScript-visible hook that tests and the page use to talk to the app.
 //
-//   patlab.status()        -> the lab's state as an object (ready, step, test accuracy, ...)
-//   patlab.command(string) -> true if accepted: "train", "pause", "reset", "method:pat", ...
+//   patlab.status()           -> the lab's state as an object (ready, step, accuracies, ...)
+//   patlab.command(string)    -> true if accepted: "train", "pause", "reset", "methods:pat,ideal", ...
+//   patlab.applyState(query)  -> true if the setup in a URL query was applied
+//   patlab.importFile(name, text) -> true if an experiment (.json) or data (.csv) was opened
+//
+// The setup lives in the address bar (a link reproduces it) and in localStorage (a reload
+// keeps it). Files: downloads for the export buttons, a file picker, drag and drop.
 (function () {
   'use strict';
   const overlay = document.getElementById('overlay');
   const overlayText = document.getElementById('overlay-text');
+  const STORE_KEY = 'patlab.state';
 
   function fatal(message) {
     overlay.classList.remove('hidden');
@@ -24,6 +30,55 @@
     fatal('this browser has no WebGL2.');
   }
 
+  // Called by the app's export buttons.
+  window.patlabDownload = function (name, mime, text) {
+    const url = URL.createObjectURL(new Blob([text], { type: mime }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
+
+  function openFiles(files) {
+    for (const file of files) {
+      file.text().then((text) => {
+        if (!window.patlab.importFile(file.name, text)) {
+          console.error('patlab: ' + window.patlab.status().error);
+        }
+      });
+    }
+  }
+  const picker = document.createElement('input');
+  picker.type = 'file';
+  picker.accept = '.json,.csv';
+  picker.style.display = 'none';
+  picker.addEventListener('change', () => { openFiles(picker.files); picker.value = ''; });
+  document.body.appendChild(picker);
+  window.patlabOpenFile = () => picker.click();
+  window.addEventListener('dragover', (e) => { e.preventDefault(); });
+  window.addEventListener('drop', (e) => {
+    e.preventDefault();
+    if (e.dataTransfer && e.dataTransfer.files.length) openFiles(e.dataTransfer.files);
+  });
+
+  // Mirrors the lab's state into the address bar and localStorage, twice a second.
+  function keepState() {
+    let last = '';
+    setInterval(() => {
+      const s = window.patlab.status();
+      if (!s.ready || s.state === last || s.loading) return;
+      last = s.state;
+      const params = new URLSearchParams(location.search);
+      const keep = ['lesson', 'teacher'].filter((k) => params.has(k))
+        .map((k) => '&' + k + '=' + encodeURIComponent(params.get(k))).join('');
+      history.replaceState(null, '', '?' + s.state + keep);
+      try { localStorage.setItem(STORE_KEY, s.state); } catch (e) { /* private mode: fine */ }
+    }, 500);
+  }
+
   window.Module = {
     canvas: canvas,
     print: (text) => console.log(text),
@@ -34,11 +89,26 @@
       window.patlab = {
         status: () => JSON.parse(M.UTF8ToString(M._patlab_status())),
         command: (cmd) => M.ccall('patlab_command', 'number', ['string'], [cmd]) === 1,
+        applyState: (q) => M.ccall('patlab_apply_state', 'number', ['string'], [q]) === 1,
+        importFile: (name, text) =>
+          M.ccall('patlab_import', 'number', ['string', 'string'], [name, text]) === 1,
       };
-      // Hide the loading screen once the app has drawn its first frames.
+      // Once main() has made the lab: a link's setup wins over the one remembered from the
+      // last visit; then the overlay goes.
       const wait = () => {
-        if (window.patlab.status().ready) overlay.classList.add('hidden');
-        else requestAnimationFrame(wait);
+        if (!window.patlab.status().ready) {
+          requestAnimationFrame(wait);
+          return;
+        }
+        let saved = null;
+        try { saved = localStorage.getItem(STORE_KEY); } catch (e) { /* no storage */ }
+        const query = location.search.length > 1 ? location.search.slice(1) : saved;
+        if (query && !window.patlab.applyState(query)) {
+          console.error('patlab: ' + window.patlab.status().error);
+        }
+        keepState();
+        window.patlab.started = true;
+        overlay.classList.add('hidden');
       };
       requestAnimationFrame(wait);
     },

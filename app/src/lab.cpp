@@ -7,10 +7,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "patlab/app/plot.h"
 #include "patlab/app/style.h"
+#include "patlab/core/layer.h"
 #include "patlab/core/loss.h"
 #include "patlab/datasets/toy2d.h"
 #include "patlab/datasets/vowels.h"
@@ -20,8 +22,6 @@ namespace patlab {
 namespace {
 constexpr int kMeasureEvery = 10;   // steps between test-set measurements
 constexpr int kMapEvery = 50;       // steps between class-map refreshes
-constexpr int kMapGrid = 28;        // class-map resolution (cells per side)
-constexpr float kMapLo = -2.0f, kMapHi = 2.0f;
 constexpr size_t kMaxCurvePoints = 600;
 
 // Keeps every other point once a curve is long: bounded memory, whole history visible.
@@ -31,13 +31,6 @@ void thin(std::vector<float>& v) {
   v.resize(j);
 }
 
-void rect_of_last_item(float out[4]) {
-  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
-  out[0] = a.x;
-  out[1] = a.y;
-  out[2] = b.x - a.x;
-  out[3] = b.y - a.y;
-}
 }  // namespace
 
 KnobValues lab_knobs(const std::string& system) {
@@ -72,21 +65,27 @@ const std::vector<DataChoice>& data_choices() {
 }
 
 namespace {
-std::string class_name(const DataPack* pack, int c) {
-  if (pack && c >= 0 && c < int(pack->info.class_names.size())) return pack->info.class_names[size_t(c)];
-  if (!pack && c >= 0 && c < 7) return vowel_word(c);  // the only unpacked set that is not 2-D
-  return std::to_string(c);
-}
-
-const DataChoice* find_choice(const std::string& id) {
-  for (const DataChoice& c : data_choices())
-    if (c.id == id) return &c;
-  return nullptr;
-}
 }  // namespace
 
+ImU32 method_color(Method m) {
+  switch (m) {
+    case Method::PAT: return palette::device;
+    case Method::InSilico: return palette::twin;
+    case Method::Ideal: return IM_COL32(120, 210, 110, 255);
+    case Method::SPSA: return IM_COL32(200, 130, 255, 255);
+    default: return IM_COL32(220, 220, 220, 255);
+  }
+}
+
+const DataChoice* Lab::choice(const std::string& id) const {
+  for (const DataChoice& c : data_choices())
+    if (c.id == id) return &c;
+  if (!user_data_.id.empty() && id == user_data_.id) return &user_data_;
+  return nullptr;
+}
+
 Lab::Lab(const LabSettings& settings) : settings_(settings) {
-  const DataChoice* c = find_choice(settings_.dataset);
+  const DataChoice* c = choice(settings_.dataset);
   if (!c || c->packed) settings_.dataset = "circles";  // packs arrive later, by command
   reset();
 }
@@ -131,7 +130,7 @@ void Lab::provide_pack(const std::string& id, const std::string& bytes) {
   if (loading_ == id) {
     loading_.clear();
     settings_.dataset = id;
-    settings_.learning_rate = find_choice(id)->learning_rate;
+    settings_.learning_rate = choice(id)->learning_rate;
     error_.clear();
     reset();
   }
@@ -142,39 +141,62 @@ void Lab::pack_failed(const std::string& id, const std::string& message) {
   report("data set " + id + " could not be loaded: " + message);
 }
 
+void Lab::build_lane(Lane& lane, Method method, const KnobValues& knobs, bool measure_alignment) const {
+  // Every lane is built from the same seeds: the same devices, the same starting point.
+  lane.method = method;
+  Rng rng(settings_.seed);
+  int width = train_.features();
+  lane.net.add(std::make_unique<AffineLayer>(width, find_system(settings_.system).info.default_shape.inputs, rng));
+  width = lane.net.output_size();
+  for (int l = 0; l < settings_.physical_layers; ++l) {
+    SystemInstance sys = make_system(settings_.system, Shape{width, width}, knobs,
+                                     settings_.device_seed + uint64_t(l));
+    lane.devices.push_back(sys.device);
+    lane.net.add(std::make_unique<PhysicalLayer>(sys.device, sys.twin, sys.theta0));
+    width = sys.device->output_size();
+  }
+  lane.net.add(std::make_unique<AffineLayer>(width, train_.num_classes, rng));
+  TrainConfig cfg;
+  cfg.method = method;
+  cfg.optimizer.learning_rate = settings_.learning_rate;
+  cfg.batch_size = settings_.batch_size;
+  cfg.seed = settings_.seed;
+  // How well each method's gradient points: the emulators know the true physics, so the lab
+  // can show it (no device queries; about one more backward pass per step).
+  cfg.measure_alignment = measure_alignment;
+  lane.trainer = std::make_unique<Trainer>(lane.net, train_, cfg);
+}
+
 void Lab::reset() {
   make_data();
-  std::vector<Method> methods = {settings_.method};
-  if (settings_.race) methods = {Method::PAT, Method::InSilico};
   lanes_.clear();
-  lanes_.resize(methods.size());
-  for (size_t i = 0; i < methods.size(); ++i) {
-    // Every lane is built from the same seeds: the same devices, the same starting point.
-    Lane& lane = lanes_[i];
-    lane.method = methods[i];
-    Rng rng(settings_.seed);
-    int width = train_.features();
-    lane.net.add(std::make_unique<AffineLayer>(width, find_system(settings_.system).info.default_shape.inputs, rng));
-    width = lane.net.output_size();
-    for (int l = 0; l < settings_.physical_layers; ++l) {
-      SystemInstance sys = make_system(settings_.system, Shape{width, width}, settings_.knobs,
-                                       settings_.device_seed + uint64_t(l));
-      lane.devices.push_back(sys.device);
-      lane.net.add(std::make_unique<PhysicalLayer>(sys.device, sys.twin, sys.theta0));
-      width = sys.device->output_size();
-    }
-    lane.net.add(std::make_unique<AffineLayer>(width, train_.num_classes, rng));
-    TrainConfig cfg;
-    cfg.method = lane.method;
-    cfg.optimizer.learning_rate = settings_.learning_rate;
-    cfg.batch_size = settings_.batch_size;
-    cfg.seed = settings_.seed;
-    lane.trainer = std::make_unique<Trainer>(lane.net, train_, cfg);
-  }
+  lanes_.resize(settings_.methods.size());
+  for (size_t i = 0; i < lanes_.size(); ++i) build_lane(lanes_[i], settings_.methods[i], settings_.knobs);
   measured_at_step_ = mapped_at_step_ = -1;
   measure();
   refresh_maps();
+  explorer_.dirty = true;
+  // A map computed for other data, network or system no longer answers the question.
+  robustness_ = RobustnessMap();
+  sweep_lane_.reset();
 }
+
+namespace {
+// One training step of a lane, with the inside-the-training figures accumulated.
+void train_step(Lane& lane) {
+  const StepResult r = lane.trainer->step();
+  if (std::isfinite(r.twin_gap)) {
+    lane.gap_sum += r.twin_gap;
+    ++lane.gap_n;
+  }
+  if (std::isfinite(r.grad_alignment)) {
+    lane.align_sum += r.grad_alignment;
+    ++lane.align_n;
+  }
+}
+
+float mean_or_nan(double sum, int n) { return n ? float(sum / n) : std::nanf(""); }
+}  // namespace
 
 void Lab::measure() {
   for (Lane& lane : lanes_) {
@@ -185,8 +207,14 @@ void Lab::measure() {
     lane.acc_twin.push_back(float(lane.last_twin.accuracy));
     lane.loss_device.push_back(float(lane.last_device.loss));
     lane.loss_twin.push_back(float(lane.last_twin.loss));
+    lane.twin_gap.push_back(mean_or_nan(lane.gap_sum, lane.gap_n));
+    lane.alignment.push_back(mean_or_nan(lane.align_sum, lane.align_n));
+    lane.queries.push_back(float(lane.net.device_queries()));
+    lane.gap_sum = lane.align_sum = 0;
+    lane.gap_n = lane.align_n = 0;
     if (lane.step.size() > kMaxCurvePoints)
-      for (auto* v : {&lane.step, &lane.acc_device, &lane.acc_twin, &lane.loss_device, &lane.loss_twin})
+      for (auto* v : {&lane.step, &lane.acc_device, &lane.acc_twin, &lane.loss_device, &lane.loss_twin,
+                      &lane.twin_gap, &lane.alignment, &lane.queries})
         thin(*v);
   }
   measured_at_step_ = steps();
@@ -218,15 +246,76 @@ void Lab::refresh_maps() {
 
 void Lab::advance(double budget_ms) {
   ++frames_;
+  if (robustness_.running) {
+    advance_robustness(budget_ms);
+    return;
+  }
+  if (view_ == "explorer" && (explorer_.dirty || steps() - explorer_.computed_at_step >= kMapEvery))
+    refresh_explorer();
   if (!training_) return;
   const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < settings_.steps_per_frame; ++i) {
-    for (Lane& lane : lanes_) lane.trainer->step();
-    if (steps() - measured_at_step_ >= kMeasureEvery) measure();
-    if (steps() - mapped_at_step_ >= kMapEvery) refresh_maps();
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    if (ms > budget_ms) break;
+  try {
+    for (int i = 0; i < settings_.steps_per_frame; ++i) {
+      for (Lane& lane : lanes_) train_step(lane);
+      if (steps() - measured_at_step_ >= kMeasureEvery) measure();
+      if (steps() - mapped_at_step_ >= kMapEvery) refresh_maps();
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      if (ms > budget_ms) break;
+    }
+  } catch (const DeviceError& e) {
+    // The step was rolled back; the user decides what to change before going on.
+    training_ = false;
+    report(std::string("training paused: ") + e.what());
   }
+}
+
+bool Lab::set_methods(const std::string& list) {
+  std::vector<Method> methods;
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    try {
+      const Method m = method_from_name(list.substr(start, comma - start));
+      // The lab trains networks of a dozen to a few hundred parameters: finite differences
+      // would take a device query per parameter per step, so the lab offers the others.
+      if (m == Method::FiniteDifference) return false;
+      if (std::find(methods.begin(), methods.end(), m) != methods.end()) return false;
+      methods.push_back(m);
+    } catch (const std::invalid_argument&) {
+      return false;
+    }
+    start = comma + 1;
+  }
+  if (methods.empty()) return false;
+  settings_.methods = methods;
+  reset();
+  return true;
+}
+
+void Lab::step_once() {
+  try {
+    for (Lane& lane : lanes_) train_step(lane);
+  } catch (const DeviceError& e) {
+    report(std::string("step refused: ") + e.what());
+  }
+  measure();
+  refresh_maps();
+}
+
+bool apply_lab_setting(LabSettings& s, const std::string& key, double v) {
+  const bool whole = v == std::floor(v);
+  // Each setting with its valid range; anything else is refused.
+  if (key == "lr" && v > 0 && v <= 1) s.learning_rate = v;
+  else if (key == "steps_per_frame" && whole && v >= 1 && v <= 200) s.steps_per_frame = int(v);
+  else if (key == "batch" && whole && v >= 1 && v <= 1024) s.batch_size = int(v);
+  else if (key == "layers" && whole && v >= 1 && v <= 8) s.physical_layers = int(v);
+  else if (key == "noise" && v >= 0 && v <= 1) s.data_noise = v;
+  else if (key == "train_size" && whole && v >= 20 && v <= 20000) s.train_size = int(v);
+  else if (key == "test_size" && whole && v >= 20 && v <= 20000) s.test_size = int(v);
+  else if (key == "seed" && whole && v >= 0 && v < 1e15) s.seed = uint64_t(v);
+  else if (key == "device_seed" && whole && v >= 0 && v < 1e15) s.device_seed = uint64_t(v);
+  else return false;
+  return true;
 }
 
 bool Lab::set_setting(const std::string& assignment) {
@@ -236,28 +325,15 @@ bool Lab::set_setting(const std::string& assignment) {
   char* end = nullptr;
   const double v = std::strtod(value.c_str(), &end);
   if (value.empty() || *end != '\0' || !std::isfinite(v)) return false;
-  const bool whole = v == std::floor(v);
-  // Each setting with its valid range; anything outside is refused, nothing half-applied.
-  if (key == "lr" && v > 0 && v <= 1) {
-    settings_.learning_rate = v;
-    for (Lane& lane : lanes_) lane.trainer->set_learning_rate(v);
-    return true;
-  }
-  if (key == "steps_per_frame" && whole && v >= 1 && v <= 200) {
-    settings_.steps_per_frame = int(v);
-    return true;
-  }
   LabSettings next = settings_;
-  if (key == "batch" && whole && v >= 1 && v <= 1024) next.batch_size = int(v);
-  else if (key == "layers" && whole && v >= 1 && v <= 8) next.physical_layers = int(v);
-  else if (key == "noise" && v >= 0 && v <= 1) next.data_noise = v;
-  else if (key == "train_size" && whole && v >= 20 && v <= 20000) next.train_size = int(v);
-  else if (key == "test_size" && whole && v >= 20 && v <= 20000) next.test_size = int(v);
-  else if (key == "seed" && whole && v >= 0 && v < 1e15) next.seed = uint64_t(v);
-  else if (key == "device_seed" && whole && v >= 0 && v < 1e15) next.device_seed = uint64_t(v);
-  else return false;
+  if (!apply_lab_setting(next, key, v)) return false;
   settings_ = next;
-  reset();
+  // The learning rate and the training speed apply at once; the rest rebuilds the networks.
+  if (key == "lr") {
+    for (Lane& lane : lanes_) lane.trainer->set_learning_rate(v);
+  } else if (key != "steps_per_frame") {
+    reset();
+  }
   return true;
 }
 
@@ -275,22 +351,60 @@ bool Lab::command(const std::string& cmd) {
     training_ = false;
   } else if (cmd == "reset") {
     reset();
-  } else if (cmd == "race:on" || cmd == "race:off") {
-    settings_.race = cmd == "race:on";
-    reset();
+  } else if (cmd == "toggle") {
+    training_ = !training_;
+  } else if (cmd == "step") {
+    step_once();
+  } else if (cmd == "race:on") {
+    return set_methods("pat,in-silico");
+  } else if (cmd == "race:off") {
+    return set_methods(method_name(settings_.methods.front()));
   } else if (cmd.rfind("method:", 0) == 0) {
-    try {
-      settings_.method = method_from_name(cmd.substr(7));
-    } catch (const std::invalid_argument&) {
+    return set_methods(cmd.substr(7));
+  } else if (cmd.rfind("methods:", 0) == 0) {
+    return set_methods(cmd.substr(8));
+  } else if (cmd.rfind("view:", 0) == 0) {
+    const std::string v = cmd.substr(5);
+    if (v != "race" && v != "inside" && v != "explorer" && v != "robustness") return false;
+    view_ = v;
+    select_view_ = true;
+    explorer_.dirty = true;
+  } else if (cmd == "robustness:start" || cmd.rfind("robustness:start=", 0) == 0) {
+    // robustness:start=<steps per cell> (default 120) trades precision for time.
+    int steps_per_cell = 120;
+    if (cmd.size() > 16) {
+      char* end = nullptr;
+      steps_per_cell = int(std::strtol(cmd.c_str() + 17, &end, 10));
+      if (*end != '\0' || steps_per_cell < 1 || steps_per_cell > 100000) return false;
+    }
+    start_robustness();
+    robustness_.steps_per_cell = steps_per_cell;
+    return robustness_.running;
+  } else if (cmd == "robustness:stop") {
+    robustness_.running = false;
+    sweep_lane_.reset();
+  } else if (cmd.rfind("explore:in=", 0) == 0 || cmd.rfind("explore:out=", 0) == 0) {
+    const bool in = cmd[8] == 'i';
+    const std::string value = cmd.substr(in ? 11 : 12);
+    char* end = nullptr;
+    const long v = std::strtol(value.c_str(), &end, 10);
+    const PhysicalSystem& d = *lanes_.front().devices.front();
+    if (value.empty() || *end != '\0' || v < 0 || v >= (in ? d.input_size() : d.output_size())) return false;
+    (in ? explorer_.input_channel : explorer_.output_channel) = int(v);
+    explorer_.dirty = true;
+  } else if (cmd.rfind("export:", 0) == 0) {
+    const std::string kind = cmd.substr(7);
+    if (kind != "curves" && kind != "parameters" && kind != "experiment") return false;
+    if (!download_) {
+      report("this host cannot save files");
       return false;
     }
-    settings_.race = false;
-    reset();
+    download_(export_file(kind));
   } else if (cmd.rfind("dataset:", 0) == 0) {
     const std::string name = cmd.substr(8);
-    const DataChoice* choice = find_choice(name);
-    if (!choice) return false;
-    if (choice->packed && !packs_.count(name)) {
+    const DataChoice* pick = choice(name);
+    if (!pick) return false;
+    if (pick->packed && !packs_.count(name)) {
       if (!pack_loader_) {
         report("data set " + name + " needs a data pack, and this host cannot load any");
         return false;
@@ -301,7 +415,7 @@ bool Lab::command(const std::string& cmd) {
     }
     loading_.clear();
     settings_.dataset = name;
-    settings_.learning_rate = choice->learning_rate;
+    settings_.learning_rate = pick->learning_rate;
     reset();
   } else if (cmd.rfind("system:", 0) == 0) {
     const std::string id = cmd.substr(7);
@@ -338,10 +452,37 @@ std::string Lab::status_json() const {
   j["ready"] = frames_ >= 2;  // the UI has been laid out and drawn at least once
   j["frames"] = frames_;
   j["training"] = training_;
-  j["race"] = settings_.race;
+  j["race"] = lanes_.size() > 1;
+  j["methods"] = nlohmann::json::array();
+  for (Method m : settings_.methods) j["methods"].push_back(method_name(m));
+  j["state"] = state_query();
+  j["learning_rate"] = settings_.learning_rate;
   j["dataset"] = settings_.dataset;
   j["loading"] = loading_;
   j["error"] = error_;
+  j["notice"] = notice_;
+  j["view"] = view_;
+  j["robustness"] = {{"running", robustness_.running}, {"done", robustness_.done},
+                     {"total", robustness_.total}, {"noise_knob", robustness_.noise_key},
+                     {"mismatch_knob", robustness_.mismatch_key}};
+  j["robustness"]["accuracy"] = nlohmann::json::array();
+  for (const Mat& a : robustness_.accuracy) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (Eigen::Index r = 0; r < a.rows(); ++r) {
+      nlohmann::json row = nlohmann::json::array();
+      for (Eigen::Index c = 0; c < a.cols(); ++c)
+        row.push_back(std::isfinite(a(r, c)) ? nlohmann::json(a(r, c)) : nlohmann::json(nullptr));
+      rows.push_back(row);
+    }
+    j["robustness"]["accuracy"].push_back(rows);
+  }
+  j["explorer"] = {{"input", explorer_.input_channel}, {"output", explorer_.output_channel},
+                   {"points", explorer_.drive.size()}};
+  if (!explorer_.residual.empty()) {
+    double r2 = 0;
+    for (float r : explorer_.residual) r2 += double(r) * r;
+    j["explorer"]["rms_residual"] = std::sqrt(r2 / double(explorer_.residual.size()));
+  }
   j["classes"] = train_.num_classes;
   j["features"] = train_.features();
   j["train_size"] = train_.size();
@@ -355,6 +496,8 @@ std::string Lab::status_json() const {
   for (const Lane& lane : lanes_)
     j["lanes"].push_back(
         {{"method", method_name(lane.method)},
+         {"twin_gap", lane.twin_gap.empty() || !std::isfinite(lane.twin_gap.back()) ? nlohmann::json(nullptr) : nlohmann::json(lane.twin_gap.back())},
+         {"alignment", lane.alignment.empty() || !std::isfinite(lane.alignment.back()) ? nlohmann::json(nullptr) : nlohmann::json(lane.alignment.back())},
          {"epoch", lane.trainer->epoch()},
          {"device_queries", lane.net.device_queries()},
          {"test", {{"device", {{"loss", lane.last_device.loss}, {"accuracy", lane.last_device.accuracy}}},
@@ -366,270 +509,117 @@ std::string Lab::status_json() const {
   j["test"] = j["lanes"][0]["test"];
   j["ui"]["train_button"] = train_button_;
   j["ui"]["reset_button"] = reset_button_;
+  j["ui"]["step_button"] = step_button_;
+  if (ImGui::GetCurrentContext()) j["ui"]["pixel_ratio"] = ImGui::GetIO().DisplayFramebufferScale.x;
   return j.dump();
 }
 
-void Lab::draw() {
-  const ImGuiViewport* vp = ImGui::GetMainViewport();
-  ImGui::SetNextWindowPos(vp->WorkPos);
-  ImGui::SetNextWindowSize(vp->WorkSize);
-  ImGui::Begin("patlab", nullptr,
-               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
-                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
-  ImGui::BeginChild("controls", ImVec2(370, 0), false);
-  draw_controls();
-  ImGui::EndChild();
-  ImGui::SameLine();
-  ImGui::BeginChild("results", ImVec2(0, 0), false, ImGuiWindowFlags_NoBackground);
-  draw_results();
-  ImGui::EndChild();
-  ImGui::End();
+// ---------------------------------------------------------------------------------------
+// Robustness map
+
+void Lab::start_robustness() {
+  RobustnessMap m;
+  m.system = settings_.system;
+  const SystemInfo& info = find_system(settings_.system).info;
+  for (const KnobInfo& k : info.knobs) {
+    if (m.noise_key.empty() && k.kind == "noise" && !k.integer) m.noise_key = k.key;
+    if (m.mismatch_key.empty() && k.kind == "mismatch") m.mismatch_key = k.key;
+  }
+  if (m.noise_key.empty() || m.mismatch_key.empty()) {
+    report(info.name + " has no continuous noise knob or no mismatch knob to map");
+    return;
+  }
+  constexpr int kGrid = 5;
+  for (const KnobInfo& k : info.knobs)
+    for (int i = 0; i < kGrid; ++i) {
+      const double v = k.default_value + (k.max - k.default_value) * i / (kGrid - 1);
+      if (k.key == m.noise_key) m.noise.push_back(v);
+      if (k.key == m.mismatch_key) m.mismatch.push_back(v);
+    }
+  m.methods = settings_.methods;
+  for (size_t i = 0; i < m.methods.size(); ++i)
+    m.accuracy.push_back(Mat::Constant(kGrid, kGrid, std::numeric_limits<double>::quiet_NaN()));
+  m.total = int(m.methods.size()) * kGrid * kGrid;
+  m.running = true;
+  robustness_ = std::move(m);
+  training_ = false;  // the map takes the frames' budget while it runs
+  sweep_method_ = sweep_cell_ = 0;
+  sweep_lane_.reset();
 }
 
-void Lab::draw_controls() {
-  ImGui::Dummy(ImVec2(0, 2));
-  ImGui::SetWindowFontScale(1.5f);
-  ImGui::TextUnformatted("patlab");
-  ImGui::SetWindowFontScale(1.0f);
-  ImGui::TextColored(ImVec4(0.67f, 0.69f, 0.75f, 1), "physics-aware training lab");
-  ImGui::Spacing();
-  ImGui::PushTextWrapPos(0.0f);
-  ImGui::TextColored(ImVec4(0.80f, 0.82f, 0.86f, 1),
-                     "The middle of this network is %d layers of a physical device. Its digital "
-                     "twin is the textbook model of it, which is a little wrong. Which training "
-                     "copes better?", settings_.physical_layers);
-  ImGui::PopTextWrapPos();
-  ImGui::Separator();
-
-  // Training method: a race of the two, or one alone.
-  ImGui::TextUnformatted("Training");
-  int m = settings_.race ? 0 : (settings_.method == Method::PAT ? 1 : 2);
-  bool changed = ImGui::RadioButton("race", &m, 0);
-  ImGui::SameLine(0, 16);
-  changed |= ImGui::RadioButton("PAT", &m, 1);
-  ImGui::SameLine(0, 16);
-  changed |= ImGui::RadioButton("in-silico", &m, 2);
-  if (changed) command(m == 0 ? "race:on" : m == 1 ? "method:pat" : "method:in-silico");
-  ImGui::PushTextWrapPos(0.0f);
-  ImGui::TextDisabled(
-      m == 0 ? "PAT and in-silico side by side, each on its own copy of the same device"
-      : m == 1 ? "PAT: forward pass on the device, backward pass through the twin at the "
-                 "device's measured activations"
-               : "in-silico: forward and backward through the twin only; the device is only "
-                 "used to measure the result");
-  ImGui::PopTextWrapPos();
-
-  // Train / reset.
-  ImGui::Spacing();
-  const ImVec4 accent(1.0f, 0.55f, 0.16f, 1.0f);
-  ImGui::PushStyleColor(ImGuiCol_Button, training_ ? ImVec4(0.25f, 0.26f, 0.32f, 1) : accent);
-  ImGui::PushStyleColor(ImGuiCol_ButtonHovered, training_ ? ImVec4(0.30f, 0.31f, 0.38f, 1) : ImVec4(1.0f, 0.64f, 0.30f, 1));
-  ImGui::PushStyleColor(ImGuiCol_Text, training_ ? ImVec4(1, 1, 1, 1) : ImVec4(0.08f, 0.08f, 0.1f, 1));
-  if (ImGui::Button(training_ ? "Pause" : "Train", ImVec2(150, 36))) training_ = !training_;
-  rect_of_last_item(train_button_);
-  ImGui::PopStyleColor(3);
-  ImGui::SameLine();
-  if (ImGui::Button("Reset", ImVec2(-1, 36))) reset();
-  rect_of_last_item(reset_button_);
-  const Lane& first = lanes_.front();
-  ImGui::Text("step %lld   epoch %d", steps(), first.trainer->epoch());
-  for (const Lane& lane : lanes_) {
-    const double q = double(lane.net.device_queries());
-    const CostModel& cost = system_info().cost;
-    ImGui::Text("%-9s device queries %lld", method_label(lane.method), (long long)q);
-    if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("on the real %s: %.1f s and %.3g J (%s)", system_info().name.c_str(),
-                        q * cost.latency_s, q * cost.energy_j, cost.source.c_str());
-  }
-  ImGui::Separator();
-
-  // Data.
-  ImGui::TextUnformatted("Data");
-  const DataChoice* shown = find_choice(loading_.empty() ? settings_.dataset : loading_);
-  ImGui::SetNextItemWidth(-1);
-  if (ImGui::BeginCombo("##dataset", shown ? shown->title.c_str() : settings_.dataset.c_str())) {
-    for (const DataChoice& c : data_choices())
-      if (ImGui::Selectable(c.title.c_str(), c.id == settings_.dataset)) command("dataset:" + c.id);
-    ImGui::EndCombo();
-  }
-  if (!loading_.empty()) {
-    ImGui::TextDisabled("loading %s ...", loading_.c_str());
-  } else {
-    const auto pack = packs_.find(settings_.dataset);
-    ImGui::TextDisabled("%d train / %d test samples, %d features, %d classes", train_.size(),
-                        test_.size(), train_.features(), train_.num_classes);
-    if (pack != packs_.end() && ImGui::IsItemHovered())
-      ImGui::SetTooltip("%s\nLicence: %s", pack->second->info.source.c_str(),
-                        pack->second->info.licence.c_str());
-  }
-  if (!error_.empty()) {
-    ImGui::PushTextWrapPos(0.0f);
-    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.45f, 1), "%s", error_.c_str());
-    ImGui::PopTextWrapPos();
-  }
-
-  // The physical system, and its knobs built from the catalog's metadata: applied to the
-  // device at once, mid-training if need be.
-  ImGui::Spacing();
-  ImGui::TextUnformatted("Physical system");
-  ImGui::SetNextItemWidth(-1);
-  if (ImGui::BeginCombo("##system", system_info().name.c_str())) {
-    for (const CatalogEntry& e : catalog())
-      if (ImGui::Selectable(e.info.name.c_str(), e.info.id == settings_.system))
-        command("system:" + e.info.id);
-    ImGui::EndCombo();
-  }
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", system_info().description.c_str());
-  ImGui::TextUnformatted("How reality differs from the twin");
-  KnobValues k = settings_.knobs;
-  bool knob = false;
-  for (const KnobInfo& info : system_info().knobs) {
-    if (info.kind == "setting") continue;
-    ImGui::SetNextItemWidth(-150);
-    if (info.integer) {
-      // Whole-number knobs (converter bits, delays): 0 bits means an ideal converter.
-      int v = int(k[info.key]);
-      const std::string fmt = (v == 0 && info.unit == "bits") ? "ideal" : "%d " + info.unit;
-      if (ImGui::SliderInt(info.label.c_str(), &v, int(info.min), int(info.max), fmt.c_str())) {
-        k[info.key] = v;
-        knob = true;
+void Lab::advance_robustness(double budget_ms) {
+  // Training is paused and the screen shows only a progress bar: the map may take twice the
+  // frame budget and still leave the page responsive.
+  budget_ms *= 2.0;
+  RobustnessMap& m = robustness_;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int cols = int(m.mismatch.size());
+  while (m.running) {
+    const int row = sweep_cell_ / cols, col = sweep_cell_ % cols;
+    if (!sweep_lane_) {
+      KnobValues k = settings_.knobs;
+      k[m.noise_key] = m.noise[size_t(row)];
+      k[m.mismatch_key] = m.mismatch[size_t(col)];
+      sweep_lane_ = std::make_unique<Lane>();
+      build_lane(*sweep_lane_, m.methods[size_t(sweep_method_)], k, false);
+    }
+    Lane& lane = *sweep_lane_;
+    try {
+      while (lane.trainer->steps() < m.steps_per_cell) {
+        lane.trainer->step();
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        if (ms > budget_ms) return;  // go on next frame
       }
-    } else {
-      float v = float(k[info.key]);
-      const std::string fmt = info.unit.empty() || info.unit.size() > 6 ? "%.3f" : "%.3f " + info.unit;
-      if (ImGui::SliderFloat(info.label.c_str(), &v, float(info.min), float(info.max), fmt.c_str())) {
-        k[info.key] = v;
-        knob = true;
-      }
+      m.accuracy[size_t(sweep_method_)](row, col) = lane.trainer->evaluate(test_, Pass::Device).accuracy;
+    } catch (const DeviceError&) {
+      m.accuracy[size_t(sweep_method_)](row, col) = 0.0;  // the device failed: nothing learnt
     }
-    if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("%s (%s%s%s)", info.help.c_str(), info.kind.c_str(),
-                        info.unit.empty() ? "" : ", ", info.unit.c_str());
-  }
-  if (knob) set_knobs_everywhere(k);
-
-  // Optimiser.
-  ImGui::Spacing();
-  ImGui::TextUnformatted("Training");
-  float lr = float(settings_.learning_rate);
-  ImGui::SetNextItemWidth(-150);
-  if (ImGui::SliderFloat("learning rate", &lr, 0.001f, 0.1f, "%.3f", ImGuiSliderFlags_Logarithmic)) {
-    settings_.learning_rate = lr;
-    for (Lane& lane : lanes_) lane.trainer->set_learning_rate(lr);
-  }
-  ImGui::SetNextItemWidth(-150);
-  ImGui::SliderInt("steps/frame", &settings_.steps_per_frame, 1, 50);
-}
-
-void Lab::draw_results() {
-  const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float gap = ImGui::GetStyle().ItemSpacing.x;
-  const float top_h = std::max(160.0f, avail.y * 0.45f);
-  const float half_w = (avail.x - gap) * 0.5f;
-  const bool race = lanes_.size() > 1;
-
-  // In a race the curves compare methods, all measured on the device (the twin's opinion of
-  // in-silico training is not in question); alone, they compare device and twin.
-  std::vector<Series> acc_series, loss_series;
-  for (const Lane& lane : lanes_) {
-    const ImU32 color = lane.method == Method::PAT ? palette::device : palette::twin;
-    if (race) {
-      const std::string name = std::string(method_label(lane.method)) + ", on device";
-      acc_series.push_back({name, &lane.step, &lane.acc_device, color});
-      loss_series.push_back({name, &lane.step, &lane.loss_device, color});
-    } else {
-      acc_series.push_back({"on device", &lane.step, &lane.acc_device, palette::device});
-      acc_series.push_back({"on twin", &lane.step, &lane.acc_twin, palette::twin});
-      loss_series.push_back({"on device", &lane.step, &lane.loss_device, palette::device});
-      loss_series.push_back({"on twin", &lane.step, &lane.loss_twin, palette::twin});
+    sweep_lane_.reset();
+    ++m.done;
+    // Every method on a cell before the next cell: a half-finished map still compares them.
+    if (++sweep_method_ == int(m.methods.size())) {
+      sweep_method_ = 0;
+      if (++sweep_cell_ == int(m.noise.size()) * cols) m.running = false;
     }
-  }
-  LinePlotOptions acc;
-  acc.y_format = "%.2f";
-  acc.reference_y = 1.0f / float(train_.num_classes);
-  acc.reference_label = "chance";
-  line_plot("Test accuracy", ImVec2(half_w, top_h), acc_series, acc);
-  ImGui::SameLine();
-  LinePlotOptions loss;
-  loss.y_format = "%.2f";
-  line_plot("Test loss (cross-entropy)", ImVec2(half_w, top_h), loss_series, loss);
-
-  const float bottom_h = ImGui::GetContentRegionAvail().y;
-  if (train_.features() != 2) {
-    // Not a plane to map: show what the device makes of real test samples instead.
-    for (size_t i = 0; i < lanes_.size(); ++i) {
-      const std::string title = race ? "Trained by " + std::string(method_label(lanes_[i].method)) +
-                                           ": the device's answers on test samples"
-                                     : std::string("The device's answers on test samples");
-      draw_samples(title.c_str(), ImVec2(race ? half_w : avail.x, bottom_h), lanes_[i]);
-      if (i + 1 < lanes_.size()) ImGui::SameLine();
-    }
-  } else if (race) {
-    for (size_t i = 0; i < lanes_.size(); ++i) {
-      const std::string title = "Trained by " + std::string(method_label(lanes_[i].method)) +
-                                ": what the device does";
-      class_map(title.c_str(), ImVec2(half_w, bottom_h), test_, lanes_[i].map_device, kMapGrid,
-                kMapLo, kMapHi);
-      if (i + 1 < lanes_.size()) ImGui::SameLine();
-    }
-  } else {
-    const Lane& lane = lanes_.front();
-    class_map("What the device does (test points over its decision map)", ImVec2(half_w, bottom_h),
-              test_, lane.map_device, kMapGrid, kMapLo, kMapHi);
-    ImGui::SameLine();
-    class_map("What the twin predicts it does", ImVec2(half_w, bottom_h), test_, lane.map_twin,
-              kMapGrid, kMapLo, kMapHi);
   }
 }
 
-void Lab::draw_samples(const char* title, ImVec2 size, const Lane& lane) const {
-  ImGui::BeginChild(title, size, false, ImGuiWindowFlags_NoScrollbar);
-  ImGui::TextUnformatted(title);
-  const auto it = packs_.find(settings_.dataset);
-  const DataPack* pack = it == packs_.end() ? nullptr : it->second.get();
-  const Labels& predicted = lane.last_device.predicted;
-  const ImVec2 p0 = ImGui::GetCursorScreenPos(), avail = ImGui::GetContentRegionAvail();
-  ImDrawList* dl = ImGui::GetWindowDrawList();
-  const int w = pack ? pack->info.image_width : 0, h = pack ? pack->info.image_height : 0;
-  const float line = ImGui::GetTextLineHeight();
-  // Tiles: the image (or, for feature vectors, a bar per feature), the device's answer below,
-  // framed green when right and red when wrong.
-  const float tile = 64.0f, pad = 10.0f, cell_w = tile + pad, cell_h = tile + line + pad;
-  const int cols = std::max(1, int(avail.x / cell_w)), rows = std::max(1, int(avail.y / cell_h));
-  const int n = std::min(test_.size(), cols * rows);
-  const double lo = test_.x.size() ? test_.x.minCoeff() : 0.0, hi = test_.x.size() ? test_.x.maxCoeff() : 1.0;
-  for (int i = 0; i < n; ++i) {
-    const ImVec2 a(p0.x + (i % cols) * cell_w, p0.y + (i / cols) * cell_h);
-    const ImVec2 b(a.x + tile, a.y + tile);
-    dl->AddRectFilled(a, b, IM_COL32(12, 13, 17, 255));
-    const auto level = [&](double v) { return float((v - lo) / std::max(hi - lo, 1e-12)); };
-    if (w * h == test_.features()) {
-      const float px = tile / float(std::max(w, h));
-      for (int r = 0; r < h; ++r)
-        for (int c = 0; c < w; ++c) {
-          const int g = int(255 * std::clamp(level(test_.x(r * w + c, i)), 0.0f, 1.0f));
-          if (g < 8) continue;
-          dl->AddRectFilled(ImVec2(a.x + c * px, a.y + r * px), ImVec2(a.x + (c + 1) * px, a.y + (r + 1) * px),
-                            IM_COL32(g, g, g, 255));
-        }
-    } else {
-      const float bw = tile / float(test_.features());
-      for (int f = 0; f < test_.features(); ++f) {
-        const float v = std::clamp(level(test_.x(f, i)), 0.0f, 1.0f);
-        dl->AddRectFilled(ImVec2(a.x + f * bw, b.y - v * tile), ImVec2(a.x + (f + 1) * bw, b.y), palette::twin);
-      }
-    }
-    if (i < predicted.size()) {
-      const bool right = predicted(i) == test_.y(i);
-      const ImU32 frame = right ? IM_COL32(64, 200, 120, 255) : IM_COL32(235, 80, 90, 255);
-      dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), frame, 0.0f, 0, 2.0f);
-      const std::string text = class_name(pack, predicted(i)) + (right ? "" : " (" + class_name(pack, test_.y(i)) + ")");
-      dl->PushClipRect(ImVec2(a.x, b.y), ImVec2(a.x + cell_w - 2, b.y + line + 2), true);
-      dl->AddText(ImVec2(a.x, b.y + 2), frame, text.c_str());
-      dl->PopClipRect();
-    }
+// ---------------------------------------------------------------------------------------
+// Device explorer
+
+void Lab::refresh_explorer() {
+  Explorer& e = explorer_;
+  const Lane& lane = lanes_.front();
+  const auto* layer = dynamic_cast<const PhysicalLayer*>(&lane.net.layer(1));
+  if (!layer) return;
+  // A copy of the first device (same seed: the same fixed imperfections), so exploring never
+  // disturbs the training's devices, their noise or their query counts.
+  SystemInstance sys = make_system(settings_.system, Shape{layer->input_size(), layer->input_size()},
+                                   settings_.knobs, settings_.device_seed);
+  e.input_channel = std::clamp(e.input_channel, 0, sys.device->input_size() - 1);
+  e.output_channel = std::clamp(e.output_channel, 0, sys.device->output_size() - 1);
+  const double lo = std::max(-1.0, sys.device->input_min()), hi = std::min(1.0, sys.device->input_max());
+  constexpr int kPoints = 61;
+  Mat x = Mat::Zero(sys.device->input_size(), kPoints);
+  if (lo > 0 || hi < 0) x.setConstant(lo);  // zero is outside the range: rest at the low end
+  e.drive.resize(kPoints);
+  for (int i = 0; i < kPoints; ++i) {
+    e.drive[size_t(i)] = float(lo + (hi - lo) * i / (kPoints - 1));
+    x(e.input_channel, i) = e.drive[size_t(i)];
   }
-  ImGui::EndChild();
+  Mat y_device, y_twin;
+  sys.device->forward(x, layer->params(), y_device);
+  sys.twin->forward(x, layer->params(), y_twin);
+  e.device.resize(kPoints);
+  e.twin.resize(kPoints);
+  e.residual.resize(kPoints);
+  for (int i = 0; i < kPoints; ++i) {
+    e.device[size_t(i)] = float(y_device(e.output_channel, i));
+    e.twin[size_t(i)] = float(y_twin(e.output_channel, i));
+    e.residual[size_t(i)] = e.device[size_t(i)] - e.twin[size_t(i)];
+  }
+  e.computed_at_step = steps();
+  e.dirty = false;
 }
 
 }  // namespace patlab

@@ -60,7 +60,10 @@ Platform::Platform(const char* title, int width, int height) {
   ImGuiIO& io = ImGui::GetIO();
   io.IniFilename = nullptr;  // the layout is the app's, not a file's
   io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
-  apply_style();
+  int window_w = 0, window_h = 0, drawable_w = 0, drawable_h = 0;
+  SDL_GetWindowSize(window_, &window_w, &window_h);
+  SDL_GL_GetDrawableSize(window_, &drawable_w, &drawable_h);
+  apply_style(window_w > 0 ? float(drawable_w) / float(window_w) : 1.0f);
   ImGui_ImplSDL2_InitForOpenGL(window_, gl_context_);
   ImGui_ImplOpenGL3_Init(glsl_version);
 }
@@ -80,6 +83,11 @@ bool Platform::process_events() {
   while (SDL_PollEvent(&event)) {
     ImGui_ImplSDL2_ProcessEvent(&event);
     if (event.type == SDL_QUIT) running = false;
+    if (event.type == SDL_DROPFILE) {
+      const std::string path = event.drop.file ? event.drop.file : "";
+      SDL_free(event.drop.file);
+      if (on_file_dropped && !path.empty()) on_file_dropped(path);
+    }
     if (event.type == SDL_WINDOWEVENT && event.window.event == SDL_WINDOWEVENT_CLOSE &&
         event.window.windowID == SDL_GetWindowID(window_))
       running = false;

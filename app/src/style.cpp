@@ -7,14 +7,18 @@ extern const unsigned int patlab_font_regular_size;
 
 namespace patlab {
 
-void apply_style() {
+void apply_style(float pixel_ratio) {
   ImGuiIO& io = ImGui::GetIO();
 #ifdef PATLAB_HAVE_EMBEDDED_FONT
   ImFontConfig cfg;
   cfg.FontDataOwnedByAtlas = false;  // static data: ImGui must not free it
   cfg.OversampleH = 2;
+  // On a high-DPI screen the glyphs are rasterised at the screen's resolution and drawn at
+  // 16 logical pixels, so text stays sharp instead of being stretched.
+  const float ratio = pixel_ratio >= 1.0f && pixel_ratio <= 4.0f ? pixel_ratio : 1.0f;
   io.Fonts->AddFontFromMemoryTTF(const_cast<unsigned char*>(patlab_font_regular),
-                                 int(patlab_font_regular_size), 16.0f, &cfg);
+                                 int(patlab_font_regular_size), 16.0f * ratio, &cfg);
+  io.FontGlobalScale = 1.0f / ratio;
 #else
   io.Fonts->AddFontDefault();
 #endif

@@ -7,7 +7,9 @@
 #include <set>
 #include <sstream>
 
+#include "patlab/datasets/pack.h"
 #include "patlab/datasets/toy2d.h"
+#include "patlab/datasets/vowels.h"
 
 namespace patlab {
 
@@ -192,9 +194,9 @@ Experiment experiment_from_json(const json& j) {
     rd.get("noise", e.data.noise);
     rd.get("seed", e.data.seed);
     rd.finish();
-    const auto& names = toy2d_names();
-    if (std::find(names.begin(), names.end(), e.data.name) == names.end())
-      rd.fail("name", "unknown data set '" + e.data.name + "': choose moons, circles, spiral, xor or clusters");
+    if (!known_data_set(e.data.name))
+      rd.fail("name", "unknown data set '" + e.data.name +
+                          "': choose moons, circles, spiral, xor, clusters, vowels, digits8, mnist14 or fashion14");
     require(e.data.train_size >= 2, rd, "train_size", "must be at least 2");
     require(e.data.test_size >= 2, rd, "test_size", "must be at least 2");
     require(e.data.noise >= 0, rd, "noise", "must be >= 0");
@@ -315,12 +317,35 @@ Experiment experiment_from_string(const std::string& text) {
 // ---------------------------------------------------------------------------------------
 // Building
 
-std::unique_ptr<Run> build_run(const Experiment& e) {
+bool known_data_set(const std::string& name) {
+  const auto& toys = toy2d_names();
+  const auto& packs = pack_ids();
+  return name == "vowels" || std::find(toys.begin(), toys.end(), name) != toys.end() ||
+         std::find(packs.begin(), packs.end(), name) != packs.end();
+}
+
+std::unique_ptr<Run> build_run(const Experiment& e, const std::string& pack_dir) {
   if (e.layers.empty()) throw std::invalid_argument("experiment: the network has no layers");
   auto run = std::make_unique<Run>();
   run->experiment = e;
-  run->train = make_toy2d(e.data.name, e.data.train_size, e.data.noise, e.data.seed);
-  run->test = make_toy2d(e.data.name, e.data.test_size, e.data.noise, e.data.seed + 1000);
+  const auto& packs = pack_ids();
+  if (std::find(packs.begin(), packs.end(), e.data.name) != packs.end()) {
+    // Real data comes packed and split already; test_size caps the test samples used.
+    if (pack_dir.empty())
+      throw std::invalid_argument("experiment: data set " + e.data.name + " needs the data packs folder");
+    DataPack p = decode_pack(read_file_bytes(pack_dir + "/" + e.data.name + ".pdp"));
+    run->train = std::move(p.train);
+    const int n = std::min(e.data.test_size, p.test.size());
+    run->test = p.test;
+    run->test.x = p.test.x.leftCols(n).eval();
+    run->test.y = p.test.y.head(n).eval();
+  } else if (e.data.name == "vowels") {
+    run->train = make_vowels(e.data.train_size, e.data.seed);
+    run->test = make_vowels(e.data.test_size, e.data.seed + 1000);
+  } else {
+    run->train = make_toy2d(e.data.name, e.data.train_size, e.data.noise, e.data.seed);
+    run->test = make_toy2d(e.data.name, e.data.test_size, e.data.noise, e.data.seed + 1000);
+  }
   Rng rng(e.train.seed);
   int width = run->train.features();
   for (size_t i = 0; i < e.layers.size(); ++i) {

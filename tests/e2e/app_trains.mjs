@@ -36,7 +36,7 @@ try {
   });
   const t0 = Date.now();
   await page.goto(server.url, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.patlab && window.patlab.status().ready, null,
+  await page.waitForFunction(() => window.patlab && window.patlab.started, null,
                              { timeout: 60000 });
   const ready = await page.evaluate(() => window.patlab.status());
   console.log(`ready after ${Date.now() - t0} ms`);
@@ -69,11 +69,43 @@ try {
         `in-silico ${trained.lanes[1].test.device.accuracy}) after ` +
         `${trained.step} steps, ${Date.now() - t1} ms, ${trained.device_queries} device queries`);
 
+  // The space bar plays and pauses.
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => !window.patlab.status().training, null, { timeout: 5000 });
+  check(true, 'the space bar pauses');
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => window.patlab.status().training, null, { timeout: 5000 });
+  check(true, 'and plays again');
+
   const shot = path.join(outDir, 'browser.png');
   await page.screenshot({ path: shot });
   // A blank dark canvas compresses to a few kB; the drawn lab is far larger.
   const bytes = statSync(shot).size;
   check(bytes > 30000, `screenshot ${shot} holds a drawn page (${bytes} bytes)`);
+
+  // A high-DPI screen (2 device pixels per CSS pixel): a sharp canvas at full resolution, and
+  // the layout still where the app says it is (clicking Train works).
+  const hidpi = await browser.newPage({ viewport: { width: 1000, height: 700 }, deviceScaleFactor: 2 });
+  hidpi.on('pageerror', (e) => problems.push('page error (high-DPI): ' + e.message));
+  await hidpi.goto(server.url, { waitUntil: 'load' });
+  await hidpi.waitForFunction(() => window.patlab && window.patlab.started, null, { timeout: 60000 });
+  const canvasPixels = await hidpi.evaluate(() => [document.getElementById('canvas').width,
+                                                  document.getElementById('canvas').height]);
+  const hs = await hidpi.evaluate(() => window.patlab.status());
+  check(hs.ui.pixel_ratio === 2 && canvasPixels[0] === 2000 && canvasPixels[1] === 1400,
+        `at device pixel ratio 2 the canvas has ${canvasPixels.join('x')} pixels for 1000x700 CSS pixels`);
+  const [hx, hy, hw, hh] = hs.ui.train_button;
+  await hidpi.mouse.click(hx + hw / 2, hy + hh / 2);
+  await hidpi.waitForFunction(() => window.patlab.status().training, null, { timeout: 10000 });
+  check(true, 'the Train button is clickable where the app reports it');
+  await hidpi.screenshot({ path: path.join(outDir, 'browser_hidpi.png') });
+
+  // The window shrinks: the lab follows the canvas' size.
+  await page.setViewportSize({ width: 900, height: 640 });
+  await page.waitForFunction(() => document.getElementById('canvas').width === 900, null, { timeout: 10000 });
+  check(true, 'a resized window resizes the canvas');
+  await page.screenshot({ path: path.join(outDir, 'browser_small.png') });
+
   check(problems.length === 0, 'no page or console errors' +
         (problems.length ? ':\n  ' + problems.join('\n  ') : ''));
 } catch (e) {

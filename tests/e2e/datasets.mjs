@@ -36,7 +36,7 @@ try {
   // Fashion-MNIST's pack "fails to download": the lab must say so and carry on.
   await page.route('**/data/fashion14.pdp', (route) => route.fulfill({ status: 404, body: 'gone' }));
   await page.goto(server.url, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.patlab && window.patlab.status().ready, null, { timeout: 60000 });
+  await page.waitForFunction(() => window.patlab && window.patlab.started, null, { timeout: 60000 });
   check(!downloads.some((u) => u.endsWith('.pdp')), 'no data pack is downloaded before one is chosen');
 
   const st = () => page.evaluate(() => window.patlab.status());

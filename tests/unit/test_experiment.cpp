@@ -87,6 +87,29 @@ TEST(Experiment, BadInputIsAClearErrorNamingTheKey) {
             std::string::npos);
 }
 
+TEST(Experiment, UsesVowelsAndDataPacks) {
+  Experiment e = default_experiment();
+  e.data.name = "vowels";
+  e.layers.back().size = 7;
+  auto run = build_run(e);
+  EXPECT_EQ(run->train.features(), 12);
+  EXPECT_EQ(run->train.num_classes, 7);
+
+  e = experiment_from_string(R"({"data": {"name": "digits8", "test_size": 100}})");
+  e.layers = default_experiment().layers;
+  e.layers.back().size = 10;
+  try {
+    build_run(e);
+    FAIL() << "a pack without the packs folder";
+  } catch (const std::invalid_argument& err) {
+    EXPECT_NE(std::string(err.what()).find("packs folder"), std::string::npos) << err.what();
+  }
+  run = build_run(e, PATLAB_PACK_DIR);
+  EXPECT_EQ(run->train.features(), 64);
+  EXPECT_GT(run->train.size(), 1400);
+  EXPECT_EQ(run->test.size(), 100);
+}
+
 TEST(Experiment, BuildRunChecksLayerSizes) {
   Experiment e = default_experiment();
   e.layers[1].size = 5;  // 8 pendula cannot give 5 outputs

@@ -7,6 +7,7 @@
 
 #include "patlab/app/lab.h"
 #include "patlab/datasets/pack.h"
+#include "patlab/experiment/experiment.h"
 
 namespace patlab {
 namespace {
@@ -92,13 +93,177 @@ TEST(Lab, TrainsOnRealDigitsAboveChance) {
   ASSERT_TRUE(lab.command("dataset:digits8"));
   ASSERT_TRUE(lab.command("set:steps_per_frame=50"));
   lab.set_training(true);
-  while (lab.steps() < 300) lab.advance(1e9);
+  while (lab.steps() < 200) lab.advance(1e9);
   const auto s = status(lab);
   for (const auto& lane : s["lanes"]) {
     EXPECT_GT(lane["test"]["device"]["accuracy"].get<double>(), 0.5) << lane["method"];
     // The gallery's predictions are per sample, for every test sample measured.
   }
   EXPECT_EQ(lab.lane(0).last_device.predicted.size(), s["test_size"].get<int>());
+}
+
+TEST(LabState, ALinkReproducesTheSetup) {
+  Lab a;
+  ASSERT_TRUE(a.command("system:crossbar"));
+  ASSERT_TRUE(a.command("methods:pat,ideal,spsa"));
+  ASSERT_TRUE(a.command("set:layers=3"));
+  ASSERT_TRUE(a.command("set:lr=0.007"));
+  ASSERT_TRUE(a.command("dataset:moons"));  // resets lr to the set's own
+  ASSERT_TRUE(a.command("set:batch=16"));
+  const std::string q = a.state_query();
+  EXPECT_NE(q.find("system=crossbar"), std::string::npos) << q;
+  EXPECT_NE(q.find("methods=pat,ideal,spsa"), std::string::npos) << q;
+  EXPECT_NE(q.find("knob."), std::string::npos) << q;
+
+  Lab b;
+  ASSERT_NE(b.state_query(), q);
+  ASSERT_TRUE(b.apply_state("?" + q + "&lesson=intro")) << b.error();  // lesson= is not the lab's
+  EXPECT_EQ(b.state_query(), q);
+  EXPECT_EQ(b.lanes(), 3);
+  EXPECT_EQ(b.lane(2).method, Method::SPSA);
+  EXPECT_EQ(b.lane(0).devices.size(), 3u);
+  // The same seeds give the same starting networks.
+  EXPECT_EQ(a.lane(0).net.get_params(), b.lane(0).net.get_params());
+}
+
+TEST(LabState, ABadLinkChangesNothingAndSaysWhy) {
+  Lab lab;
+  const std::string before = lab.state_query();
+  for (const char* bad : {"data=nope", "methods=pat,pat", "methods=warp", "layers=0", "lr=abc",
+                          "system=nope", "knob.eta=99", "knob.nonsense=1", "colour=red"}) {
+    EXPECT_FALSE(lab.apply_state(std::string("layers=4&") + bad)) << bad;
+    EXPECT_EQ(lab.state_query(), before) << bad;
+    EXPECT_FALSE(lab.error().empty()) << bad;
+  }
+  EXPECT_TRUE(lab.apply_state(""));
+  EXPECT_TRUE(lab.apply_state("layers=4&methods=in-silico"));
+  EXPECT_EQ(lab.lanes(), 1);
+}
+
+TEST(LabShare, ExportsCurvesParametersAndAnExperimentThatRebuildsTheNetwork) {
+  Lab lab;
+  ASSERT_TRUE(lab.command("dataset:moons"));
+  for (int i = 0; i < 3; ++i) lab.step_once();
+  const Lab::ExportFile curves = lab.export_file("curves");
+  EXPECT_EQ(curves.name, "patlab-curves.csv");
+  EXPECT_EQ(curves.text.rfind("method,step,device_accuracy,twin_accuracy,device_loss,twin_loss\n", 0), 0u);
+  // Two lanes, four measurements each (the start and three steps), a header.
+  EXPECT_EQ(std::count(curves.text.begin(), curves.text.end(), '\n'), 1 + 2 * 4);
+  EXPECT_NE(curves.text.find("\nin-silico,3,"), std::string::npos);
+
+  const auto params = nlohmann::json::parse(lab.export_file("parameters").text);
+  ASSERT_EQ(params["lanes"].size(), 2u);
+  EXPECT_EQ(params["lanes"][0]["parameters"].size(), size_t(lab.lane(0).net.get_params().size()));
+  EXPECT_EQ(params["lanes"][0]["steps"], 3);
+
+  // The experiment file rebuilds the lab's very network (fresh lab: parameters at the start).
+  Lab fresh;
+  ASSERT_TRUE(fresh.command("dataset:moons"));
+  const Experiment e = experiment_from_string(fresh.export_file("experiment").text);
+  EXPECT_EQ(e.data.name, "moons");
+  const auto run = build_run(e);
+  EXPECT_EQ(run->net.get_params(), fresh.lane(0).net.get_params());
+}
+
+TEST(LabShare, OpensAnExperimentFileItExported) {
+  Lab a;
+  ASSERT_TRUE(a.command("system:circuit"));
+  ASSERT_TRUE(a.command("set:layers=3"));
+  ASSERT_TRUE(a.command("method:ideal"));
+  const std::string file = a.export_file("experiment").text;
+  Lab b;
+  ASSERT_TRUE(b.import_file("setup.json", file)) << b.error();
+  EXPECT_EQ(b.state_query(), a.state_query());
+  EXPECT_FALSE(b.import_file("setup.json", "{\"layers\": 3}"));
+  EXPECT_NE(b.error().find("layers"), std::string::npos) << b.error();
+  EXPECT_FALSE(b.import_file("notes.txt", "hello"));
+  EXPECT_EQ(b.state_query(), a.state_query());
+}
+
+TEST(LabShare, OpensTheUsersCsvAndExplainsABadOne) {
+  Lab lab;
+  std::string csv = "x1,x2,label\n";
+  for (int i = 0; i < 60; ++i)
+    csv += std::to_string(100 + i % 7) + "," + std::to_string(i % 2 ? 5.0 : -5.0) + "," + (i % 2 ? "up" : "down") + "\n";
+  ASSERT_TRUE(lab.import_file("mine.CSV", csv)) << lab.error();
+  auto s = status(lab);
+  EXPECT_EQ(s["dataset"], "csv");
+  EXPECT_EQ(s["classes"], 2);
+  EXPECT_EQ(s["features"], 2);
+  EXPECT_EQ(s["train_size"].get<int>() + s["test_size"].get<int>(), 60);
+  lab.set_training(true);
+  ASSERT_TRUE(lab.command("set:steps_per_frame=50"));
+  while (lab.steps() < 200) lab.advance(1e9);
+  EXPECT_GT(status(lab)["lanes"][0]["test"]["device"]["accuracy"].get<double>(), 0.9)
+      << "the second feature separates the classes";
+
+  EXPECT_FALSE(lab.import_file("broken.csv", "x1,x2,label\n1,2,a\n3,oops,b\n"));
+  EXPECT_NE(lab.error().find("line 3"), std::string::npos) << lab.error();
+  EXPECT_EQ(status(lab)["dataset"], "csv") << "the good data stays";
+}
+
+TEST(LabViews, InsideTheTrainingTracksTwinGapAlignmentAndQueries) {
+  Lab lab;
+  ASSERT_TRUE(lab.command("knob:eta=0.5"));
+  for (int i = 0; i < 12; ++i) lab.step_once();
+  const auto s = status(lab);
+  const auto& pat = s["lanes"][0];
+  const auto& insilico = s["lanes"][1];
+  ASSERT_TRUE(pat["twin_gap"].is_number()) << "PAT runs the device forward: the gap is measured";
+  EXPECT_GT(pat["twin_gap"].get<double>(), 0.01) << "eta 0.5: the twin is visibly wrong";
+  EXPECT_TRUE(insilico["twin_gap"].is_null()) << "in-silico never runs the device while training";
+  for (const auto& lane : s["lanes"]) {
+    ASSERT_TRUE(lane["alignment"].is_number());
+    EXPECT_LE(std::abs(lane["alignment"].get<double>()), 1.0 + 1e-9);
+  }
+  EXPECT_EQ(lab.lane(0).queries.size(), lab.lane(0).step.size());
+  EXPECT_GT(lab.lane(0).queries.back(), lab.lane(1).queries.back()) << "PAT pays queries to train";
+}
+
+TEST(LabViews, TheExplorerShowsTheTwinExactOnlyWithoutMismatchOrNoise) {
+  Lab lab;
+  ASSERT_TRUE(lab.command("view:explorer"));
+  for (const char* k : {"knob:eta=0", "knob:coupling_noise=0", "knob:readout_noise_rad=0", "knob:input_noise_rad=0"})
+    ASSERT_TRUE(lab.command(k)) << k;
+  lab.advance(0);
+  auto s = status(lab);
+  EXPECT_EQ(s["view"], "explorer");
+  EXPECT_EQ(s["explorer"]["points"], 61);
+  EXPECT_LT(s["explorer"]["rms_residual"].get<double>(), 1e-9) << "an ideal device is its twin";
+  ASSERT_TRUE(lab.command("knob:eta=0.5"));
+  ASSERT_TRUE(lab.command("explore:in=3"));
+  ASSERT_TRUE(lab.command("explore:out=5"));
+  EXPECT_FALSE(lab.command("explore:out=99"));
+  lab.advance(0);
+  s = status(lab);
+  EXPECT_EQ(s["explorer"]["input"], 3);
+  EXPECT_EQ(s["explorer"]["output"], 5);
+  EXPECT_GT(s["explorer"]["rms_residual"].get<double>(), 1e-3) << "a stiffer nonlinearity than the twin's";
+}
+
+TEST(LabViews, TheRobustnessMapFillsEveryCellForEveryMethod) {
+  Lab lab;
+  EXPECT_FALSE(lab.command("robustness:start=0"));
+  ASSERT_TRUE(lab.command("robustness:start=5"));
+  auto s = status(lab);
+  EXPECT_TRUE(s["robustness"]["running"].get<bool>());
+  EXPECT_EQ(s["robustness"]["total"], 2 * 5 * 5);
+  EXPECT_EQ(s["robustness"]["noise_knob"], "readout_noise_rad");
+  EXPECT_EQ(s["robustness"]["mismatch_knob"], "eta");
+  int frames = 0;
+  while (lab.robustness().running && frames++ < 10000) lab.advance(5.0);
+  s = status(lab);
+  EXPECT_EQ(s["robustness"]["done"], 50);
+  for (const auto& method : s["robustness"]["accuracy"])
+    for (const auto& row : method)
+      for (const auto& cell : row) {
+        ASSERT_TRUE(cell.is_number());
+        EXPECT_GE(cell.get<double>(), 0.0);
+        EXPECT_LE(cell.get<double>(), 1.0);
+      }
+  // Changing the setup makes the map obsolete.
+  ASSERT_TRUE(lab.command("dataset:moons"));
+  EXPECT_EQ(status(lab)["robustness"]["total"], 0);
 }
 
 }  // namespace patlab

@@ -39,15 +39,17 @@ struct DataChoice {
 };
 const std::vector<DataChoice>& data_choices();
 
+// The colour a method's curves and maps wear everywhere in the lab.
+ImU32 method_color(Method m);
+
 struct LabSettings {
   std::string dataset = "circles";  // an id of data_choices()
   int train_size = 400;           // generated sets; packs use all their training samples
   int test_size = 400;            // samples measured per curve point (packs: the first ones)
   double data_noise = 0.1;        // jitter of the toy points
-  // Race: train PAT and in-silico side by side, each on its own copy of the same device from
-  // the same starting parameters. Otherwise one network trained by `method`.
-  bool race = true;
-  Method method = Method::PAT;
+  // One lane per method, each on its own copy of the same device from the same starting
+  // parameters: two or more make a race (by default PAT against in-silico).
+  std::vector<Method> methods = {Method::PAT, Method::InSilico};
   std::string system = "oscillators";  // any catalog id
   KnobValues knobs = lab_knobs("oscillators");
   uint64_t device_seed = 1;
@@ -58,6 +60,12 @@ struct LabSettings {
   uint64_t seed = 1;
 };
 
+// Sets one numeric setting by its link/command name (lr, batch, layers, ...); false, and no
+// change, for an unknown name or a value out of its range.
+bool apply_lab_setting(LabSettings& settings, const std::string& key, double value);
+
+struct Experiment;  // patlab/experiment/experiment.h
+
 // One trained network: its devices, trainer and measured curves.
 struct Lane {
   Method method = Method::PAT;
@@ -65,12 +73,46 @@ struct Lane {
   std::vector<std::shared_ptr<EmulatedDevice>> devices;
   std::unique_ptr<Trainer> trainer;
   std::vector<float> step, acc_device, acc_twin, loss_device, loss_twin;  // one point per measurement
+  // Inside the training, per measurement: the twin's relative error on the device's own inputs
+  // and the cosine between the gradient used and the ideal one, both averaged over the steps
+  // since the last point (NaN where the method has none), and the device queries so far.
+  std::vector<float> twin_gap, alignment, queries;
+  double gap_sum = 0, align_sum = 0;
+  int gap_n = 0, align_n = 0;
   Evaluation last_device, last_twin;
   Mat map_device, map_twin;  // class probabilities on the map grid (classes x cells)
 };
 
+// Final device accuracy over a grid of one noise knob x one mismatch knob, for each method:
+// where does PAT's advantage hold? Computed on demand, a cell at a time within the frame
+// budget, by training a fresh network per cell.
+struct RobustnessMap {
+  std::string noise_key, mismatch_key;      // the system's first continuous noise and mismatch knobs
+  std::vector<double> noise, mismatch;      // grid values (rows: noise, columns: mismatch)
+  std::vector<Method> methods;
+  std::vector<Mat> accuracy;                // per method, noise x mismatch; NaN = not yet
+  int steps_per_cell = 120;
+  int done = 0, total = 0;                  // cells finished (all methods) and in all
+  bool running = false;
+  std::string system;                       // what the map was computed for
+};
+
+// What one device does to an input, next to what its twin predicts: an input channel swept
+// over its range (the others at 0), one output channel read, at the PAT lane's current
+// parameters of the first physical layer, on a separate copy of the device.
+struct Explorer {
+  int input_channel = 0, output_channel = 0;
+  std::vector<float> drive, device, twin, residual;
+  long long computed_at_step = -1;
+  bool dirty = true;
+};
+
 class Lab {
  public:
+  // The 2-D class maps: cells per side, and the square of the plane they cover.
+  static constexpr int kMapGrid = 28;
+  static constexpr float kMapLo = -2.0f, kMapHi = 2.0f;
+
   explicit Lab(const LabSettings& settings = LabSettings());
   ~Lab();
 
@@ -79,15 +121,25 @@ class Lab {
   void set_training(bool on) { training_ = on; }
   bool training() const { return training_; }
 
-  // Trains up to steps_per_frame batches per lane, stopping early once budget_ms is used.
+  // Trains up to steps_per_frame batches per lane, stopping early once budget_ms is used; a
+  // running robustness map gets the frame's budget instead.
   void advance(double budget_ms);
+  const RobustnessMap& robustness() const { return robustness_; }
+  const Explorer& explorer() const { return explorer_; }
+  // One training step of every lane, then a fresh measurement (the Step button).
+  void step_once();
   void draw();
 
   // External control (JavaScript hook, command line, tests). Commands:
-  //   train | pause | reset | race:on | race:off | method:<name> | dataset:<name>
-  //   system:<id> | knob:<key>=<value> | set:<setting>=<value>, settings being
-  //   lr, steps_per_frame (apply at once), batch, layers, noise, train_size, test_size, seed,
-  //   device_seed (rebuild the networks)
+  //   train | pause | toggle | step | reset | dataset:<id> | system:<id>
+  //   methods:<m>,<m>,... (one lane each; names of method_from_name: pat, in-silico, ideal,
+  //   spsa) | race:on (= methods:pat,in-silico) | race:off | method:<m> (one lane)
+  //   knob:<key>=<value> | set:<setting>=<value>, settings being lr, steps_per_frame (apply at
+  //   once), batch, layers, noise, train_size, test_size, seed, device_seed (rebuild)
+  //   export:<curves|parameters|experiment> (hands a file to the download handler)
+  //   view:<race|inside|explorer|robustness> (the results tab)
+  //   robustness:start[=<steps per cell>] | robustness:stop
+  //   explore:in=<i> | explore:out=<k> (explorer channels)
   // Returns false (and changes nothing) for an unknown or malformed command. dataset:<pack>
   // may complete later: the pack is requested from the host first (see set_pack_loader).
   bool command(const std::string& cmd);
@@ -99,6 +151,33 @@ class Lab {
   void provide_pack(const std::string& id, const std::string& bytes);
   void pack_failed(const std::string& id, const std::string& message);
   const std::string& error() const { return error_; }  // the last problem, in words; "" if none
+  // A passing message for the user ("saved patlab-curves.csv"), shown under the share buttons.
+  void notify(const std::string& message) { notice_ = message; }
+
+  // The whole setup as a URL query ("data=circles&methods=pat,in-silico&system=...&knob.eta=
+  // 0.2"): a link with it reproduces the lab. apply_state() applies one, all or nothing; on a
+  // bad key or value it changes nothing, reports the problem and returns false. Keys it does
+  // not own (lesson=...) are left to others.
+  std::string state_query() const;
+  bool apply_state(const std::string& query);
+
+  // Files for the user: "curves" (CSV), "parameters" (JSON), "experiment" (the experiment file
+  // format of patlab/experiment). The host decides what a download is (browser: a file save;
+  // desktop: a file in the working folder).
+  struct ExportFile {
+    std::string name, mime, text;
+  };
+  ExportFile export_file(const std::string& kind) const;
+  // The lab's network and training as an experiment (the first lane's method): build_run() on
+  // it builds the same network from the same seeds.
+  Experiment experiment() const;
+  void set_download_handler(std::function<void(const ExportFile&)> handler) { download_ = std::move(handler); }
+  // Shows an "Open a file..." button that calls this (the browser's file picker).
+  void set_open_handler(std::function<void()> handler) { open_file_ = std::move(handler); }
+  // A file the user dropped or picked: an experiment (.json) sets the lab up as it describes;
+  // a CSV (.csv) becomes the data set "csv" (label column: label, class, target or y, else the
+  // last one). Returns false and reports why when the file cannot be used.
+  bool import_file(const std::string& name, const std::string& text);
 
   // Everything a test or the page needs to know, as JSON (see status_json in lab.cpp).
   std::string status_json() const;
@@ -109,12 +188,25 @@ class Lab {
 
  private:
   void measure();        // evaluates the test set on device and twin, appends to the curves
+  // Builds a lane in place (its trainer refers to its network: lanes never move once built).
+  void build_lane(Lane& lane, Method method, const KnobValues& knobs, bool measure_alignment = true) const;
+  void start_robustness();
+  void advance_robustness(double budget_ms);
+  void refresh_explorer();
+  void draw_race();
+  void draw_inside();
+  void draw_explorer();
+  void draw_robustness();
   void refresh_maps();   // recomputes the class maps on a grid, device and twin
   void draw_controls();
   void draw_results();
   const SystemInfo& system_info() const { return lanes_.front().devices.front()->info(); }
   void set_knobs_everywhere(const KnobValues& k);
   bool set_setting(const std::string& assignment);  // "lr=0.01", "layers=3", ...
+  bool set_methods(const std::string& list);        // "pat,in-silico"
+  bool import_experiment(const std::string& text);
+  bool import_csv(const std::string& name, const std::string& text);
+  const DataChoice* choice(const std::string& id) const;  // built in, or the user's CSV
   void make_data();      // train_/test_ from settings_.dataset (its pack must be loaded)
   void draw_samples(const char* title, ImVec2 size, const Lane& lane) const;
   void report(const std::string& message);  // shows an error in the UI and on the console
@@ -125,7 +217,17 @@ class Lab {
   std::function<void(const std::string&)> pack_loader_;
   std::string loading_;  // the pack asked for and not yet arrived
   std::string error_;
+  std::string notice_;
+  DataChoice user_data_;  // the imported CSV, once there is one (id "csv")
+  std::function<void(const ExportFile&)> download_;
+  std::function<void()> open_file_;
   std::vector<Lane> lanes_;
+  RobustnessMap robustness_;
+  std::unique_ptr<Lane> sweep_lane_;  // the robustness cell in training
+  int sweep_method_ = 0, sweep_cell_ = 0;
+  Explorer explorer_;
+  std::string view_ = "race";
+  bool select_view_ = false;  // view_ was set by a command: select its tab
   bool training_ = false;
   long long frames_ = 0;
   long long measured_at_step_ = -1;
@@ -135,6 +237,7 @@ class Lab {
   // end-to-end test can click them like a user.
   float train_button_[4] = {0, 0, 0, 0};
   float reset_button_[4] = {0, 0, 0, 0};
+  float step_button_[4] = {0, 0, 0, 0};
 };
 
 }  // namespace patlab

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 struct SDL_Window;
 
@@ -22,6 +23,9 @@ class Platform {
 
   // Handles pending input and window events; false once the user asked to quit.
   bool process_events();
+  // Called with the path of every file dropped on the window (desktop; the browser page
+  // handles drops in JavaScript).
+  std::function<void(const std::string& path)> on_file_dropped;
   void begin_frame();
   void end_frame();  // renders ImGui's draw data and presents
 

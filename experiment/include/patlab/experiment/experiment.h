@@ -28,7 +28,8 @@
 namespace patlab {
 
 struct DataSpec {
-  std::string name = "moons";  // a 2-D toy: moons, circles, spiral, xor
+  std::string name = "moons";  // a 2-D toy (moons, circles, spiral, xor, clusters), vowels, or
+                               // a data pack (digits8, mnist14, fashion14; see datasets/pack.h)
   int train_size = 400;
   int test_size = 400;
   double noise = 0.1;
@@ -76,7 +77,10 @@ struct Run {
   std::vector<std::shared_ptr<PhysicalSystem>> devices;  // in layer order
   std::unique_ptr<Trainer> trainer;
 };
-std::unique_ptr<Run> build_run(const Experiment& e);
+// Data packs are read from pack_dir (the build's data folder); other data sets are made.
+std::unique_ptr<Run> build_run(const Experiment& e, const std::string& pack_dir = "");
+// The data set names an experiment may use.
+bool known_data_set(const std::string& name);
 
 class CheckpointError : public std::runtime_error {
  public:

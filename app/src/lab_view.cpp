@@ -1,0 +1,517 @@
+// The lab's view: the controls on the left, the plots on the right, all drawn with ImGui each
+// frame from the model in lab.cpp.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "patlab/app/lab.h"
+#include "patlab/app/plot.h"
+#include "patlab/app/style.h"
+#include "patlab/datasets/vowels.h"
+
+namespace patlab {
+
+namespace {
+constexpr int kMapGrid = 28;        // class-map resolution (cells per side)
+constexpr float kMapLo = -2.0f, kMapHi = 2.0f;
+
+void rect_of_last_item(float out[4]) {
+  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+  out[0] = a.x;
+  out[1] = a.y;
+  out[2] = b.x - a.x;
+  out[3] = b.y - a.y;
+}
+
+std::string class_name(const DataPack* pack, int c) {
+  if (pack && c >= 0 && c < int(pack->info.class_names.size())) return pack->info.class_names[size_t(c)];
+  if (!pack && c >= 0 && c < 7) return vowel_word(c);  // the only unpacked set that is not 2-D
+  return std::to_string(c);
+}
+}  // namespace
+
+void Lab::draw() {
+  // The space bar plays and pauses, unless the user is typing into a field or moving through
+  // the controls with the keyboard (where space presses the focused control).
+  const ImGuiIO& io = ImGui::GetIO();
+  if (!io.WantTextInput && !io.NavVisible && ImGui::IsKeyPressed(ImGuiKey_Space, false)) training_ = !training_;
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  ImGui::SetNextWindowPos(vp->WorkPos);
+  ImGui::SetNextWindowSize(vp->WorkSize);
+  ImGui::Begin("patlab", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
+  ImGui::BeginChild("controls", ImVec2(370, 0), false);
+  draw_controls();
+  ImGui::EndChild();
+  ImGui::SameLine();
+  ImGui::BeginChild("results", ImVec2(0, 0), false, ImGuiWindowFlags_NoBackground);
+  draw_results();
+  ImGui::EndChild();
+  ImGui::End();
+}
+
+void Lab::draw_controls() {
+  ImGui::Dummy(ImVec2(0, 2));
+  ImGui::SetWindowFontScale(1.5f);
+  ImGui::TextUnformatted("patlab");
+  ImGui::SetWindowFontScale(1.0f);
+  ImGui::TextColored(ImVec4(0.67f, 0.69f, 0.75f, 1), "physics-aware training lab");
+  ImGui::Spacing();
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextColored(ImVec4(0.80f, 0.82f, 0.86f, 1),
+                     "The middle of this network is %d layers of a physical device. Its digital "
+                     "twin is the textbook model of it, which is a little wrong. Which training "
+                     "copes better?", settings_.physical_layers);
+  ImGui::PopTextWrapPos();
+  ImGui::Separator();
+
+  // Training methods: each ticked one trains its own copy of the device; two or more race.
+  ImGui::TextUnformatted("Train with");
+  static const Method kOffered[] = {Method::PAT, Method::InSilico, Method::Ideal, Method::SPSA};
+  static const char* kHelp[] = {
+      "PAT: forward pass on the device, backward pass through the twin at the device's "
+      "measured activations",
+      "in-silico: forward and backward through the twin only; the device only measures the result",
+      "ideal: backpropagation through the true physics (the oracle), which no real lab has: the "
+      "best any gradient method could do",
+      "SPSA: no twin at all; gradients from two device queries with random perturbations"};
+  std::string picked;
+  bool changed = false;
+  for (int i = 0; i < 4; ++i) {
+    bool on = std::find(settings_.methods.begin(), settings_.methods.end(), kOffered[i]) != settings_.methods.end();
+    if (i) ImGui::SameLine(0, 12);
+    ImGui::PushStyleColor(ImGuiCol_CheckMark, ImGui::ColorConvertU32ToFloat4(method_color(kOffered[i])));
+    if (ImGui::Checkbox(method_label(kOffered[i]), &on)) changed = true;
+    ImGui::PopStyleColor();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kHelp[i]);
+    if (on) picked += (picked.empty() ? "" : ",") + std::string(method_name(kOffered[i]));
+  }
+  if (changed && !picked.empty()) command("methods:" + picked);
+  ImGui::PushTextWrapPos(0.0f);
+  const char* what = "A race: each method trains its own copy of the same device from the same start";
+  for (int i = 0; i < 4 && settings_.methods.size() == 1; ++i)
+    if (kOffered[i] == settings_.methods.front()) what = kHelp[i];
+  ImGui::TextDisabled("%s", what);
+  ImGui::PopTextWrapPos();
+
+  // Train / step / reset; the space bar plays and pauses too.
+  ImGui::Spacing();
+  const ImVec4 accent(1.0f, 0.55f, 0.16f, 1.0f);
+  ImGui::PushStyleColor(ImGuiCol_Button, training_ ? ImVec4(0.25f, 0.26f, 0.32f, 1) : accent);
+  ImGui::PushStyleColor(ImGuiCol_ButtonHovered, training_ ? ImVec4(0.30f, 0.31f, 0.38f, 1) : ImVec4(1.0f, 0.64f, 0.30f, 1));
+  ImGui::PushStyleColor(ImGuiCol_Text, training_ ? ImVec4(1, 1, 1, 1) : ImVec4(0.08f, 0.08f, 0.1f, 1));
+  if (ImGui::Button(training_ ? "Pause" : "Train", ImVec2(130, 36))) training_ = !training_;
+  rect_of_last_item(train_button_);
+  ImGui::PopStyleColor(3);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("space bar: play / pause");
+  ImGui::SameLine();
+  if (ImGui::Button("Step", ImVec2(80, 36))) step_once();
+  rect_of_last_item(step_button_);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("one batch for every method, then measure");
+  ImGui::SameLine();
+  if (ImGui::Button("Reset", ImVec2(-1, 36))) reset();
+  rect_of_last_item(reset_button_);
+  const Lane& first = lanes_.front();
+  ImGui::Text("step %lld   epoch %d", steps(), first.trainer->epoch());
+  for (const Lane& lane : lanes_) {
+    const double q = double(lane.net.device_queries());
+    const CostModel& cost = system_info().cost;
+    ImGui::Text("%-9s device queries %lld", method_label(lane.method), (long long)q);
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("on the real %s: %.1f s and %.3g J (%s)", system_info().name.c_str(),
+                        q * cost.latency_s, q * cost.energy_j, cost.source.c_str());
+  }
+  ImGui::Separator();
+
+  // Data.
+  ImGui::TextUnformatted("Data");
+  const DataChoice* shown = choice(loading_.empty() ? settings_.dataset : loading_);
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::BeginCombo("##dataset", shown ? shown->title.c_str() : settings_.dataset.c_str())) {
+    std::vector<DataChoice> all = data_choices();
+    if (!user_data_.id.empty()) all.push_back(user_data_);
+    for (const DataChoice& c : all)
+      if (ImGui::Selectable(c.title.c_str(), c.id == settings_.dataset)) command("dataset:" + c.id);
+    ImGui::EndCombo();
+  }
+  if (!loading_.empty()) {
+    ImGui::TextDisabled("loading %s ...", loading_.c_str());
+  } else {
+    const auto pack = packs_.find(settings_.dataset);
+    ImGui::TextDisabled("%d train / %d test samples, %d features, %d classes", train_.size(),
+                        test_.size(), train_.features(), train_.num_classes);
+    if (pack != packs_.end() && ImGui::IsItemHovered())
+      ImGui::SetTooltip("%s\nLicence: %s", pack->second->info.source.c_str(),
+                        pack->second->info.licence.c_str());
+  }
+  if (!error_.empty()) {
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.45f, 1), "%s", error_.c_str());
+    ImGui::PopTextWrapPos();
+  }
+
+  // The physical system, and its knobs built from the catalog's metadata: applied to the
+  // device at once, mid-training if need be.
+  ImGui::Spacing();
+  ImGui::TextUnformatted("Physical system");
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::BeginCombo("##system", system_info().name.c_str())) {
+    for (const CatalogEntry& e : catalog())
+      if (ImGui::Selectable(e.info.name.c_str(), e.info.id == settings_.system))
+        command("system:" + e.info.id);
+    ImGui::EndCombo();
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", system_info().description.c_str());
+  ImGui::TextUnformatted("How reality differs from the twin");
+  KnobValues k = settings_.knobs;
+  bool knob = false;
+  for (const KnobInfo& info : system_info().knobs) {
+    if (info.kind == "setting") continue;
+    ImGui::SetNextItemWidth(-150);
+    if (info.integer) {
+      // Whole-number knobs (converter bits, delays): 0 bits means an ideal converter.
+      int v = int(k[info.key]);
+      const std::string fmt = (v == 0 && info.unit == "bits") ? "ideal" : "%d " + info.unit;
+      if (ImGui::SliderInt(info.label.c_str(), &v, int(info.min), int(info.max), fmt.c_str())) {
+        k[info.key] = v;
+        knob = true;
+      }
+    } else {
+      float v = float(k[info.key]);
+      const std::string fmt = info.unit.empty() || info.unit.size() > 6 ? "%.3f" : "%.3f " + info.unit;
+      if (ImGui::SliderFloat(info.label.c_str(), &v, float(info.min), float(info.max), fmt.c_str())) {
+        k[info.key] = v;
+        knob = true;
+      }
+    }
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("%s (%s%s%s)", info.help.c_str(), info.kind.c_str(),
+                        info.unit.empty() ? "" : ", ", info.unit.c_str());
+  }
+  if (knob) set_knobs_everywhere(k);
+
+  // Network and optimiser. Sliders that rebuild the networks act when released.
+  ImGui::Spacing();
+  ImGui::TextUnformatted("Network and training");
+  int layers = settings_.physical_layers;
+  ImGui::SetNextItemWidth(-150);
+  ImGui::SliderInt("physical layers", &layers, 1, 6);
+  if (ImGui::IsItemDeactivatedAfterEdit()) command("set:layers=" + std::to_string(layers));
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("layers of the device between a digital encoder and a digital readout");
+  int batch = settings_.batch_size;
+  ImGui::SetNextItemWidth(-150);
+  ImGui::SliderInt("batch size", &batch, 1, 256, "%d", ImGuiSliderFlags_Logarithmic);
+  if (ImGui::IsItemDeactivatedAfterEdit()) command("set:batch=" + std::to_string(batch));
+  float lr = float(settings_.learning_rate);
+  ImGui::SetNextItemWidth(-150);
+  if (ImGui::SliderFloat("learning rate", &lr, 0.001f, 0.1f, "%.3f", ImGuiSliderFlags_Logarithmic))
+    command("set:lr=" + std::to_string(lr));
+  ImGui::SetNextItemWidth(-150);
+  ImGui::SliderInt("steps/frame", &settings_.steps_per_frame, 1, 50);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("training speed; the page stays responsive either way");
+
+  // Keep and share.
+  ImGui::Spacing();
+  ImGui::Separator();
+  ImGui::TextUnformatted("Keep and share");
+  const float third = (ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().ItemSpacing.x) / 3;
+  if (ImGui::Button("curves.csv", ImVec2(third, 0))) command("export:curves");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("accuracy and loss of every method, on device and twin");
+  ImGui::SameLine();
+  if (ImGui::Button("parameters", ImVec2(third, 0))) command("export:parameters");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("the trained parameters of every method (JSON)");
+  ImGui::SameLine();
+  if (ImGui::Button("experiment", ImVec2(third, 0))) command("export:experiment");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("this setup as an experiment file: open it here again, or train it with the command line");
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextDisabled("The page's address holds this setup: copy it to share. Drop an experiment "
+                      "(.json) or your own data (.csv, a header row and a label column) on the "
+                      "window to open it.");
+  ImGui::PopTextWrapPos();
+  if (open_file_ && ImGui::Button("Open a file...", ImVec2(-1, 0))) open_file_();
+  if (!notice_.empty()) ImGui::TextColored(ImVec4(0.5f, 0.85f, 0.6f, 1), "%s", notice_.c_str());
+}
+
+void Lab::draw_results() {
+  // One tab per question; a command (view:...) can switch them, for tests and lessons.
+  struct Tab {
+    const char* id;
+    const char* label;
+    void (Lab::*draw)();
+  };
+  static const Tab kTabs[] = {{"race", "Race", &Lab::draw_race},
+                              {"inside", "Inside the training", &Lab::draw_inside},
+                              {"explorer", "Device explorer", &Lab::draw_explorer},
+                              {"robustness", "Robustness map", &Lab::draw_robustness}};
+  if (ImGui::BeginTabBar("views")) {
+    bool reached = false;
+    for (const Tab& t : kTabs) {
+      const bool wanted = select_view_ && view_ == t.id;
+      if (ImGui::BeginTabItem(t.label, nullptr, wanted ? ImGuiTabItemFlags_SetSelected : 0)) {
+        if (!select_view_) view_ = t.id;  // the user clicked it
+        reached |= wanted;
+        (this->*t.draw)();
+        ImGui::EndTabItem();
+      }
+    }
+    if (reached) select_view_ = false;
+    ImGui::EndTabBar();
+  }
+}
+
+void Lab::draw_race() {
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  const float top_h = std::max(160.0f, avail.y * 0.45f);
+  const float half_w = (avail.x - gap) * 0.5f;
+  const bool race = lanes_.size() > 1;
+
+  // In a race the curves compare methods, all measured on the device (the twin's opinion of
+  // in-silico training is not in question); alone, they compare device and twin.
+  std::vector<Series> acc_series, loss_series;
+  for (const Lane& lane : lanes_) {
+    const ImU32 color = method_color(lane.method);
+    if (race) {
+      const std::string name = std::string(method_label(lane.method)) + ", on device";
+      acc_series.push_back({name, &lane.step, &lane.acc_device, color});
+      loss_series.push_back({name, &lane.step, &lane.loss_device, color});
+    } else {
+      acc_series.push_back({"on device", &lane.step, &lane.acc_device, palette::device});
+      acc_series.push_back({"on twin", &lane.step, &lane.acc_twin, palette::twin});
+      loss_series.push_back({"on device", &lane.step, &lane.loss_device, palette::device});
+      loss_series.push_back({"on twin", &lane.step, &lane.loss_twin, palette::twin});
+    }
+  }
+  LinePlotOptions acc;
+  acc.y_format = "%.2f";
+  acc.reference_y = 1.0f / float(train_.num_classes);
+  acc.reference_label = "chance";
+  line_plot("Test accuracy", ImVec2(half_w, top_h), acc_series, acc);
+  ImGui::SameLine();
+  LinePlotOptions loss;
+  loss.y_format = "%.2f";
+  line_plot("Test loss (cross-entropy)", ImVec2(half_w, top_h), loss_series, loss);
+
+  const float bottom_h = ImGui::GetContentRegionAvail().y;
+  const float n = float(lanes_.size());
+  const float lane_w = (avail.x - gap * (n - 1)) / n;
+  if (train_.features() != 2) {
+    // Not a plane to map: show what the device makes of real test samples instead.
+    for (size_t i = 0; i < lanes_.size(); ++i) {
+      const std::string title = race ? "Trained by " + std::string(method_label(lanes_[i].method)) +
+                                           ": the device's answers on test samples"
+                                     : std::string("The device's answers on test samples");
+      draw_samples(title.c_str(), ImVec2(lane_w, bottom_h), lanes_[i]);
+      if (i + 1 < lanes_.size()) ImGui::SameLine();
+    }
+  } else if (race) {
+    for (size_t i = 0; i < lanes_.size(); ++i) {
+      const std::string title = "Trained by " + std::string(method_label(lanes_[i].method)) +
+                                ": what the device does";
+      class_map(title.c_str(), ImVec2(lane_w, bottom_h), test_, lanes_[i].map_device, kMapGrid,
+                kMapLo, kMapHi);
+      if (i + 1 < lanes_.size()) ImGui::SameLine();
+    }
+  } else {
+    const Lane& lane = lanes_.front();
+    class_map("What the device does (test points over its decision map)", ImVec2(half_w, bottom_h),
+              test_, lane.map_device, kMapGrid, kMapLo, kMapHi);
+    ImGui::SameLine();
+    class_map("What the twin predicts it does", ImVec2(half_w, bottom_h), test_, lane.map_twin,
+              kMapGrid, kMapLo, kMapHi);
+  }
+}
+
+void Lab::draw_inside() {
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  const float half_w = (avail.x - gap) * 0.5f;
+  const float row_h = std::max(150.0f, (avail.y - 2 * ImGui::GetStyle().ItemSpacing.y) / 2.0f);
+  std::vector<Series> gap_series, align_series, query_series;
+  for (const Lane& lane : lanes_) {
+    const std::string name = method_label(lane.method);
+    gap_series.push_back({name, &lane.step, &lane.twin_gap, method_color(lane.method)});
+    align_series.push_back({name, &lane.step, &lane.alignment, method_color(lane.method)});
+    query_series.push_back({name, &lane.step, &lane.queries, method_color(lane.method)});
+  }
+  // Why PAT wins, in two pictures: the twin is wrong about the device (left), yet PAT's
+  // gradient, taken at the device's real activations, still points where the true one does.
+  LinePlotOptions g;
+  g.y_min = g.y_max = 0.0f;  // fit
+  g.y_format = "%.3f";
+  g.y_label = "relative error";
+  line_plot("Twin gap: how wrong the twin is about the device's outputs", ImVec2(half_w, row_h), gap_series, g);
+  ImGui::SameLine();
+  LinePlotOptions a;
+  a.y_min = -1.0f;
+  a.y_max = 1.0f;
+  a.y_format = "%.2f";
+  a.y_label = "cosine";
+  a.reference_y = 0.0f;
+  a.reference_label = "unrelated";
+  line_plot("Gradient alignment with the true gradient", ImVec2(half_w, row_h), align_series, a);
+
+  LinePlotOptions q;
+  q.y_min = q.y_max = 0.0f;
+  q.y_format = "%.0f";
+  q.y_label = "queries";
+  const CostModel& cost = system_info().cost;
+  const std::string title = "Device queries (training and measuring)";
+  ImGui::BeginGroup();
+  line_plot(title.c_str(), ImVec2(half_w, row_h - ImGui::GetTextLineHeightWithSpacing() * lanes_.size()), query_series, q);
+  for (const Lane& lane : lanes_) {
+    const double n = double(lane.net.device_queries());
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(method_color(lane.method)),
+                       "%-10s %.0f queries: %.3g s and %.3g J on a real %s", method_label(lane.method), n,
+                       n * cost.latency_s, n * cost.energy_j, system_info().name.c_str());
+  }
+  ImGui::EndGroup();
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("cost model: %s", cost.source.c_str());
+  ImGui::SameLine();
+  // What the first method's network gets right and wrong, measured on the device.
+  const Lane& lane = lanes_.front();
+  Mat counts = Mat::Zero(train_.num_classes, train_.num_classes);
+  for (Eigen::Index i = 0; i < lane.last_device.predicted.size() && i < test_.y.size(); ++i)
+    counts(test_.y(i), lane.last_device.predicted(i)) += 1;
+  std::vector<std::string> names;
+  const auto it = packs_.find(settings_.dataset);
+  for (int c = 0; c < train_.num_classes; ++c)
+    names.push_back(class_name(it == packs_.end() ? nullptr : it->second.get(), train_.features() == 2 ? -1 - c : c));
+  if (train_.features() == 2)
+    for (int c = 0; c < train_.num_classes; ++c) names[size_t(c)] = std::to_string(c);
+  const std::string cm = "Confusion on the device, trained by " + std::string(method_label(lane.method));
+  confusion_matrix(cm.c_str(), ImVec2(half_w, row_h), counts, names);
+}
+
+void Lab::draw_explorer() {
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const Explorer& e = explorer_;
+  const PhysicalSystem& d = *lanes_.front().devices.front();
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextDisabled("%s: one input channel swept across its range (the others at rest), one output "
+                      "read, at the parameters %s has trained so far. Orange: the device (noise "
+                      "and all); blue: what its twin predicts. Turn the knobs on the left and watch "
+                      "them part.", system_info().name.c_str(), method_label(lanes_.front().method));
+  ImGui::PopTextWrapPos();
+  int in = e.input_channel, out = e.output_channel;
+  ImGui::SetNextItemWidth(220);
+  if (ImGui::SliderInt("input channel", &in, 0, d.input_size() - 1)) command("explore:in=" + std::to_string(in));
+  ImGui::SameLine(0, 30);
+  ImGui::SetNextItemWidth(220);
+  if (ImGui::SliderInt("output channel", &out, 0, d.output_size() - 1)) command("explore:out=" + std::to_string(out));
+  const float h = ImGui::GetContentRegionAvail().y;
+  std::vector<Series> io = {{"device", &e.drive, &e.device, palette::device},
+                            {"twin", &e.drive, &e.twin, palette::twin}};
+  LinePlotOptions o;
+  o.y_min = o.y_max = 0.0f;
+  o.y_format = "%.3f";
+  o.x_min = e.drive.empty() ? 0.0f : e.drive.front();
+  o.x_max = e.drive.empty() ? 1.0f : e.drive.back();
+  o.x_label = "input drive";
+  o.y_label = "output";
+  line_plot("What the device does, and what the twin predicts", ImVec2(avail.x, h * 0.62f), io, o);
+  std::vector<Series> res = {{"device - twin", &e.drive, &e.residual, IM_COL32(235, 90, 120, 255)}};
+  o.y_label = "residual";
+  o.reference_y = 0.0f;
+  o.reference_label = nullptr;
+  line_plot("Residual: the part of reality the twin does not know", ImVec2(avail.x, 0), res, o);
+}
+
+void Lab::draw_robustness() {
+  const RobustnessMap& m = robustness_;
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextDisabled("Where does each method still work? Final accuracy on the device after %d steps, "
+                      "for a fresh network per cell, over a grid of noise and twin mismatch of the "
+                      "current system.", m.steps_per_cell);
+  ImGui::PopTextWrapPos();
+  if (m.running) {
+    if (ImGui::Button("Stop", ImVec2(120, 0))) command("robustness:stop");
+    ImGui::SameLine();
+    char label[64];
+    std::snprintf(label, sizeof label, "%d of %d networks trained", m.done, m.total);
+    ImGui::ProgressBar(m.total ? float(m.done) / float(m.total) : 0.0f, ImVec2(-1, 0), label);
+  } else if (ImGui::Button(m.total ? "Compute again" : "Compute the map", ImVec2(180, 0))) {
+    command("robustness:start");
+  }
+  if (m.accuracy.empty()) return;
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  const float w = (avail.x - gap * float(m.accuracy.size() - 1)) / float(m.accuracy.size());
+  const SystemInfo& info = find_system(m.system).info;
+  auto label_of = [&](const std::string& key) {
+    for (const KnobInfo& k : info.knobs)
+      if (k.key == key) return k.label + (k.unit.empty() ? "" : " (" + k.unit + ")");
+    return key;
+  };
+  const std::string x_label = label_of(m.mismatch_key), y_label = label_of(m.noise_key);
+  HeatMapOptions o;
+  o.x_label = x_label.c_str();
+  o.y_label = y_label.c_str();
+  for (double v : m.mismatch) o.x_ticks.push_back([&] { char b[16]; std::snprintf(b, sizeof b, "%.3g", v); return std::string(b); }());
+  for (double v : m.noise) o.y_ticks.push_back([&] { char b[16]; std::snprintf(b, sizeof b, "%.3g", v); return std::string(b); }());
+  o.value_label = "accuracy";
+  o.cell_format = "%.2f";
+  for (size_t i = 0; i < m.accuracy.size(); ++i) {
+    const std::string title = std::string(method_label(m.methods[i])) + ": device accuracy";
+    heat_map(title.c_str(), ImVec2(w, avail.y), m.accuracy[i], o);
+    if (i + 1 < m.accuracy.size()) ImGui::SameLine();
+  }
+}
+
+void Lab::draw_samples(const char* title, ImVec2 size, const Lane& lane) const {
+  ImGui::BeginChild(title, size, false, ImGuiWindowFlags_NoScrollbar);
+  ImGui::TextUnformatted(title);
+  const auto it = packs_.find(settings_.dataset);
+  const DataPack* pack = it == packs_.end() ? nullptr : it->second.get();
+  const Labels& predicted = lane.last_device.predicted;
+  const ImVec2 p0 = ImGui::GetCursorScreenPos(), avail = ImGui::GetContentRegionAvail();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const int w = pack ? pack->info.image_width : 0, h = pack ? pack->info.image_height : 0;
+  const float line = ImGui::GetTextLineHeight();
+  // Tiles: the image (or, for feature vectors, a bar per feature), the device's answer below,
+  // framed green when right and red when wrong.
+  const float tile = 64.0f, pad = 10.0f, cell_w = tile + pad, cell_h = tile + line + pad;
+  const int cols = std::max(1, int(avail.x / cell_w)), rows = std::max(1, int(avail.y / cell_h));
+  const int n = std::min(test_.size(), cols * rows);
+  const double lo = test_.x.size() ? test_.x.minCoeff() : 0.0, hi = test_.x.size() ? test_.x.maxCoeff() : 1.0;
+  for (int i = 0; i < n; ++i) {
+    const ImVec2 a(p0.x + (i % cols) * cell_w, p0.y + (i / cols) * cell_h);
+    const ImVec2 b(a.x + tile, a.y + tile);
+    dl->AddRectFilled(a, b, IM_COL32(12, 13, 17, 255));
+    const auto level = [&](double v) { return float((v - lo) / std::max(hi - lo, 1e-12)); };
+    if (w * h == test_.features()) {
+      const float px = tile / float(std::max(w, h));
+      for (int r = 0; r < h; ++r)
+        for (int c = 0; c < w; ++c) {
+          const int g = int(255 * std::clamp(level(test_.x(r * w + c, i)), 0.0f, 1.0f));
+          if (g < 8) continue;
+          dl->AddRectFilled(ImVec2(a.x + c * px, a.y + r * px), ImVec2(a.x + (c + 1) * px, a.y + (r + 1) * px),
+                            IM_COL32(g, g, g, 255));
+        }
+    } else {
+      const float bw = tile / float(test_.features());
+      for (int f = 0; f < test_.features(); ++f) {
+        const float v = std::clamp(level(test_.x(f, i)), 0.0f, 1.0f);
+        dl->AddRectFilled(ImVec2(a.x + f * bw, b.y - v * tile), ImVec2(a.x + (f + 1) * bw, b.y), palette::twin);
+      }
+    }
+    if (i < predicted.size()) {
+      const bool right = predicted(i) == test_.y(i);
+      const ImU32 frame = right ? IM_COL32(64, 200, 120, 255) : IM_COL32(235, 80, 90, 255);
+      dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), frame, 0.0f, 0, 2.0f);
+      const std::string text = class_name(pack, predicted(i)) + (right ? "" : " (" + class_name(pack, test_.y(i)) + ")");
+      dl->PushClipRect(ImVec2(a.x, b.y), ImVec2(a.x + cell_w - 2, b.y + line + 2), true);
+      dl->AddText(ImVec2(a.x, b.y + 2), frame, text.c_str());
+      dl->PopClipRect();
+    }
+  }
+  ImGui::EndChild();
+}
+
+}  // namespace patlab
