@@ -179,6 +179,7 @@ void Lab::reset() {
   // A map computed for other data, network or system no longer answers the question.
   robustness_ = RobustnessMap();
   sweep_lane_.reset();
+  slow_ = SlowMotion();
 }
 
 namespace {
@@ -365,10 +366,12 @@ bool Lab::command(const std::string& cmd) {
     return set_methods(cmd.substr(8));
   } else if (cmd.rfind("view:", 0) == 0) {
     const std::string v = cmd.substr(5);
-    if (v != "race" && v != "inside" && v != "explorer" && v != "robustness") return false;
+    if (v != "race" && v != "slow" && v != "inside" && v != "explorer" && v != "robustness") return false;
     view_ = v;
     select_view_ = true;
     explorer_.dirty = true;
+  } else if (cmd == "phase") {
+    slow_motion_phase();
   } else if (cmd == "robustness:start" || cmd.rfind("robustness:start=", 0) == 0) {
     // robustness:start=<steps per cell> (default 120) trades precision for time.
     int steps_per_cell = 120;
@@ -476,6 +479,9 @@ std::string Lab::status_json() const {
     }
     j["robustness"]["accuracy"].push_back(rows);
   }
+  j["slow_motion"] = {{"phase", slow_.phase}, {"cos_pat", slow_.cos_pat},
+                      {"cos_insilico", slow_.cos_insilico}, {"twin_gap", slow_.twin_gap},
+                      {"update_norm", slow_.update_norm}};
   j["explorer"] = {{"input", explorer_.input_channel}, {"output", explorer_.output_channel},
                    {"points", explorer_.drive.size()}};
   if (!explorer_.residual.empty()) {
@@ -581,6 +587,92 @@ void Lab::advance_robustness(double budget_ms) {
       sweep_method_ = 0;
       if (++sweep_cell_ == int(m.noise.size()) * cols) m.running = false;
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Slow motion
+
+namespace {
+double cosine(const Vec& a, const Vec& b) {
+  const double d = a.norm() * b.norm();
+  return d > 0 ? a.dot(b) / d : 0.0;
+}
+}  // namespace
+
+void Lab::slow_motion_phase() {
+  SlowMotion& sm = slow_;
+  Lane& lane = lanes_.front();
+  training_ = false;
+  const int n = std::min(8, test_.size());
+  const Mat x = test_.x.leftCols(n);
+  const Labels y = test_.y.head(n);
+  std::vector<PhysicalLayer*> physical;
+  for (int i = 0; i < lane.net.size(); ++i)
+    if (auto* p = dynamic_cast<PhysicalLayer*>(&lane.net.layer(i))) physical.push_back(p);
+  auto zero_grads = [&] {
+    for (int i = 0; i < lane.net.size(); ++i) lane.net.layer(i).grad().setZero();
+  };
+  auto physical_grads = [&] {
+    std::vector<Vec> g;
+    for (PhysicalLayer* p : physical) g.push_back(p->grad());
+    return g;
+  };
+  try {
+    if (sm.phase == 0 || sm.phase == 3) {
+      // Phase 1: forward on the device, layer by layer.
+      sm = SlowMotion();
+      sm.samples = n;
+      Mat a = x;
+      for (int i = 0; i < lane.net.size(); ++i) {
+        Layer& layer = lane.net.layer(i);
+        if (auto* p = dynamic_cast<PhysicalLayer*>(&layer)) {
+          const Mat t = p->forward(a, Pass::Twin);
+          const Mat d = p->forward(a, Pass::Device);  // last, so the layer keeps the device's activations
+          sm.device_out.push_back(d.col(0));
+          sm.twin_out.push_back(t.col(0));
+          sm.twin_gap.push_back((t - d).norm() / std::max(d.norm(), 1e-12));
+          a = d;
+        } else {
+          a = layer.forward(a, Pass::Device);
+        }
+      }
+      sm.logits = a;
+      sm.loss = softmax_cross_entropy(a, y).loss;
+      sm.phase = 1;
+    } else if (sm.phase == 1) {
+      // Phase 2: the same loss gradient back through the twin's Jacobians at the device's
+      // activations (PAT), and through the true physics at the same activations.
+      const Mat g = softmax_cross_entropy(sm.logits, y).grad;
+      zero_grads();
+      lane.net.backward(g, Backprop::Twin);
+      sm.grad_pat = physical_grads();
+      zero_grads();
+      lane.net.backward(g, Backprop::Oracle);
+      sm.grad_true = physical_grads();
+      // In silico: the twin forward and backward, never looking at the device.
+      zero_grads();
+      const Mat t = lane.net.forward(x, Pass::Twin);
+      lane.net.backward(softmax_cross_entropy(t, y).grad, Backprop::Twin);
+      sm.grad_insilico = physical_grads();
+      zero_grads();
+      for (size_t l = 0; l < physical.size(); ++l) {
+        sm.cos_pat.push_back(cosine(sm.grad_pat[l], sm.grad_true[l]));
+        sm.cos_insilico.push_back(cosine(sm.grad_insilico[l], sm.grad_true[l]));
+      }
+      sm.phase = 2;
+    } else {
+      // Phase 3: the update, as training does it: one real step of every lane.
+      std::vector<Vec> before;
+      for (PhysicalLayer* p : physical) before.push_back(p->params());
+      for (Lane& l : lanes_) train_step(l);
+      for (size_t l = 0; l < physical.size(); ++l) sm.update_norm.push_back((physical[l]->params() - before[l]).norm());
+      measure();
+      refresh_maps();
+      sm.phase = 3;
+    }
+  } catch (const std::exception& e) {
+    report(std::string("slow motion: ") + e.what());
   }
 }
 

@@ -246,6 +246,7 @@ void Lab::draw_results() {
     void (Lab::*draw)();
   };
   static const Tab kTabs[] = {{"race", "Race", &Lab::draw_race},
+                              {"slow", "PAT in slow motion", &Lab::draw_slow_motion},
                               {"inside", "Inside the training", &Lab::draw_inside},
                               {"explorer", "Device explorer", &Lab::draw_explorer},
                               {"robustness", "Robustness map", &Lab::draw_robustness}};
@@ -325,6 +326,85 @@ void Lab::draw_race() {
     ImGui::SameLine();
     class_map("What the twin predicts it does", ImVec2(half_w, bottom_h), test_, lane.map_twin,
               kMapGrid, kMapLo, kMapHi);
+  }
+}
+
+void Lab::draw_slow_motion() {
+  const SlowMotion& sm = slow_;
+  static const char* kPhase[] = {
+      "Press the button to run PAT's three phases one at a time, on the first test samples.",
+      "Phase 1, forward on the device: the samples go through the real device (orange), layer "
+      "by layer. At every physical layer the twin is also asked what it would output for the "
+      "same input (blue): it is a little wrong.",
+      "Phase 2, backward through the twin at the device's activations: the loss gradient flows "
+      "back through the twin's Jacobians, evaluated where the device really was. Compare it "
+      "(orange) with the true gradient (green, the exact physics at the same point) and with "
+      "in-silico's (blue, taken where the twin believes the device was): the cosines say how "
+      "well each points the right way. Raise the mismatch and try again.",
+      "Phase 3, update: every method takes its step (a real training step). Press again for the "
+      "next batch."};
+  static const char* kButton[] = {"Phase 1: forward on the device", "Phase 2: backward through the twin",
+                                  "Phase 3: update the parameters", "Phase 1 of the next step"};
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextUnformatted(kPhase[sm.phase]);
+  ImGui::PopTextWrapPos();
+  if (ImGui::Button(kButton[sm.phase], ImVec2(300, 30))) command("phase");
+  if (sm.phase >= 1) {
+    ImGui::SameLine();
+    ImGui::Text("loss on these %d samples: %.3f", sm.samples, sm.loss);
+  }
+  if (sm.phase == 0) return;
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const int layers = int(sm.device_out.size());
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  const float w = (avail.x - gap * float(layers - 1)) / float(std::max(layers, 1));
+  const float h = (avail.y - ImGui::GetStyle().ItemSpacing.y) / 2.0f;
+  for (int l = 0; l < layers; ++l) {
+    std::vector<std::string> labels;
+    for (int k = 0; k < sm.device_out[size_t(l)].size(); ++k) labels.push_back(std::to_string(k));
+    const Vec& d = sm.device_out[size_t(l)];
+    const Vec& t = sm.twin_out[size_t(l)];
+    std::vector<BarSeries> bars = {{"device", std::vector<double>(d.data(), d.data() + d.size()), palette::device},
+                                   {"twin", std::vector<double>(t.data(), t.data() + t.size()), palette::twin}};
+    char title[96];
+    std::snprintf(title, sizeof title, "Layer %d out (twin off %.0f%%)", l + 1, 100 * sm.twin_gap[size_t(l)]);
+    BarChartOptions o;
+    o.y_label = "output";
+    bar_chart(title, ImVec2(w, h), labels, bars, o);
+    if (l + 1 < layers) ImGui::SameLine();
+  }
+  if (sm.phase < 2) return;
+  for (int l = 0; l < layers; ++l) {
+    const Vec& gp = sm.grad_pat[size_t(l)];
+    const Vec& gt = sm.grad_true[size_t(l)];
+    const Vec& gi = sm.grad_insilico[size_t(l)];
+    // The largest-magnitude parameters only: a layer can have hundreds.
+    std::vector<int> idx(size_t(gt.size()));
+    for (int i = 0; i < gt.size(); ++i) idx[size_t(i)] = i;
+    std::sort(idx.begin(), idx.end(), [&](int a, int b) { return std::abs(gt(a)) > std::abs(gt(b)); });
+    idx.resize(std::min<size_t>(idx.size(), 12));
+    std::sort(idx.begin(), idx.end());
+    std::vector<std::string> labels;
+    BarSeries truth{"true", {}, method_color(Method::Ideal)};
+    char pat_label[48], ins_label[48];
+    std::snprintf(pat_label, sizeof pat_label, "PAT %.2f", sm.cos_pat[size_t(l)]);
+    std::snprintf(ins_label, sizeof ins_label, "in-silico %.2f", sm.cos_insilico[size_t(l)]);
+    BarSeries pat{pat_label, {}, palette::device}, ins{ins_label, {}, palette::twin};
+    for (int i : idx) {
+      labels.push_back("p" + std::to_string(i));
+      truth.values.push_back(gt(i));
+      pat.values.push_back(gp(i));
+      ins.values.push_back(gi(i));
+    }
+    char title[96];
+    if (sm.phase == 3)
+      std::snprintf(title, sizeof title, "Layer %d: moved by %.2g", l + 1, sm.update_norm[size_t(l)]);
+    else
+      std::snprintf(title, sizeof title, "Layer %d gradient, cos:", l + 1);
+    BarChartOptions o;
+    o.y_label = "d loss / d parameter";
+    bar_chart(title, ImVec2(w, 0), labels, {truth, pat, ins}, o);
+    if (l + 1 < layers) ImGui::SameLine();
   }
 }
 

@@ -266,5 +266,42 @@ TEST(LabViews, TheRobustnessMapFillsEveryCellForEveryMethod) {
   EXPECT_EQ(status(lab)["robustness"]["total"], 0);
 }
 
+TEST(LabViews, SlowMotionShowsPatsThreePhases) {
+  // An ideal device: PAT's gradient is the true one.
+  Lab ideal;
+  for (const char* k : {"knob:eta=0", "knob:coupling_noise=0", "knob:readout_noise_rad=0", "knob:input_noise_rad=0"})
+    ASSERT_TRUE(ideal.command(k)) << k;
+  ASSERT_TRUE(ideal.command("phase"));
+  ASSERT_TRUE(ideal.command("phase"));
+  auto s = status(ideal)["slow_motion"];
+  ASSERT_EQ(s["phase"], 2);
+  for (const auto& c : s["cos_pat"]) EXPECT_NEAR(c.get<double>(), 1.0, 1e-9);
+  for (const auto& g : s["twin_gap"]) EXPECT_LT(g.get<double>(), 1e-12);
+
+  // A stiffer device than its twin: the twin is off, PAT's gradient still points the right way,
+  // better than in-silico's in the deepest layer (this seed: 0.91 against 0.69).
+  Lab lab;
+  ASSERT_TRUE(lab.command("knob:eta=0.5"));
+  ASSERT_TRUE(lab.command("train"));
+  ASSERT_TRUE(lab.command("phase"));
+  EXPECT_FALSE(lab.training()) << "slow motion pauses training";
+  s = status(lab)["slow_motion"];
+  EXPECT_EQ(s["phase"], 1);
+  EXPECT_GT(s["twin_gap"][1].get<double>(), 0.1);
+  ASSERT_TRUE(lab.command("phase"));
+  s = status(lab)["slow_motion"];
+  ASSERT_EQ(s["cos_pat"].size(), 2u);
+  EXPECT_GT(s["cos_pat"][1].get<double>(), 0.85);
+  EXPECT_GT(s["cos_pat"][1].get<double>(), s["cos_insilico"][1].get<double>() + 0.1);
+  const long long before = lab.steps();
+  ASSERT_TRUE(lab.command("phase"));
+  s = status(lab)["slow_motion"];
+  EXPECT_EQ(s["phase"], 3);
+  EXPECT_EQ(lab.steps(), before + 1) << "the update is a real training step";
+  for (const auto& u : s["update_norm"]) EXPECT_GT(u.get<double>(), 0.0);
+  ASSERT_TRUE(lab.command("phase"));
+  EXPECT_EQ(status(lab)["slow_motion"]["phase"], 1) << "and round again";
+}
+
 }  // namespace patlab
 #endif  // PATLAB_HAVE_APP

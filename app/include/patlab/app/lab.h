@@ -107,6 +107,23 @@ struct Explorer {
   bool dirty = true;
 };
 
+// PAT's one step, slowed down into its three phases, on a few test samples of the first lane:
+// 1 forward on the device (and, for comparison, the twin's prediction at every physical
+// layer's real input); 2 backward through the twin at the device's activations, next to the
+// true gradient (the emulator's exact physics at the same activations) and in-silico's (the
+// twin all the way); 3 the update (a real training step of every lane).
+struct SlowMotion {
+  int phase = 0;  // 0: not started; 1, 2, 3: the phase last shown
+  int samples = 0;
+  std::vector<Vec> device_out, twin_out;  // per physical layer, the first sample's outputs
+  std::vector<double> twin_gap;           // per physical layer, over the samples
+  Mat logits;
+  double loss = 0.0;
+  std::vector<Vec> grad_pat, grad_true, grad_insilico;  // per physical layer, ∂ℓ/∂θ
+  std::vector<double> cos_pat, cos_insilico;             // with the true gradient
+  std::vector<double> update_norm;                       // ‖Δθ‖ per physical layer in phase 3
+};
+
 class Lab {
  public:
   // The 2-D class maps: cells per side, and the square of the plane they cover.
@@ -126,6 +143,7 @@ class Lab {
   void advance(double budget_ms);
   const RobustnessMap& robustness() const { return robustness_; }
   const Explorer& explorer() const { return explorer_; }
+  const SlowMotion& slow_motion() const { return slow_; }
   // One training step of every lane, then a fresh measurement (the Step button).
   void step_once();
   void draw();
@@ -140,6 +158,7 @@ class Lab {
   //   view:<race|inside|explorer|robustness> (the results tab)
   //   robustness:start[=<steps per cell>] | robustness:stop
   //   explore:in=<i> | explore:out=<k> (explorer channels)
+  //   phase (slow motion: the next of PAT's three phases; pauses training)
   // Returns false (and changes nothing) for an unknown or malformed command. dataset:<pack>
   // may complete later: the pack is requested from the host first (see set_pack_loader).
   bool command(const std::string& cmd);
@@ -193,6 +212,8 @@ class Lab {
   void start_robustness();
   void advance_robustness(double budget_ms);
   void refresh_explorer();
+  void slow_motion_phase();
+  void draw_slow_motion();
   void draw_race();
   void draw_inside();
   void draw_explorer();
@@ -226,6 +247,7 @@ class Lab {
   std::unique_ptr<Lane> sweep_lane_;  // the robustness cell in training
   int sweep_method_ = 0, sweep_cell_ = 0;
   Explorer explorer_;
+  SlowMotion slow_;
   std::string view_ = "race";
   bool select_view_ = false;  // view_ was set by a command: select its tab
   bool training_ = false;
