@@ -9,11 +9,14 @@
 #include <cstdlib>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <tuple>
 
 #include "patlab/app/plot.h"
 #include "patlab/app/style.h"
 #include "patlab/core/layer.h"
 #include "patlab/core/loss.h"
+#include "patlab/datasets/processing.h"
 #include "patlab/datasets/toy2d.h"
 #include "patlab/datasets/vowels.h"
 
@@ -96,7 +99,10 @@ long long Lab::steps() const { return lanes_.empty() ? 0 : lanes_.front().traine
 void Lab::make_data() {
   const std::string& id = settings_.dataset;
   const auto pack = packs_.find(id);
-  if (pack != packs_.end()) {
+  if (id == "drawn" && pack != packs_.end()) {
+    // The user's points: one pool, a quarter of each class held out for testing (seeded).
+    std::tie(train_, test_) = split_dataset(pack->second->train, 0.25, settings_.seed);
+  } else if (pack != packs_.end()) {
     train_ = pack->second->train;
     // The curves measure a fixed subset: every point costs a pass of it through the device.
     const int n = std::min(settings_.test_size, pack->second->test.size());
@@ -366,10 +372,12 @@ bool Lab::command(const std::string& cmd) {
     return set_methods(cmd.substr(8));
   } else if (cmd.rfind("view:", 0) == 0) {
     const std::string v = cmd.substr(5);
-    if (v != "race" && v != "slow" && v != "inside" && v != "explorer" && v != "robustness") return false;
+    if (v != "race" && v != "data" && v != "slow" && v != "inside" && v != "explorer" && v != "robustness") return false;
     view_ = v;
     select_view_ = true;
     explorer_.dirty = true;
+  } else if (cmd.rfind("point:", 0) == 0) {
+    return edit_points(cmd);
   } else if (cmd == "phase") {
     slow_motion_phase();
   } else if (cmd == "robustness:start" || cmd.rfind("robustness:start=", 0) == 0) {
@@ -516,6 +524,7 @@ std::string Lab::status_json() const {
   j["ui"]["train_button"] = train_button_;
   j["ui"]["reset_button"] = reset_button_;
   j["ui"]["step_button"] = step_button_;
+  j["ui"]["scatter"] = scatter_rect_;
   if (ImGui::GetCurrentContext()) j["ui"]["pixel_ratio"] = ImGui::GetIO().DisplayFramebufferScale.x;
   return j.dump();
 }
@@ -588,6 +597,66 @@ void Lab::advance_robustness(double budget_ms) {
       if (++sweep_cell_ == int(m.noise.size()) * cols) m.running = false;
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Drawing 2-D data
+
+bool Lab::edit_points(const std::string& cmd) {
+  if (train_.features() != 2) return false;
+  const bool add = cmd.rfind("point:add=", 0) == 0;
+  if (!add && cmd.rfind("point:remove=", 0) != 0) return false;
+  std::vector<double> v;
+  std::stringstream in(cmd.substr(add ? 10 : 13));
+  for (std::string part; std::getline(in, part, ',');) {
+    char* end = nullptr;
+    v.push_back(std::strtod(part.c_str(), &end));
+    if (part.empty() || *end != '\0' || !std::isfinite(v.back())) return false;
+  }
+  if (v.size() != (add ? 3u : 2u) || std::abs(v[0]) > 10 || std::abs(v[1]) > 10) return false;
+  // The pool: the drawing so far, or the current data (train and test) as its start.
+  Dataset pool;
+  if (settings_.dataset == "drawn" && packs_.count("drawn")) {
+    pool = packs_["drawn"]->train;
+  } else {
+    pool.num_classes = train_.num_classes;
+    pool.x.resize(2, train_.size() + test_.size());
+    pool.x << train_.x, test_.x;
+    pool.y.resize(pool.x.cols());
+    pool.y << train_.y, test_.y;
+  }
+  if (add) {
+    const int c = int(v[2]);
+    if (c != v[2] || c < 0 || c > std::min(pool.num_classes, 3)) return false;  // at most 4 classes
+    pool.num_classes = std::max(pool.num_classes, c + 1);
+    pool.x.conservativeResize(2, pool.x.cols() + 1);
+    pool.x.col(pool.x.cols() - 1) << v[0], v[1];
+    pool.y.conservativeResize(pool.y.size() + 1);
+    pool.y(pool.y.size() - 1) = c;
+  } else {
+    Eigen::Index nearest = -1;
+    const double d = pool.size() ? (pool.x.colwise() - Eigen::Vector2d(v[0], v[1])).colwise().norm().minCoeff(&nearest) : 1e9;
+    if (d > 0.2) return false;  // nothing there
+    std::vector<int> keep;
+    for (int i = 0; i < pool.size(); ++i)
+      if (i != nearest) keep.push_back(i);
+    const int classes = pool.num_classes;
+    pool = select(pool, keep);
+    pool.num_classes = classes;
+  }
+  if (pool.size() < 8) {
+    report("a drawing needs at least 8 points (6 to train on, 2 to test)");
+    return false;
+  }
+  auto pack = std::make_shared<DataPack>();
+  pack->info.id = "drawn";
+  pack->info.title = "your drawing";
+  pack->train = pool;
+  packs_["drawn"] = pack;
+  user_data_ = DataChoice{"drawn", "your drawing (2-D)", true, 0.02};
+  settings_.dataset = "drawn";
+  reset();
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -10,14 +10,12 @@
 #include "patlab/app/lab.h"
 #include "patlab/app/plot.h"
 #include "patlab/app/style.h"
+#include "patlab/datasets/processing.h"
 #include "patlab/datasets/vowels.h"
 
 namespace patlab {
 
 namespace {
-constexpr int kMapGrid = 28;        // class-map resolution (cells per side)
-constexpr float kMapLo = -2.0f, kMapHi = 2.0f;
-
 void rect_of_last_item(float out[4]) {
   const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
   out[0] = a.x;
@@ -52,6 +50,11 @@ void Lab::draw() {
   draw_results();
   ImGui::EndChild();
   ImGui::End();
+  // What the user asked for during the frame happens now, after drawing: a command may rebuild
+  // the data and networks the widgets above were still reading.
+  std::vector<std::string> asked;
+  asked.swap(ui_commands_);
+  for (const std::string& c : asked) command(c);
 }
 
 void Lab::draw_controls() {
@@ -90,7 +93,7 @@ void Lab::draw_controls() {
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kHelp[i]);
     if (on) picked += (picked.empty() ? "" : ",") + std::string(method_name(kOffered[i]));
   }
-  if (changed && !picked.empty()) command("methods:" + picked);
+  if (changed && !picked.empty()) ui_command("methods:" + picked);
   ImGui::PushTextWrapPos(0.0f);
   const char* what = "A race: each method trains its own copy of the same device from the same start";
   for (int i = 0; i < 4 && settings_.methods.size() == 1; ++i)
@@ -109,11 +112,11 @@ void Lab::draw_controls() {
   ImGui::PopStyleColor(3);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("space bar: play / pause");
   ImGui::SameLine();
-  if (ImGui::Button("Step", ImVec2(80, 36))) step_once();
+  if (ImGui::Button("Step", ImVec2(80, 36))) ui_command("step");
   rect_of_last_item(step_button_);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("one batch for every method, then measure");
   ImGui::SameLine();
-  if (ImGui::Button("Reset", ImVec2(-1, 36))) reset();
+  if (ImGui::Button("Reset", ImVec2(-1, 36))) ui_command("reset");
   rect_of_last_item(reset_button_);
   const Lane& first = lanes_.front();
   ImGui::Text("step %lld   epoch %d", steps(), first.trainer->epoch());
@@ -135,7 +138,7 @@ void Lab::draw_controls() {
     std::vector<DataChoice> all = data_choices();
     if (!user_data_.id.empty()) all.push_back(user_data_);
     for (const DataChoice& c : all)
-      if (ImGui::Selectable(c.title.c_str(), c.id == settings_.dataset)) command("dataset:" + c.id);
+      if (ImGui::Selectable(c.title.c_str(), c.id == settings_.dataset)) ui_command("dataset:" + c.id);
     ImGui::EndCombo();
   }
   if (!loading_.empty()) {
@@ -162,7 +165,7 @@ void Lab::draw_controls() {
   if (ImGui::BeginCombo("##system", system_info().name.c_str())) {
     for (const CatalogEntry& e : catalog())
       if (ImGui::Selectable(e.info.name.c_str(), e.info.id == settings_.system))
-        command("system:" + e.info.id);
+        ui_command("system:" + e.info.id);
     ImGui::EndCombo();
   }
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", system_info().description.c_str());
@@ -200,17 +203,17 @@ void Lab::draw_controls() {
   int layers = settings_.physical_layers;
   ImGui::SetNextItemWidth(-150);
   ImGui::SliderInt("physical layers", &layers, 1, 6);
-  if (ImGui::IsItemDeactivatedAfterEdit()) command("set:layers=" + std::to_string(layers));
+  if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:layers=" + std::to_string(layers));
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("layers of the device between a digital encoder and a digital readout");
   int batch = settings_.batch_size;
   ImGui::SetNextItemWidth(-150);
   ImGui::SliderInt("batch size", &batch, 1, 256, "%d", ImGuiSliderFlags_Logarithmic);
-  if (ImGui::IsItemDeactivatedAfterEdit()) command("set:batch=" + std::to_string(batch));
+  if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:batch=" + std::to_string(batch));
   float lr = float(settings_.learning_rate);
   ImGui::SetNextItemWidth(-150);
   if (ImGui::SliderFloat("learning rate", &lr, 0.001f, 0.1f, "%.3f", ImGuiSliderFlags_Logarithmic))
-    command("set:lr=" + std::to_string(lr));
+    ui_command("set:lr=" + std::to_string(lr));
   ImGui::SetNextItemWidth(-150);
   ImGui::SliderInt("steps/frame", &settings_.steps_per_frame, 1, 50);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("training speed; the page stays responsive either way");
@@ -220,13 +223,13 @@ void Lab::draw_controls() {
   ImGui::Separator();
   ImGui::TextUnformatted("Keep and share");
   const float third = (ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().ItemSpacing.x) / 3;
-  if (ImGui::Button("curves.csv", ImVec2(third, 0))) command("export:curves");
+  if (ImGui::Button("curves.csv", ImVec2(third, 0))) ui_command("export:curves");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("accuracy and loss of every method, on device and twin");
   ImGui::SameLine();
-  if (ImGui::Button("parameters", ImVec2(third, 0))) command("export:parameters");
+  if (ImGui::Button("parameters", ImVec2(third, 0))) ui_command("export:parameters");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("the trained parameters of every method (JSON)");
   ImGui::SameLine();
-  if (ImGui::Button("experiment", ImVec2(third, 0))) command("export:experiment");
+  if (ImGui::Button("experiment", ImVec2(third, 0))) ui_command("export:experiment");
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("this setup as an experiment file: open it here again, or train it with the command line");
   ImGui::PushTextWrapPos(0.0f);
@@ -246,6 +249,7 @@ void Lab::draw_results() {
     void (Lab::*draw)();
   };
   static const Tab kTabs[] = {{"race", "Race", &Lab::draw_race},
+                              {"data", "Data", &Lab::draw_data},
                               {"slow", "PAT in slow motion", &Lab::draw_slow_motion},
                               {"inside", "Inside the training", &Lab::draw_inside},
                               {"explorer", "Device explorer", &Lab::draw_explorer},
@@ -329,6 +333,134 @@ void Lab::draw_race() {
   }
 }
 
+void Lab::draw_data() {
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  const float left_w = std::min(avail.x * 0.55f, avail.y + 40.0f);
+  const auto it = packs_.find(settings_.dataset);
+  const DataPack* pack = it == packs_.end() ? nullptr : it->second.get();
+  if (train_.features() == 2) {
+    draw_scatter_editor(ImVec2(left_w, avail.y));
+  } else {
+    // Training samples with their true labels.
+    ImGui::BeginChild("samples", ImVec2(left_w, avail.y), false, ImGuiWindowFlags_NoScrollbar);
+    ImGui::TextUnformatted("Training samples and their labels");
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const ImVec2 p0 = ImGui::GetCursorScreenPos(), room = ImGui::GetContentRegionAvail();
+    const int w = pack ? pack->info.image_width : 0, h = pack ? pack->info.image_height : 0;
+    const float tile = 56, cell_w = tile + 8, cell_h = tile + ImGui::GetTextLineHeight() + 8;
+    const int cols = std::max(1, int(room.x / cell_w)), rows = std::max(1, int(room.y / cell_h));
+    const double lo = train_.x.minCoeff(), hi = train_.x.maxCoeff();
+    for (int i = 0; i < std::min(train_.size(), cols * rows); ++i) {
+      const ImVec2 a(p0.x + float(i % cols) * cell_w, p0.y + float(i / cols) * cell_h);
+      dl->AddRectFilled(a, ImVec2(a.x + tile, a.y + tile), IM_COL32(12, 13, 17, 255));
+      for (int f = 0; f < train_.features(); ++f) {
+        const float v = float(std::clamp((train_.x(f, i) - lo) / std::max(hi - lo, 1e-12), 0.0, 1.0));
+        if (w * h == train_.features()) {
+          const float px = tile / float(std::max(w, h));
+          const int g = int(255 * v);
+          if (g >= 8)
+            dl->AddRectFilled(ImVec2(a.x + float(f % w) * px, a.y + float(f / w) * px),
+                              ImVec2(a.x + float(f % w + 1) * px, a.y + float(f / w + 1) * px), IM_COL32(g, g, g, 255));
+        } else {
+          const float bw = tile / float(train_.features());
+          dl->AddRectFilled(ImVec2(a.x + float(f) * bw, a.y + tile - v * tile), ImVec2(a.x + float(f + 1) * bw, a.y + tile), palette::twin);
+        }
+      }
+      dl->AddText(ImVec2(a.x, a.y + tile + 2), palette::text_dim, class_name(pack, train_.y(i)).c_str());
+    }
+    ImGui::EndChild();
+  }
+  ImGui::SameLine(0, gap);
+  ImGui::BeginChild("data settings", ImVec2(0, avail.y), false);
+  // Class balance of the two parts.
+  std::vector<std::string> names;
+  for (int c = 0; c < train_.num_classes; ++c) names.push_back(class_name(pack, c));
+  const std::vector<int> tr = class_counts(train_), te = class_counts(test_);
+  BarChartOptions o;
+  o.y_label = "samples";
+  o.value_labels = train_.num_classes <= 10;
+  bar_chart("Class balance", ImVec2(0, ImGui::GetContentRegionAvail().y * 0.5f), names,
+            {{"train", std::vector<double>(tr.begin(), tr.end()), palette::series_colors[0]},
+             {"test", std::vector<double>(te.begin(), te.end()), palette::series_colors[2]}}, o);
+  const bool generated = !pack && settings_.dataset != "csv";
+  ImGui::PushTextWrapPos(0.0f);
+  if (generated) {
+    ImGui::TextUnformatted("Generated from a seed: change it and see the same shapes drawn again.");
+    float noise = float(settings_.data_noise);
+    ImGui::SetNextItemWidth(-120);
+    ImGui::SliderFloat("noise", &noise, 0.0f, 0.5f, "%.2f");
+    if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:noise=" + std::to_string(noise));
+    int n_train = settings_.train_size, n_test = settings_.test_size;
+    ImGui::SetNextItemWidth(-120);
+    ImGui::SliderInt("train samples", &n_train, 20, 2000);
+    if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:train_size=" + std::to_string(n_train));
+    ImGui::SetNextItemWidth(-120);
+    ImGui::SliderInt("test samples", &n_test, 20, 2000);
+    if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:test_size=" + std::to_string(n_test));
+    int seed = int(settings_.seed);
+    ImGui::SetNextItemWidth(-120);
+    if (ImGui::InputInt("seed", &seed) && seed >= 0) ui_command("set:seed=" + std::to_string(seed));
+  } else if (settings_.dataset == "drawn") {
+    ImGui::TextWrapped("Drawn by you: %d points. A quarter of each class is held out for testing "
+                       "(seeded), so each new point may land in either part.", pack->train.size());
+  } else if (pack) {
+    ImGui::Text("%s", pack->info.title.c_str());
+    ImGui::TextDisabled("Source: %s", pack->info.source.c_str());
+    ImGui::TextDisabled("Licence: %s", pack->info.licence.c_str());
+    ImGui::TextDisabled("Split: %d train, %d test (stratified, seeded); the curves measure the first %d test samples.",
+                        pack->train.size(), pack->test.size(), test_.size());
+  }
+  ImGui::PopTextWrapPos();
+  ImGui::EndChild();
+}
+
+void Lab::draw_scatter_editor(ImVec2 size) {
+  static int pen = 0;  // the class a click adds
+  ImGui::BeginChild("scatter", size, false, ImGuiWindowFlags_NoScrollbar);
+  ImGui::TextUnformatted("Click to add a point of the chosen class, right-click to remove one");
+  const int classes = std::min(train_.num_classes + 1, 4);
+  for (int c = 0; c < classes; ++c) {
+    if (c) ImGui::SameLine();
+    ImGui::PushStyleColor(ImGuiCol_CheckMark, ImGui::ColorConvertU32ToFloat4(palette::class_colors[c]));
+    ImGui::RadioButton(c < train_.num_classes ? ("class " + std::to_string(c)).c_str() : "a new class", &pen, c);
+    ImGui::PopStyleColor();
+  }
+  pen = std::min(pen, classes - 1);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 p0 = ImGui::GetCursorScreenPos(), room = ImGui::GetContentRegionAvail();
+  const float side = std::max(40.0f, std::min(room.x, room.y) - 4);
+  const ImVec2 a(p0.x, p0.y), b(a.x + side, a.y + side);
+  dl->AddRectFilled(a, b, IM_COL32(30, 32, 40, 255));
+  auto to_screen = [&](double x, double y) {
+    return ImVec2(float(a.x + (x - kMapLo) / (kMapHi - kMapLo) * side), float(b.y - (y - kMapLo) / (kMapHi - kMapLo) * side));
+  };
+  for (double t = -1.0; t <= 1.0; t += 1.0) {  // axes at -1, 0, 1
+    dl->AddLine(to_screen(t, kMapLo), to_screen(t, kMapHi), palette::grid);
+    dl->AddLine(to_screen(kMapLo, t), to_screen(kMapHi, t), palette::grid);
+  }
+  for (const Dataset* d : {&train_, &test_})
+    for (int i = 0; i < d->size(); ++i) {
+      const ImU32 col = palette::class_colors[d->y(i) % 4];
+      if (d == &train_) dl->AddCircleFilled(to_screen(d->x(0, i), d->x(1, i)), 3.0f, col);
+      else dl->AddCircle(to_screen(d->x(0, i), d->x(1, i)), 3.5f, col);
+    }
+  ImGui::InvisibleButton("canvas", ImVec2(side, side), ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
+  rect_of_last_item(scatter_rect_);
+  const ImVec2 m = ImGui::GetIO().MousePos;
+  const double x = kMapLo + (m.x - a.x) / side * (kMapHi - kMapLo), y = kMapLo + (b.y - m.y) / side * (kMapHi - kMapLo);
+  char buf[96];
+  if (ImGui::IsItemClicked(ImGuiMouseButton_Left)) {
+    std::snprintf(buf, sizeof buf, "point:add=%.4f,%.4f,%d", x, y, pen);
+    ui_command(buf);
+  } else if (ImGui::IsItemClicked(ImGuiMouseButton_Right)) {
+    std::snprintf(buf, sizeof buf, "point:remove=%.4f,%.4f", x, y);
+    ui_command(buf);
+  }
+  ImGui::TextDisabled("filled: training points; rings: test points");
+  ImGui::EndChild();
+}
+
 void Lab::draw_slow_motion() {
   const SlowMotion& sm = slow_;
   static const char* kPhase[] = {
@@ -341,14 +473,14 @@ void Lab::draw_slow_motion() {
       "(orange) with the true gradient (green, the exact physics at the same point) and with "
       "in-silico's (blue, taken where the twin believes the device was): the cosines say how "
       "well each points the right way. Raise the mismatch and try again.",
-      "Phase 3, update: every method takes its step (a real training step). Press again for the "
-      "next batch."};
+      ("Phase 3, update: every method takes its step (a real training step). Press again for "
+       "the next batch.")};
   static const char* kButton[] = {"Phase 1: forward on the device", "Phase 2: backward through the twin",
                                   "Phase 3: update the parameters", "Phase 1 of the next step"};
   ImGui::PushTextWrapPos(0.0f);
   ImGui::TextUnformatted(kPhase[sm.phase]);
   ImGui::PopTextWrapPos();
-  if (ImGui::Button(kButton[sm.phase], ImVec2(300, 30))) command("phase");
+  if (ImGui::Button(kButton[sm.phase], ImVec2(300, 30))) ui_command("phase");
   if (sm.phase >= 1) {
     ImGui::SameLine();
     ImGui::Text("loss on these %d samples: %.3f", sm.samples, sm.loss);
@@ -481,10 +613,10 @@ void Lab::draw_explorer() {
   ImGui::PopTextWrapPos();
   int in = e.input_channel, out = e.output_channel;
   ImGui::SetNextItemWidth(220);
-  if (ImGui::SliderInt("input channel", &in, 0, d.input_size() - 1)) command("explore:in=" + std::to_string(in));
+  if (ImGui::SliderInt("input channel", &in, 0, d.input_size() - 1)) ui_command("explore:in=" + std::to_string(in));
   ImGui::SameLine(0, 30);
   ImGui::SetNextItemWidth(220);
-  if (ImGui::SliderInt("output channel", &out, 0, d.output_size() - 1)) command("explore:out=" + std::to_string(out));
+  if (ImGui::SliderInt("output channel", &out, 0, d.output_size() - 1)) ui_command("explore:out=" + std::to_string(out));
   const float h = ImGui::GetContentRegionAvail().y;
   std::vector<Series> io = {{"device", &e.drive, &e.device, palette::device},
                             {"twin", &e.drive, &e.twin, palette::twin}};
@@ -511,13 +643,13 @@ void Lab::draw_robustness() {
                       "current system.", m.steps_per_cell);
   ImGui::PopTextWrapPos();
   if (m.running) {
-    if (ImGui::Button("Stop", ImVec2(120, 0))) command("robustness:stop");
+    if (ImGui::Button("Stop", ImVec2(120, 0))) ui_command("robustness:stop");
     ImGui::SameLine();
     char label[64];
     std::snprintf(label, sizeof label, "%d of %d networks trained", m.done, m.total);
     ImGui::ProgressBar(m.total ? float(m.done) / float(m.total) : 0.0f, ImVec2(-1, 0), label);
   } else if (ImGui::Button(m.total ? "Compute again" : "Compute the map", ImVec2(180, 0))) {
-    command("robustness:start");
+    ui_command("robustness:start");
   }
   if (m.accuracy.empty()) return;
   const ImVec2 avail = ImGui::GetContentRegionAvail();

@@ -116,7 +116,7 @@ void fit_range(double dmin, double dmax, bool log, double margin, double& lo, do
     return;
   }
   if (log) {
-    double l0 = std::log10(dmin), l1 = std::log10(dmax);
+    const double l0 = std::log10(dmin), l1 = std::log10(dmax);
     const double pad = l1 > l0 ? (l1 - l0) * margin : 0.5;
     lo = std::pow(10.0, l0 - pad);
     hi = std::pow(10.0, l1 + pad);
@@ -210,8 +210,8 @@ void missing_cell(ImDrawList* dl, ImVec2 a, ImVec2 b) {
   hatch(dl, a, b, palette::missing_hatch);
 }
 
-// Labels along one side of a grid of n cells `cell` pixels apart, every k-th when they would
-// touch. pos(i) gives the anchor of label i.
+// Labels along a side of a grid whose cells are `cell` pixels apart, `label_size` pixels long
+// at most: label every k-th cell, k the smallest that keeps them from touching.
 int label_stride(float cell, float label_size) {
   if (!(cell > 0)) return 1;
   return std::max(1, int(std::ceil((label_size + 6.0f) / cell)));

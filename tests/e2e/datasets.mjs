@@ -42,6 +42,45 @@ try {
   const st = () => page.evaluate(() => window.patlab.status());
   const cmd = (c) => page.evaluate((c) => window.patlab.command(c), c);
 
+  // Drawing: in the Data view a click adds a point of the chosen class where the user clicked.
+  check(await cmd('view:data'), 'the data view');
+  await page.waitForFunction(() => window.patlab.status().ui.scatter[2] > 0, null, { timeout: 10000 });
+  let s0 = await st();
+  const [sx, sy, sw, sh] = s0.ui.scatter;
+  const points = s0.train_size + s0.test_size;
+  await page.mouse.click(sx + sw * 0.75, sy + sh * 0.25);  // data (1, 1)
+  await page.waitForFunction((n) => window.patlab.status().train_size + window.patlab.status().test_size === n + 1,
+                             points, { timeout: 10000 });
+  s0 = await st();
+  check(s0.dataset === 'drawn', `a click on the drawing area adds a point (${points} -> ${points + 1})`);
+  await page.mouse.click(sx + sw * 0.75, sy + sh * 0.25, { button: 'right' });
+  await page.waitForFunction((n) => window.patlab.status().train_size + window.patlab.status().test_size === n,
+                             points, { timeout: 10000 });
+  check(true, 'a right-click there removes it again');
+  await page.screenshot({ path: path.join(outDir, 'browser_data.png') });
+
+  // A CSV of the user's own, dropped on the page.
+  const csv = 'width,height,kind\n' + Array.from({ length: 80 }, (_, i) =>
+    `${(i % 2 ? 3 : 1) + (i % 5) * 0.1},${10 + (i % 7)},${i % 2 ? 'wide' : 'narrow'}`).join('\n') + '\n';
+  await page.evaluate((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'shapes.csv', { type: 'text/csv' }));
+    window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, csv);
+  await page.waitForFunction(() => window.patlab.status().dataset === 'csv', null, { timeout: 10000 });
+  s0 = await st();
+  check(s0.classes === 2 && s0.features === 2 && s0.train_size + s0.test_size === 80,
+        `a dropped CSV becomes the data set (${s0.train_size} train / ${s0.test_size} test, label column "kind")`);
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['a,label\n1,x\nnot-a-number,y\n'], 'bad.csv', { type: 'text/csv' }));
+    window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await page.waitForFunction(() => window.patlab.status().error.includes('bad.csv'), null, { timeout: 10000 });
+  s0 = await st();
+  check(s0.error.includes('line 3') && s0.dataset === 'csv', `a bad CSV is explained and the data stays: "${s0.error}"`);
+  check(await cmd('view:race'), 'back to the race');
+
   check(await cmd('dataset:digits8'), 'choosing the 8x8 digits is accepted');
   await page.waitForFunction(() => window.patlab.status().dataset === 'digits8', null, { timeout: 30000 });
   let s = await st();

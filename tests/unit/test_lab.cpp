@@ -303,5 +303,27 @@ TEST(LabViews, SlowMotionShowsPatsThreePhases) {
   EXPECT_EQ(status(lab)["slow_motion"]["phase"], 1) << "and round again";
 }
 
+TEST(LabData, PointsCanBeDrawnAndRemoved) {
+  Lab lab;
+  const int before = status(lab)["train_size"].get<int>() + status(lab)["test_size"].get<int>();
+  ASSERT_TRUE(lab.command("point:add=0.05,0.05,2"));  // a third class, in the middle
+  auto s = status(lab);
+  EXPECT_EQ(s["dataset"], "drawn");
+  EXPECT_EQ(s["classes"], 3);
+  EXPECT_EQ(s["train_size"].get<int>() + s["test_size"].get<int>(), before + 1);
+  // Stratified: both classes of the circles are in the test part.
+  EXPECT_GT(s["test_size"].get<int>(), 150);
+  ASSERT_TRUE(lab.command("point:remove=0.06,0.05"));  // the nearest point goes
+  s = status(lab);
+  EXPECT_EQ(s["train_size"].get<int>() + s["test_size"].get<int>(), before);
+  EXPECT_FALSE(lab.command("point:remove=9,9")) << "nothing near";
+  EXPECT_FALSE(lab.command("point:add=0,0,7")) << "at most four classes";
+  EXPECT_FALSE(lab.command("point:add=0,0")) << "which class?";
+  EXPECT_FALSE(lab.command("point:add=nan,0,1"));
+  ASSERT_TRUE(lab.command("dataset:vowels"));
+  EXPECT_FALSE(lab.command("point:add=0,0,1")) << "only 2-D data can be drawn";
+  EXPECT_TRUE(lab.command("dataset:drawn")) << "the drawing stays available";
+}
+
 }  // namespace patlab
 #endif  // PATLAB_HAVE_APP

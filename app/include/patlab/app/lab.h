@@ -159,6 +159,8 @@ class Lab {
   //   robustness:start[=<steps per cell>] | robustness:stop
   //   explore:in=<i> | explore:out=<k> (explorer channels)
   //   phase (slow motion: the next of PAT's three phases; pauses training)
+  //   point:add=<x>,<y>,<class> | point:remove=<x>,<y> (2-D data: edits the points, which
+  //   become the data set "drawn"; a quarter of each class is held out for testing)
   // Returns false (and changes nothing) for an unknown or malformed command. dataset:<pack>
   // may complete later: the pack is requested from the host first (see set_pack_loader).
   bool command(const std::string& cmd);
@@ -213,6 +215,10 @@ class Lab {
   void advance_robustness(double budget_ms);
   void refresh_explorer();
   void slow_motion_phase();
+  bool edit_points(const std::string& cmd);
+  void draw_data();
+  void ui_command(const std::string& cmd) { ui_commands_.push_back(cmd); }
+  void draw_scatter_editor(ImVec2 size);
   void draw_slow_motion();
   void draw_race();
   void draw_inside();
@@ -248,6 +254,7 @@ class Lab {
   int sweep_method_ = 0, sweep_cell_ = 0;
   Explorer explorer_;
   SlowMotion slow_;
+  std::vector<std::string> ui_commands_;  // asked for by widgets this frame, run after drawing
   std::string view_ = "race";
   bool select_view_ = false;  // view_ was set by a command: select its tab
   bool training_ = false;
@@ -260,6 +267,7 @@ class Lab {
   float train_button_[4] = {0, 0, 0, 0};
   float reset_button_[4] = {0, 0, 0, 0};
   float step_button_[4] = {0, 0, 0, 0};
+  float scatter_rect_[4] = {0, 0, 0, 0};  // the Data view's drawing area ([-2, 2]² of data)
 };
 
 }  // namespace patlab
