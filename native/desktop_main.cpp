@@ -2,10 +2,12 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <chrono>
 #include <exception>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "patlab/app/lab.h"
@@ -79,12 +81,19 @@ int main(int argc, char** argv) {
       }
     lab.set_training(train);
     long long frame = 0;
+    patlab::RedrawPolicy redraw;
+    const auto t0 = std::chrono::steady_clock::now();
     patlab::run_main_loop([&] {
       const bool open = platform.process_events();
       lab.advance(10.0);
-      platform.begin_frame();
-      lab.draw();
-      platform.end_frame();
+      const double now = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      if (redraw.should_draw(platform.had_input(), lab.revision(), now)) {
+        platform.begin_frame();
+        lab.draw();
+        platform.end_frame();  // waits for the display's refresh
+      } else if (!lab.training()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));  // nothing to do: do not spin
+      }
       ++frame;
       return open && (frames == 0 || frame < frames);
     });

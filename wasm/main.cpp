@@ -70,12 +70,17 @@ int main() {
     EM_ASM({ if (window.patlabFatal) window.patlabFatal(UTF8ToString($0)); }, e.what());
     return 1;
   }
+  // Curves move at 2 frames per second while training: SwiftShader, a software GL, needs
+  // about 100 ms per full frame here, and the rest of the time goes to training and input.
+  static patlab::RedrawPolicy redraw(500.0);
   patlab::run_main_loop([] {
     g_platform->process_events();
     g_lab->advance(12.0);  // ms of training per frame, at most: the page stays responsive
-    g_platform->begin_frame();
-    g_lab->draw();
-    g_platform->end_frame();
+    if (redraw.should_draw(g_platform->had_input(), g_lab->revision(), emscripten_get_now())) {
+      g_platform->begin_frame();
+      g_lab->draw();
+      g_platform->end_frame();
+    }
     return true;
   });
   return 0;

@@ -119,6 +119,7 @@ void Lab::make_data() {
 }
 
 void Lab::report(const std::string& message) {
+  ++revision_;
   error_ = message;
   std::fprintf(stderr, "patlab: %s\n", message.c_str());
 }
@@ -174,6 +175,7 @@ void Lab::build_lane(Lane& lane, Method method, const KnobValues& knobs, bool me
 }
 
 void Lab::reset() {
+  ++revision_;
   make_data();
   lanes_.clear();
   lanes_.resize(settings_.methods.size());
@@ -205,30 +207,33 @@ void train_step(Lane& lane) {
 float mean_or_nan(double sum, int n) { return n ? float(sum / n) : std::nanf(""); }
 }  // namespace
 
-void Lab::measure() {
-  for (Lane& lane : lanes_) {
-    lane.last_device = lane.trainer->evaluate(test_, Pass::Device);
-    lane.last_twin = lane.trainer->evaluate(test_, Pass::Twin);
-    lane.step.push_back(float(lane.trainer->steps()));
-    lane.acc_device.push_back(float(lane.last_device.accuracy));
-    lane.acc_twin.push_back(float(lane.last_twin.accuracy));
-    lane.loss_device.push_back(float(lane.last_device.loss));
-    lane.loss_twin.push_back(float(lane.last_twin.loss));
-    lane.twin_gap.push_back(mean_or_nan(lane.gap_sum, lane.gap_n));
-    lane.alignment.push_back(mean_or_nan(lane.align_sum, lane.align_n));
-    lane.queries.push_back(float(lane.net.device_queries()));
-    lane.gap_sum = lane.align_sum = 0;
-    lane.gap_n = lane.align_n = 0;
-    if (lane.step.size() > kMaxCurvePoints)
-      for (auto* v : {&lane.step, &lane.acc_device, &lane.acc_twin, &lane.loss_device, &lane.loss_twin,
-                      &lane.twin_gap, &lane.alignment, &lane.queries})
-        thin(*v);
-  }
-  measured_at_step_ = steps();
+void Lab::measure_lane(Lane& lane) {
+  lane.last_device = lane.trainer->evaluate(test_, Pass::Device);
+  lane.last_twin = lane.trainer->evaluate(test_, Pass::Twin);
+  lane.step.push_back(float(lane.trainer->steps()));
+  lane.acc_device.push_back(float(lane.last_device.accuracy));
+  lane.acc_twin.push_back(float(lane.last_twin.accuracy));
+  lane.loss_device.push_back(float(lane.last_device.loss));
+  lane.loss_twin.push_back(float(lane.last_twin.loss));
+  lane.twin_gap.push_back(mean_or_nan(lane.gap_sum, lane.gap_n));
+  lane.alignment.push_back(mean_or_nan(lane.align_sum, lane.align_n));
+  lane.queries.push_back(float(lane.net.device_queries()));
+  lane.gap_sum = lane.align_sum = 0;
+  lane.gap_n = lane.align_n = 0;
+  if (lane.step.size() > kMaxCurvePoints)
+    for (auto* v : {&lane.step, &lane.acc_device, &lane.acc_twin, &lane.loss_device, &lane.loss_twin,
+                    &lane.twin_gap, &lane.alignment, &lane.queries})
+      thin(*v);
 }
 
-void Lab::refresh_maps() {
-  mapped_at_step_ = steps();
+void Lab::measure() {
+  for (Lane& lane : lanes_) measure_lane(lane);
+  measured_at_step_ = steps();
+  measuring_lane_ = 0;
+  ++revision_;
+}
+
+void Lab::refresh_map(Lane& lane) {
   if (train_.features() != 2) return;  // maps are for 2-D data only
   Mat grid(2, kMapGrid * kMapGrid);
   for (int r = 0; r < kMapGrid; ++r)
@@ -236,19 +241,24 @@ void Lab::refresh_maps() {
       grid(0, r * kMapGrid + c) = kMapLo + (c + 0.5) * (kMapHi - kMapLo) / kMapGrid;
       grid(1, r * kMapGrid + c) = kMapLo + (r + 0.5) * (kMapHi - kMapLo) / kMapGrid;
     }
-  for (Lane& lane : lanes_) {
-    auto probabilities = [&](Pass pass, Mat& out) {
-      // Softmax over the class logits, per cell.
-      out = lane.net.forward(grid, pass).topRows(train_.num_classes);
-      for (Eigen::Index i = 0; i < out.cols(); ++i) {
-        out.col(i) = (out.col(i).array() - out.col(i).maxCoeff()).exp().matrix();
-        out.col(i) /= out.col(i).sum();
-      }
-    };
-    probabilities(Pass::Device, lane.map_device);
-    probabilities(Pass::Twin, lane.map_twin);
-  }
+  auto probabilities = [&](Pass pass, Mat& out) {
+    // Softmax over the class logits, per cell.
+    out = lane.net.forward(grid, pass).topRows(train_.num_classes);
+    for (Eigen::Index i = 0; i < out.cols(); ++i) {
+      out.col(i) = (out.col(i).array() - out.col(i).maxCoeff()).exp().matrix();
+      out.col(i) /= out.col(i).sum();
+    }
+  };
+  probabilities(Pass::Device, lane.map_device);
+  // The twin's map is shown only for a single method (a race shows the devices side by side).
+  if (lanes_.size() == 1) probabilities(Pass::Twin, lane.map_twin);
+}
+
+void Lab::refresh_maps() {
+  for (Lane& lane : lanes_) refresh_map(lane);
   mapped_at_step_ = steps();
+  mapping_lane_ = 0;
+  ++revision_;
 }
 
 void Lab::advance(double budget_ms) {
@@ -260,12 +270,32 @@ void Lab::advance(double budget_ms) {
   if (view_ == "explorer" && (explorer_.dirty || steps() - explorer_.computed_at_step >= kMapEvery))
     refresh_explorer();
   if (!training_) return;
+  // A measurement and a map refresh each take a frame of their own: done inside a training
+  // frame they would overrun its budget and the page would stutter.
+  if (steps() - measured_at_step_ >= kMeasureEvery) {
+    // One lane per frame: in a race of four, measuring them all at once would take a while.
+    measure_lane(lanes_[size_t(measuring_lane_)]);
+    if (++measuring_lane_ == int(lanes_.size())) {
+      measuring_lane_ = 0;
+      measured_at_step_ = steps();
+      ++revision_;
+    }
+    return;
+  }
+  if (steps() - mapped_at_step_ >= kMapEvery) {
+    refresh_map(lanes_[size_t(mapping_lane_)]);
+    if (++mapping_lane_ == int(lanes_.size())) {
+      mapping_lane_ = 0;
+      mapped_at_step_ = steps();
+      ++revision_;
+    }
+    return;
+  }
   const auto t0 = std::chrono::steady_clock::now();
   try {
     for (int i = 0; i < settings_.steps_per_frame; ++i) {
       for (Lane& lane : lanes_) train_step(lane);
-      if (steps() - measured_at_step_ >= kMeasureEvery) measure();
-      if (steps() - mapped_at_step_ >= kMapEvery) refresh_maps();
+      if (steps() - measured_at_step_ >= kMeasureEvery || steps() - mapped_at_step_ >= kMapEvery) break;
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (ms > budget_ms) break;
     }
@@ -352,6 +382,7 @@ void Lab::set_knobs_everywhere(const KnobValues& k) {
 }
 
 bool Lab::command(const std::string& cmd) {
+  ++revision_;  // whatever it does, redraw
   if (cmd == "train") {
     training_ = true;
   } else if (cmd == "pause") {
@@ -563,9 +594,6 @@ void Lab::start_robustness() {
 }
 
 void Lab::advance_robustness(double budget_ms) {
-  // Training is paused and the screen shows only a progress bar: the map may take twice the
-  // frame budget and still leave the page responsive.
-  budget_ms *= 2.0;
   RobustnessMap& m = robustness_;
   const auto t0 = std::chrono::steady_clock::now();
   const int cols = int(m.mismatch.size());
@@ -591,6 +619,7 @@ void Lab::advance_robustness(double budget_ms) {
     }
     sweep_lane_.reset();
     ++m.done;
+    ++revision_;
     // Every method on a cell before the next cell: a half-finished map still compares them.
     if (++sweep_method_ == int(m.methods.size())) {
       sweep_method_ = 0;
@@ -781,6 +810,7 @@ void Lab::refresh_explorer() {
   }
   e.computed_at_step = steps();
   e.dirty = false;
+  ++revision_;
 }
 
 }  // namespace patlab

@@ -297,10 +297,13 @@ void Lab::draw_race() {
   acc.y_format = "%.2f";
   acc.reference_y = 1.0f / float(train_.num_classes);
   acc.reference_label = "chance";
+  acc.x_max = float(std::max(10LL, steps()));  // whole steps from the start, not 0 to 1
   line_plot("Test accuracy", ImVec2(half_w, top_h), acc_series, acc);
   ImGui::SameLine();
   LinePlotOptions loss;
   loss.y_format = "%.2f";
+  loss.y_min = loss.y_max = 0.0f;  // fitted: a diverging method must stay visible
+  loss.x_max = acc.x_max;
   line_plot("Test loss (cross-entropy)", ImVec2(half_w, top_h), loss_series, loss);
 
   const float bottom_h = ImGui::GetContentRegionAvail().y;

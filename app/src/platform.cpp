@@ -77,10 +77,25 @@ Platform::~Platform() {
   SDL_Quit();
 }
 
+bool RedrawPolicy::should_draw(bool had_input, long long revision, double now_ms) {
+  if (had_input) settle_frames_ = 3;
+  const double since = now_ms - last_draw_ms_;
+  const bool draw = settle_frames_ > 0 || (revision != last_revision_ && since >= min_content_ms_) ||
+                    since >= max_idle_ms_;
+  if (draw) {
+    if (settle_frames_ > 0) --settle_frames_;
+    last_revision_ = revision;
+    last_draw_ms_ = now_ms;
+  }
+  return draw;
+}
+
 bool Platform::process_events() {
   bool running = true;
+  had_input_ = false;
   SDL_Event event;
   while (SDL_PollEvent(&event)) {
+    had_input_ = true;
     ImGui_ImplSDL2_ProcessEvent(&event);
     if (event.type == SDL_QUIT) running = false;
     if (event.type == SDL_DROPFILE) {
@@ -98,7 +113,10 @@ bool Platform::process_events() {
   emscripten_get_element_css_size("#canvas", &css_w, &css_h);
   int w = 0, h = 0;
   SDL_GetWindowSize(window_, &w, &h);
-  if (int(css_w) != w || int(css_h) != h) SDL_SetWindowSize(window_, int(css_w), int(css_h));
+  if (int(css_w) != w || int(css_h) != h) {
+    SDL_SetWindowSize(window_, int(css_w), int(css_h));
+    had_input_ = true;
+  }
 #endif
   return running;
 }

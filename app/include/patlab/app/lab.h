@@ -135,7 +135,10 @@ class Lab {
 
   // Rebuilds data, networks and trainers from the settings; clears the curves.
   void reset();
-  void set_training(bool on) { training_ = on; }
+  void set_training(bool on) {
+    training_ = on;
+    ++revision_;
+  }
   bool training() const { return training_; }
 
   // Trains up to steps_per_frame batches per lane, stopping early once budget_ms is used; a
@@ -173,7 +176,10 @@ class Lab {
   void pack_failed(const std::string& id, const std::string& message);
   const std::string& error() const { return error_; }  // the last problem, in words; "" if none
   // A passing message for the user ("saved patlab-curves.csv"), shown under the share buttons.
-  void notify(const std::string& message) { notice_ = message; }
+  void notify(const std::string& message) {
+    notice_ = message;
+    ++revision_;
+  }
 
   // The whole setup as a URL query ("data=circles&methods=pat,in-silico&system=...&knob.eta=
   // 0.2"): a link with it reproduces the lab. apply_state() applies one, all or nothing; on a
@@ -204,11 +210,15 @@ class Lab {
   std::string status_json() const;
 
   long long steps() const;
+  // Changes whenever what the lab shows changes (a measurement, a command, a finished cell of a
+  // map...): the host redraws only then, or on input.
+  long long revision() const { return revision_; }
   const Lane& lane(int i) const { return lanes_[size_t(i)]; }
   int lanes() const { return int(lanes_.size()); }
 
  private:
   void measure();        // evaluates the test set on device and twin, appends to the curves
+  void measure_lane(Lane& lane);
   // Builds a lane in place (its trainer refers to its network: lanes never move once built).
   void build_lane(Lane& lane, Method method, const KnobValues& knobs, bool measure_alignment = true) const;
   void start_robustness();
@@ -225,6 +235,7 @@ class Lab {
   void draw_explorer();
   void draw_robustness();
   void refresh_maps();   // recomputes the class maps on a grid, device and twin
+  void refresh_map(Lane& lane);
   void draw_controls();
   void draw_results();
   const SystemInfo& system_info() const { return lanes_.front().devices.front()->info(); }
@@ -259,8 +270,11 @@ class Lab {
   bool select_view_ = false;  // view_ was set by a command: select its tab
   bool training_ = false;
   long long frames_ = 0;
+  long long revision_ = 0;
   long long measured_at_step_ = -1;
+  int measuring_lane_ = 0;  // while a measurement is spread over frames, the next lane
   long long mapped_at_step_ = -1;
+  int mapping_lane_ = 0;
 
   // Screen rectangles of the main buttons (x, y, w, h), reported in status_json() so an
   // end-to-end test can click them like a user.
