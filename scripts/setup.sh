@@ -26,6 +26,7 @@ PACKAGES=(
   libeigen3-dev libsdl2-dev libgl-dev libgl1-mesa-dri
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev fonts-roboto-unhinted zlib1g-dev
+  libasio-dev clang libclang-rt-dev
   dataset-fashion-mnist
   chromium xvfb xauth x11-utils imagemagick
 )

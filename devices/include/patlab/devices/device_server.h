@@ -1,0 +1,88 @@
+// patlab/devices/device_server.h: the device emulator. Serves any PhysicalSystem (e.g. an
+// emulated device from the catalog) on a pseudo-terminal or a serial port, speaking patlab's
+// wire protocol (docs/protocol.md) exactly as firmware would, through the same C code.
+//
+//   DeviceServer   a thread answering requests on a new pty (openpty) or a given port
+//   Fault          what to do wrong to a coming request: garbage before the reply, drop
+//                  the request or the reply, corrupt the reply's checksum, reply late, or
+//                  vanish for a while and come back (as a new pty, a restarted device)
+//   ServerOptions  limits, declared output range, UART pacing at a baud rate
+//
+// The pty's path changes when the device comes back, so the server keeps a symbolic link to
+// the current one (as udev does for USB serial devices); path() is that link.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "patlab/core/system.h"
+
+namespace patlab {
+
+struct Fault {
+  enum class Kind {
+    Garbage,          // `bytes` random bytes on the line before the reply
+    DropRequest,      // the request is lost: the device never sees it
+    DropReply,        // the batch runs, its reply is lost
+    CorruptChecksum,  // the reply goes out with one bit of its checksum flipped
+    Delay,            // the reply goes out `seconds` late
+    Disconnect,       // the request is lost and the device vanishes for `seconds`, then
+                      // comes back restarted (new pty, new boot id)
+  };
+  Kind kind = Kind::Garbage;
+  int after = 0;         // let this many requests through untouched first
+  int bytes = 48;        // Garbage
+  double seconds = 0.0;  // Delay, Disconnect
+};
+const char* fault_name(Fault::Kind kind);  // "garbage", "drop-request", ...
+
+struct ServerOptions {
+  std::string serial_path;  // serve on this port instead of a new pseudo-terminal
+  std::string link_path;    // pty: the link to keep (default: in a new temporary folder)
+  int baud = 0;             // > 0: send and take in bytes no faster than an 8N1 UART at this
+                            // rate (10 bits a byte), so link efficiency can be measured
+  int max_batch = 1024;     // samples per request
+  int max_frame = 16384;    // bytes of a frame body, <= 65535
+  // The output range the device declares (q16 needs it finite). Outputs are not clamped.
+  double output_min = -std::numeric_limits<double>::infinity();
+  double output_max = std::numeric_limits<double>::infinity();
+  bool offer_float32 = true, offer_q16 = true, offer_float64 = true;  // q16 also needs
+                                                                      // finite input range
+  uint64_t seed = 1;                                                  // garbage bytes and boot ids
+};
+
+struct ServerStats {
+  long long requests = 0;     // checked request frames received
+  long long batches_run = 0;  // batches the device actually ran
+  long long replays = 0;      // retried requests answered from the cached reply
+  long long bad_frames = 0;   // received frames thrown away
+  long long faults = 0;       // faults applied
+  long long connections = 0;  // times the port was (re)opened
+};
+
+class DeviceServer {
+ public:
+  // Starts serving at once. The server owns the device from now on: nothing else may call
+  // it while the server runs. Throws std::runtime_error if the port cannot be opened.
+  explicit DeviceServer(std::shared_ptr<PhysicalSystem> device,
+                        const ServerOptions& options = ServerOptions());
+  // Stops the thread, closes the port and removes the link (and its temporary folder).
+  ~DeviceServer();
+  DeviceServer(const DeviceServer&) = delete;
+  DeviceServer& operator=(const DeviceServer&) = delete;
+
+  // What a host opens: the link to the pty, or ServerOptions::serial_path.
+  const std::string& path() const;
+  // Queues a fault; faults apply in order, each to one request.
+  void inject(const Fault& fault);
+  int pending_faults() const;
+  ServerStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace patlab

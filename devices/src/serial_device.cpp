@@ -1,0 +1,456 @@
+#include "patlab/devices/serial_device.h"
+
+#ifndef ASIO_STANDALONE
+#define ASIO_STANDALONE
+#endif
+#include <termios.h>
+
+#include <algorithm>
+#include <asio/io_context.hpp>
+#include <asio/serial_port.hpp>
+#include <asio/write.hpp>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include "patlab_protocol.h"
+
+namespace patlab {
+
+const char* sample_format_name(SampleFormat f) {
+  switch (f) {
+    case SampleFormat::Auto:
+      return "auto";
+    case SampleFormat::Float32:
+      return "f32";
+    case SampleFormat::Q16:
+      return "q16";
+    case SampleFormat::Float64:
+      return "f64";
+  }
+  return "?";
+}
+
+SampleFormat sample_format_from_name(const std::string& name) {
+  for (SampleFormat f :
+       {SampleFormat::Auto, SampleFormat::Float32, SampleFormat::Q16, SampleFormat::Float64})
+    if (name == sample_format_name(f)) return f;
+  throw std::invalid_argument("unknown sample format '" + name + "': choose auto, f32, q16 or f64");
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Clock::time_point after_seconds(double s) {
+  return Clock::now() +
+         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+std::string milliseconds(double s) { return std::to_string(int(std::lround(s * 1e3))) + " ms"; }
+
+}  // namespace
+
+struct SerialDevice::Impl {
+  std::string path;
+  SerialOptions opt;
+  asio::io_context io;
+  asio::serial_port port{io};
+
+  bool session = false;    // a HELLO was answered on the open port
+  bool described = false;  // desc holds the answer of a handshake (later ones must match it)
+  DeviceDescription desc;
+  pl_describe raw{};               // desc in the C library's terms (for pl_batch_limit)
+  std::vector<pl_range_run> runs;  // raw.runs points here
+  uint8_t format = 0;
+  int limit = 0;
+  uint16_t seq = 0;
+
+  std::vector<uint8_t> body = std::vector<uint8_t>(PL_MAX_BODY);  // the parser's buffer
+  pl_parser parser{};
+  std::vector<uint8_t> inbox;  // bytes received and not yet parsed
+  size_t inbox_pos = 0;
+  std::vector<uint8_t> frame;  // the request in flight, wire form
+  std::vector<uint8_t> reply;  // payload of the reply taken
+  uint8_t reply_type = 0;
+  SerialStats stats;
+
+  std::string who() const {
+    return described ? "serial device '" + desc.name + "' on " + path : "serial device on " + path;
+  }
+
+  // ---- the port --------------------------------------------------------------------------
+
+  void open_port() {
+    asio::error_code ec;
+    port.open(path, ec);
+    if (ec) throw DeviceError(who() + ": not available (" + ec.message() + ")");
+    using B = asio::serial_port_base;
+    port.set_option(B::baud_rate(unsigned(opt.baud)), ec);
+    if (!ec) port.set_option(B::character_size(8), ec);
+    if (!ec) port.set_option(B::parity(B::parity::none), ec);
+    if (!ec) port.set_option(B::stop_bits(B::stop_bits::one), ec);
+    if (!ec) port.set_option(B::flow_control(B::flow_control::none), ec);
+    if (ec) {
+      close_port();
+      throw DeviceError(who() + ": cannot set up the port at " + std::to_string(opt.baud) +
+                        " baud (" + ec.message() + ")");
+    }
+    // Whatever sat in the buffers belongs to an earlier conversation.
+    ::tcflush(port.native_handle(), TCIOFLUSH);
+    pl_parser_init(&parser, body.data(), body.size());
+    inbox.clear();
+    inbox_pos = 0;
+  }
+
+  void close_port() {
+    asio::error_code ignored;
+    if (port.is_open()) port.close(ignored);
+    session = false;
+  }
+
+  [[noreturn]] void lost(const std::string& why) {
+    close_port();
+    ++stats.connection_losses;
+    throw DeviceError(who() + ": connection lost (" + why +
+                      "); the port is reopened on the next query");
+  }
+
+  // Runs the io_context until the pending operation completes or the deadline passes; then
+  // cancels it. Returns the operation's error (operation_aborted on timeout).
+  template <typename Start>
+  asio::error_code run_with_deadline(Start start, Clock::time_point deadline, size_t* n) {
+    asio::error_code result = asio::error::would_block;
+    start([&](const asio::error_code& e, size_t k) {
+      result = e;
+      *n = k;
+    });
+    io.restart();
+    io.run_until(deadline);
+    if (result == asio::error::would_block) {
+      asio::error_code ignored;
+      port.cancel(ignored);
+      io.restart();
+      io.run();  // the handler runs now, with operation_aborted or a late success
+    }
+    return result;
+  }
+
+  // Writes the frame; false if the port would not take all of it before the deadline (a
+  // device busy sending, or flow control). The cut-off rest is garbage to the device, which
+  // it skips at the next delimiter; a retry sends the whole frame again.
+  bool send(const std::vector<uint8_t>& bytes, Clock::time_point deadline) {
+    size_t n = 0;
+    const asio::error_code ec = run_with_deadline(
+        [&](auto handler) { asio::async_write(port, asio::buffer(bytes), handler); }, deadline, &n);
+    stats.bytes_sent += (long long)n;
+    if (ec == asio::error::operation_aborted) return false;
+    if (ec) lost(ec.message());
+    return true;
+  }
+
+  // Waits for bytes until the deadline; false on timeout.
+  bool receive(Clock::time_point deadline) {
+    uint8_t buf[4096];
+    size_t n = 0;
+    const asio::error_code ec = run_with_deadline(
+        [&](auto handler) { port.async_read_some(asio::buffer(buf), handler); }, deadline, &n);
+    if (ec == asio::error::operation_aborted) return false;
+    if (ec) lost(ec == asio::error::eof ? std::string("the other end closed") : ec.message());
+    stats.bytes_received += (long long)n;
+    inbox.insert(inbox.end(), buf, buf + n);
+    return true;
+  }
+
+  // Parses received bytes until a checked frame answering `want` appears; bytes after it
+  // stay in the inbox for the next request.
+  bool take_reply(uint16_t want, uint8_t expect) {
+    while (inbox_pos < inbox.size()) {
+      pl_frame f;
+      const int r = pl_parser_push(&parser, inbox[inbox_pos++], &f);
+      if (r < 0) ++stats.bad_frames;
+      if (r != PL_RX_FRAME) continue;
+      // A reply to an earlier request (a late answer to a retried one) is not ours.
+      if (f.seq != want || (f.type != expect && f.type != PL_ERROR)) {
+        ++stats.stale_replies;
+        continue;
+      }
+      reply.assign(f.payload, f.payload + f.len);
+      reply_type = f.type;
+      inbox.erase(inbox.begin(), inbox.begin() + long(inbox_pos));
+      inbox_pos = 0;
+      return true;
+    }
+    inbox.clear();
+    inbox_pos = 0;
+    return false;
+  }
+
+  // ---- requests --------------------------------------------------------------------------
+
+  // Starts a request frame with a fresh sequence number.
+  pl_writer begin(uint8_t type, size_t payload_bytes) {
+    frame.resize(PL_WIRE_SIZE(payload_bytes + PL_FRAME_OVERHEAD));
+    pl_writer w;
+    pl_writer_begin(&w, frame.data(), frame.size(), type, ++seq);
+    return w;
+  }
+
+  void finish(pl_writer& w) {
+    const size_t n = pl_writer_end(&w);
+    if (n == 0) throw std::logic_error("SerialDevice: request frame overflow");
+    frame.resize(n);
+  }
+
+  // Sends the request in `frame` until a reply with its sequence number arrives: a re-send is
+  // the identical frame, so the device replays instead of running it again.
+  void transact(uint8_t expect, size_t reply_payload) {
+    // 10 bits a byte (8N1) for the request and the reply, with a quarter more for gaps
+    // between bytes and USB adapters' latency.
+    const double wire_s = 1.25 * 10.0 *
+                          double(frame.size() + PL_WIRE_SIZE(reply_payload + PL_FRAME_OVERHEAD)) /
+                          opt.baud;
+    const double wait_s = opt.timeout_s + wire_s;
+    for (int attempt = 0; attempt <= opt.retries; ++attempt) {
+      if (attempt == 0)
+        ++stats.requests;
+      else
+        ++stats.retries;
+      const Clock::time_point deadline = after_seconds(wait_s);
+      if (!send(frame, deadline)) continue;
+      for (;;) {
+        if (take_reply(seq, expect)) return;
+        if (!receive(deadline)) break;
+      }
+    }
+    // The line is in an unknown state: the next request starts with a new handshake.
+    session = false;
+    throw DeviceError(who() + ": no reply after " + std::to_string(opt.retries + 1) + " tries of " +
+                      milliseconds(wait_s) + " each (the device is busy, slow or gone)");
+  }
+
+  uint8_t error_code() const { return reply_type == PL_ERROR && !reply.empty() ? reply[0] : 0; }
+
+  void throw_if_error() {
+    if (reply_type != PL_ERROR) return;
+    pl_reader r;
+    pl_reader_init(&r, reply.data(), reply.size());
+    const uint8_t code = pl_get_u8(&r);
+    pl_get_u8(&r);  // the request type it answers: ours
+    const uint8_t n = pl_get_u8(&r);
+    std::string text(n, '\0');
+    pl_get_bytes(&r, reinterpret_cast<uint8_t*>(&text[0]), n);
+    if (code == PL_ERR_NO_SESSION) session = false;
+    throw DeviceError(who() + ": the device refused the request: " + pl_error_name(code) +
+                      (r.error || text.empty() ? std::string() : " (" + text + ")"));
+  }
+
+  // ---- the handshake ---------------------------------------------------------------------
+
+  void ensure_session() {
+    if (!port.is_open()) open_port();
+    if (session) return;
+    try {
+      handshake();
+    } catch (...) {
+      close_port();  // start from a clean port next time
+      throw;
+    }
+  }
+
+  void handshake() {
+    pl_writer w = begin(PL_HELLO, 2);
+    pl_put_u8(&w, PL_VERSION);  // the range of versions this host speaks
+    pl_put_u8(&w, PL_VERSION);
+    finish(w);
+    transact(PL_DESCRIBE, 1024);
+    throw_if_error();
+
+    pl_reader r;
+    pl_reader_init(&r, reply.data(), reply.size());
+    pl_describe d;
+    std::vector<pl_range_run> new_runs(reply.size() / 10 + 1);  // a run takes 10 bytes
+    const uint8_t err = pl_get_describe(&r, &d, new_runs.data(),
+                                        uint16_t(std::min<size_t>(new_runs.size(), 65535)));
+    if (err == PL_ERR_VERSION)
+      throw DeviceError(who() + ": speaks protocol version " + std::to_string(d.version) +
+                        ", this host version " + std::to_string(PL_VERSION));
+    if (err != PL_OK) throw DeviceError(who() + ": sent a malformed description");
+
+    DeviceDescription nd;
+    nd.version = d.version;
+    nd.name = d.name;
+    nd.input_size = d.input_size;
+    nd.param_size = d.param_size;
+    nd.output_size = d.output_size;
+    nd.max_batch = d.max_batch;
+    nd.max_frame = d.max_frame;
+    nd.boot_id = d.boot_id;
+    nd.input_min = d.input_min;
+    nd.input_max = d.input_max;
+    nd.output_min = d.output_min;
+    nd.output_max = d.output_max;
+    nd.param_min.resize(d.param_size);
+    nd.param_max.resize(d.param_size);
+    for (int i = 0; i < d.param_size; ++i) {
+      float lo = 0, hi = 0;
+      pl_param_range(&d, uint16_t(i), &lo, &hi);
+      nd.param_min[i] = lo;
+      nd.param_max[i] = hi;
+    }
+    for (SampleFormat f : {SampleFormat::Float32, SampleFormat::Q16, SampleFormat::Float64})
+      if (d.formats & PL_FORMAT_BIT(uint8_t(f))) nd.formats.push_back(f);
+
+    if (described) {
+      // Training state (parameters, twin) belongs to the device we first met.
+      if (nd.name != desc.name || nd.input_size != desc.input_size ||
+          nd.param_size != desc.param_size || nd.output_size != desc.output_size ||
+          nd.param_min != desc.param_min || nd.param_max != desc.param_max ||
+          nd.input_min != desc.input_min || nd.input_max != desc.input_max)
+        throw DeviceError(who() + ": a different device answered ('" + nd.name + "', " +
+                          std::to_string(nd.input_size) + " -> " + std::to_string(nd.output_size) +
+                          ", " + std::to_string(nd.param_size) + " parameters)");
+      if (nd.boot_id != desc.boot_id) ++stats.device_restarts;
+    }
+
+    uint8_t fmt = uint8_t(opt.format);
+    if (opt.format == SampleFormat::Auto) {
+      fmt = 0;
+      for (uint8_t f : {uint8_t(PL_FMT_F32), uint8_t(PL_FMT_Q16), uint8_t(PL_FMT_F64)})
+        if (!fmt && (d.formats & PL_FORMAT_BIT(f)) && pl_sample_size(f)) fmt = f;
+    }
+    if (!fmt || !(d.formats & PL_FORMAT_BIT(fmt))) {
+      std::string offered;
+      for (SampleFormat f : nd.formats)
+        offered += std::string(offered.empty() ? "" : ", ") + sample_format_name(f);
+      throw DeviceError(who() + ": does not offer sample format " +
+                        sample_format_name(SampleFormat(opt.format)) + " (offers " + offered + ")");
+    }
+    runs.assign(new_runs.begin(), new_runs.begin() + d.run_count);
+    raw = d;
+    raw.runs = runs.data();
+    const int new_limit = pl_batch_limit(&raw, fmt);
+    if (new_limit < 1)
+      throw DeviceError(who() + ": cannot take one sample within its frame limit of " +
+                        std::to_string(d.max_frame) + " bytes");
+    desc = nd;
+    described = true;
+    format = fmt;
+    limit = new_limit;
+    session = true;
+    ++stats.handshakes;
+  }
+
+  // ---- one batch -------------------------------------------------------------------------
+
+  void run_chunk(const Mat& x, int c0, int n, const Vec& theta, Mat& y) {
+    const int P = desc.param_size, I = desc.input_size, O = desc.output_size;
+    const size_t s = pl_sample_size(format);
+    // A device that restarted on its own (no disconnect) answers NO_SESSION: one fresh
+    // handshake, then the same request again with a new sequence number.
+    for (int attempt = 0;; ++attempt) {
+      ensure_session();
+      pl_writer w = begin(PL_RUN_BATCH, 3 + size_t(P + I * n) * s);
+      pl_put_u8(&w, format);
+      pl_put_u16(&w, uint16_t(n));
+      for (int i = 0; i < P; ++i)
+        pl_put_sample(&w, format, theta[i], float(desc.param_min[i]), float(desc.param_max[i]));
+      const float lo = float(desc.input_min), hi = float(desc.input_max);
+      for (int j = 0; j < n; ++j)
+        for (int k = 0; k < I; ++k) pl_put_sample(&w, format, x(k, c0 + j), lo, hi);
+      if (w.error)
+        throw DeviceError(who() + ": a value cannot be sent as " +
+                          sample_format_name(SampleFormat(format)) + " (NaN or infinite)");
+      finish(w);
+      transact(PL_RESULT, 3 + size_t(O * n) * s);
+      if (error_code() == PL_ERR_NO_SESSION && attempt == 0) {
+        session = false;
+        continue;
+      }
+      throw_if_error();
+      break;
+    }
+    pl_reader r;
+    pl_reader_init(&r, reply.data(), reply.size());
+    const uint8_t fmt = pl_get_u8(&r);
+    const uint16_t count = pl_get_u16(&r);
+    const float lo = float(desc.output_min), hi = float(desc.output_max);
+    if (fmt == format && count == n)
+      for (int j = 0; j < n; ++j)
+        for (int k = 0; k < O; ++k) y(k, c0 + j) = pl_get_sample(&r, format, lo, hi);
+    if (fmt != format || count != n || !pl_reader_done(&r)) {
+      session = false;
+      throw DeviceError(who() + ": sent a malformed result (" + std::to_string(count) +
+                        " samples for " + std::to_string(n) + ")");
+    }
+    stats.payload_sent += (long long)(size_t(P + I * n) * s);
+    stats.payload_received += (long long)(size_t(O * n) * s);
+  }
+};
+
+SerialDevice::SerialDevice(const std::string& path, const SerialOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+  if (options.baud <= 0 || options.retries < 0 || !(options.timeout_s > 0))
+    throw std::invalid_argument("SerialDevice: need baud > 0, retries >= 0, timeout_s > 0");
+  impl_->path = path;
+  impl_->opt = options;
+  impl_->ensure_session();
+}
+
+SerialDevice::~SerialDevice() { impl_->close_port(); }
+
+std::string SerialDevice::name() const { return impl_->desc.name; }
+int SerialDevice::input_size() const { return impl_->desc.input_size; }
+int SerialDevice::param_size() const { return impl_->desc.param_size; }
+int SerialDevice::output_size() const { return impl_->desc.output_size; }
+double SerialDevice::input_min() const { return impl_->desc.input_min; }
+double SerialDevice::input_max() const { return impl_->desc.input_max; }
+Vec SerialDevice::param_min() const { return impl_->desc.param_min; }
+Vec SerialDevice::param_max() const { return impl_->desc.param_max; }
+const std::string& SerialDevice::path() const { return impl_->path; }
+const DeviceDescription& SerialDevice::description() const { return impl_->desc; }
+SampleFormat SerialDevice::format() const { return SampleFormat(impl_->format); }
+int SerialDevice::batch_limit() const { return impl_->limit; }
+bool SerialDevice::connected() const { return impl_->port.is_open() && impl_->session; }
+SerialStats SerialDevice::stats() const { return impl_->stats; }
+
+void SerialDevice::run(const Mat& x, const Vec& theta, Mat& y) {
+  Impl& d = *impl_;
+  if (x.rows() != input_size() || theta.size() != param_size())
+    throw std::invalid_argument(d.who() + ": input or parameter size does not match the device");
+  y.resize(output_size(), x.cols());
+  for (int c0 = 0; c0 < x.cols();) {
+    const int n = std::min<int>(d.limit, int(x.cols()) - c0);
+    d.run_chunk(x, c0, n, theta, y);
+    c0 += n;
+  }
+}
+
+double SerialDevice::ping(int bytes) {
+  Impl& d = *impl_;
+  if (bytes < 0 || bytes > PL_PING_MAX)
+    throw std::invalid_argument("SerialDevice::ping: 0 to 64 bytes");
+  d.ensure_session();
+  const Clock::time_point t0 = Clock::now();
+  pl_writer w = d.begin(PL_PING, size_t(bytes));
+  std::vector<uint8_t> echo(static_cast<size_t>(bytes));
+  for (int i = 0; i < bytes; ++i)
+    echo[size_t(i)] = uint8_t(i * 37);  // zeros too: COBS must carry them
+  pl_put_bytes(&w, echo.data(), echo.size());
+  d.finish(w);
+  d.transact(PL_PONG, size_t(bytes));
+  d.throw_if_error();
+  if (d.reply != echo) throw DeviceError(d.who() + ": PONG does not echo the PING");
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void SerialDevice::reset() {
+  Impl& d = *impl_;
+  d.ensure_session();
+  pl_writer w = d.begin(PL_RESET, 0);
+  d.finish(w);
+  d.transact(PL_RESET_OK, 0);
+  d.throw_if_error();
+}
+
+}  // namespace patlab

@@ -1,0 +1,425 @@
+// A SerialDevice talking to the device emulator (DeviceServer) over a real pseudo-terminal:
+// the handshake, every sample format, batch splitting, each fault of the fault model in
+// docs/protocol.md, and PAT training across the pty. Native only (no ptys in the browser).
+#ifndef __EMSCRIPTEN__
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "patlab/core/trainer.h"
+#include "patlab/datasets/toy2d.h"
+#include "patlab/devices/device_server.h"
+#include "patlab/devices/serial_device.h"
+#include "patlab/emulators/catalog.h"
+
+namespace patlab {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Mismatched but noiseless: the device is a pure function, so a run that repeats a query
+// still matches one that did not.
+const KnobValues kExact = {{"eta", 0.2}, {"coupling_noise", 0.1}};
+// Noisy: every query draws from the device's noise stream, so running a batch twice
+// shows in every later answer.
+const KnobValues kNoisy = {{"eta", 0.2}, {"readout_noise_rad", 0.02}};
+
+SystemInstance oscillators(const KnobValues& knobs, uint64_t seed = 7) {
+  return make_system("oscillators", Shape{8, 8}, knobs, seed);
+}
+
+SerialOptions options(SampleFormat format = SampleFormat::Float64) {
+  SerialOptions o;
+  o.format = format;
+  o.baud = 1000000;  // a pty has no wire; a fast rate keeps the wire-time share of timeouts small
+  // Short enough to keep the tests quick, long enough that a loaded machine (sanitizers, a
+  // parallel build) does not time out a healthy reply and upset the exact retry counts.
+  o.timeout_s = 0.25;
+  o.retries = 3;
+  return o;
+}
+
+Mat inputs(int n, uint64_t seed) {
+  Rng rng(seed);
+  return uniform_matrix(8, n, rng, -1.0, 1.0);
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// The same queries to the device over the pty and to an identical in-process device.
+struct Pair {
+  SystemInstance served, reference;
+  std::unique_ptr<DeviceServer> server;
+  std::unique_ptr<SerialDevice> serial;
+
+  Pair(const KnobValues& knobs, SampleFormat format = SampleFormat::Float64,
+       const ServerOptions& server_options = ServerOptions())
+      : served(oscillators(knobs)), reference(oscillators(knobs)) {
+    server = std::make_unique<DeviceServer>(served.device, server_options);
+    serial = std::make_unique<SerialDevice>(server->path(), options(format));
+  }
+
+  // Runs query k on both; returns the largest difference.
+  double query(int k, int batch = 16) {
+    const Mat x = inputs(batch, uint64_t(100 + k));
+    const Vec theta = served.theta0;
+    Mat y, y_ref;
+    serial->forward(x, theta, y);
+    reference.device->forward(x, theta, y_ref);
+    return (y - y_ref).cwiseAbs().maxCoeff();
+  }
+};
+
+}  // namespace
+
+TEST(SerialPty, HandshakeDescribesTheServedDevice) {
+  Pair p(kExact);
+  const SerialDevice& d = *p.serial;
+  const EmulatedDevice& emu = *p.served.device;
+  EXPECT_EQ(d.name(), "oscillators");
+  EXPECT_EQ(d.input_size(), 8);
+  EXPECT_EQ(d.output_size(), 8);
+  EXPECT_EQ(d.param_size(), emu.param_size());
+  EXPECT_EQ(d.param_min(), emu.param_min());
+  EXPECT_EQ(d.param_max(), emu.param_max());
+  EXPECT_EQ(d.input_min(), emu.input_min());  // -inf: pendula start at any angle
+  EXPECT_EQ(d.format(), SampleFormat::Float64);
+  const auto& f = d.description().formats;
+  EXPECT_NE(std::find(f.begin(), f.end(), SampleFormat::Float32), f.end());
+  EXPECT_EQ(std::find(f.begin(), f.end(), SampleFormat::Q16), f.end()) << "no finite input range";
+  EXPECT_EQ(d.description().version, 1);
+  EXPECT_GT(d.batch_limit(), 100);
+  EXPECT_TRUE(d.connected());
+  EXPECT_GT(p.serial->ping(64), 0.0);
+  EXPECT_NO_THROW(p.serial->reset());
+  // Asking for a format the device does not offer is refused by name.
+  try {
+    SerialDevice q16(p.server->path(), options(SampleFormat::Q16));
+    ADD_FAILURE() << "q16 accepted";
+  } catch (const DeviceError& e) {
+    EXPECT_TRUE(contains(e.what(), "does not offer sample format q16")) << e.what();
+  }
+}
+
+TEST(SerialPty, OutputsMatchInProcessEmulationInEveryFormat) {
+  {
+    Pair p(kNoisy, SampleFormat::Float64);  // lossless: bit for bit, noise stream included
+    for (int k = 0; k < 5; ++k) EXPECT_EQ(p.query(k), 0.0) << k;
+  }
+  {
+    Pair p(kNoisy, SampleFormat::Float32);
+    for (int k = 0; k < 5; ++k) EXPECT_LT(p.query(k), 1e-5) << k;
+  }
+  // q16 needs finite ranges: the crossbar's inputs and weights live in [-1, 1].
+  SystemInstance served = make_system("crossbar", Shape{8, 8}, {}, 3);
+  SystemInstance reference = make_system("crossbar", Shape{8, 8}, {}, 3);
+  ServerOptions so;
+  so.output_min = -8.0;
+  so.output_max = 8.0;
+  DeviceServer server(served.device, so);
+  SerialDevice q16(server.path(), options(SampleFormat::Q16));
+  Mat x = inputs(32, 5), y, y_ref;
+  q16.forward(x, served.theta0, y);
+  reference.device->forward(x, served.theta0, y_ref);
+  EXPECT_GT(y_ref.cwiseAbs().maxCoeff(), 0.1);
+  // Inputs and weights quantised to 2/65535, outputs to 16/65535: a few of those steps.
+  EXPECT_LT((y - y_ref).cwiseAbs().maxCoeff(), 2e-3);
+  EXPECT_GT((y - y_ref).cwiseAbs().maxCoeff(), 0.0) << "q16 cannot be lossless here";
+}
+
+TEST(SerialPty, SplitsBatchesAboveTheDeviceLimit) {
+  ServerOptions so;
+  so.max_batch = 5;
+  Pair p(kNoisy, SampleFormat::Float64, so);
+  EXPECT_EQ(p.serial->batch_limit(), 5);
+  EXPECT_EQ(p.query(0, 23), 0.0);
+  EXPECT_EQ(p.server->stats().batches_run, 5);  // 5 + 5 + 5 + 5 + 3
+  EXPECT_EQ(p.serial->queries(), 23);
+}
+
+namespace {
+
+// One fault before the second of three queries; every answer must equal the in-process
+// device's, which ran each batch exactly once.
+void expect_survives(const Fault& fault, Pair& p) {
+  EXPECT_EQ(p.query(0), 0.0);
+  p.server->inject(fault);
+  EXPECT_EQ(p.query(1), 0.0) << fault_name(fault.kind);
+  EXPECT_EQ(p.query(2), 0.0) << fault_name(fault.kind);
+  EXPECT_EQ(p.server->pending_faults(), 0);
+  EXPECT_EQ(p.server->stats().batches_run, 3) << "a batch ran twice or not at all";
+}
+
+}  // namespace
+
+TEST(SerialPty, SurvivesGarbageBeforeAReply) {
+  Pair p(kNoisy);
+  Fault f;
+  f.kind = Fault::Kind::Garbage;
+  f.bytes = 300;
+  expect_survives(f, p);
+  const SerialStats s = p.serial->stats();
+  EXPECT_GT(s.bad_frames, 0) << "the garbage reached the parser";
+  EXPECT_EQ(s.retries, 0) << "resynchronised at the reply's own delimiter, no retry needed";
+}
+
+TEST(SerialPty, SurvivesADroppedRequest) {
+  Pair p(kNoisy);
+  Fault f;
+  f.kind = Fault::Kind::DropRequest;
+  expect_survives(f, p);
+  EXPECT_EQ(p.serial->stats().retries, 1);
+  EXPECT_EQ(p.server->stats().replays, 0) << "the device never saw the first copy";
+}
+
+TEST(SerialPty, ADroppedReplyIsReplayedNotRunTwice) {
+  Pair p(kNoisy);
+  Fault f;
+  f.kind = Fault::Kind::DropReply;
+  expect_survives(f, p);
+  EXPECT_EQ(p.serial->stats().retries, 1);
+  EXPECT_EQ(p.server->stats().replays, 1);
+}
+
+TEST(SerialPty, ACorruptedChecksumIsRefusedAndRetried) {
+  Pair p(kNoisy);
+  Fault f;
+  f.kind = Fault::Kind::CorruptChecksum;
+  expect_survives(f, p);
+  EXPECT_EQ(p.serial->stats().bad_frames, 1);
+  EXPECT_EQ(p.serial->stats().retries, 1);
+  EXPECT_EQ(p.server->stats().replays, 1);
+}
+
+TEST(SerialPty, ASlowReplyIsWaitedForAndItsLateCopiesIgnored) {
+  Pair p(kNoisy);
+  Fault f;
+  f.kind = Fault::Kind::Delay;
+  f.seconds = 0.6;  // longer than the 0.25 s timeout, shorter than 4 tries of it
+  expect_survives(f, p);
+  const SerialStats s = p.serial->stats();
+  EXPECT_GE(s.retries, 1);
+  // The re-sent copies were answered from the cache after the slow reply, and those late
+  // answers were recognised by their sequence number and dropped.
+  EXPECT_GE(p.server->stats().replays, 1);
+  EXPECT_GE(s.stale_replies, 1);
+}
+
+TEST(SerialPty, GivesUpWithAClearErrorWhenNoReplyComes) {
+  Pair p(kNoisy);
+  Fault f;
+  f.kind = Fault::Kind::DropRequest;
+  for (int i = 0; i < 4; ++i) p.server->inject(f);  // the first try and three retries
+  const Clock::time_point t0 = Clock::now();
+  try {
+    p.query(0);
+    ADD_FAILURE() << "no error";
+  } catch (const DeviceError& e) {
+    EXPECT_TRUE(contains(e.what(), "'oscillators'")) << e.what();
+    EXPECT_TRUE(contains(e.what(), p.server->path())) << e.what();
+    EXPECT_TRUE(contains(e.what(), "no reply after 4 tries")) << e.what();
+  }
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 3.0);
+  // The next query shakes hands again and goes through.
+  Mat y;
+  p.serial->forward(inputs(4, 1), p.served.theta0, y);
+  EXPECT_EQ(p.serial->stats().handshakes, 2);
+  EXPECT_EQ(p.server->stats().batches_run, 1);
+}
+
+TEST(SerialPty, RefusedValuesBecomeDeviceErrors) {
+  Pair p(kExact);
+  Vec theta = p.served.theta0;
+  theta[0] = std::nan("");
+  Mat y;
+  try {
+    p.serial->forward(inputs(4, 1), theta, y);
+    ADD_FAILURE() << "NaN accepted";
+  } catch (const DeviceError& e) {
+    EXPECT_TRUE(contains(e.what(), "refused")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "parameter")) << e.what();
+  }
+  theta[0] = 2.0;  // outside [-1, 1]: a real device must not be driven there
+  EXPECT_THROW(p.serial->forward(inputs(4, 1), theta, y), DeviceError);
+  EXPECT_EQ(p.server->stats().batches_run, 0);
+  EXPECT_EQ(p.query(0), 0.0);
+}
+
+TEST(SerialPty, ADeviceThatVanishesIsReopenedWhenItComesBack) {
+  Pair p(kExact);
+  Fault f;
+  f.kind = Fault::Kind::Disconnect;
+  f.seconds = 0.3;
+  p.server->inject(f);
+  try {
+    p.query(0);
+    ADD_FAILURE() << "no error";
+  } catch (const DeviceError& e) {
+    EXPECT_TRUE(contains(e.what(), "connection lost")) << e.what();
+  }
+  EXPECT_FALSE(p.serial->connected());
+  try {
+    p.query(1);
+    ADD_FAILURE() << "a vanished device answered";
+  } catch (const DeviceError& e) {
+    EXPECT_TRUE(contains(e.what(), "not available")) << e.what();
+  }
+  // Back after 0.3 s, as a restarted device on a new pty behind the same link.
+  const Clock::time_point t0 = Clock::now();
+  double diff = -1;
+  while (diff < 0 && Clock::now() - t0 < std::chrono::seconds(3)) {
+    try {
+      diff = p.query(2);
+    } catch (const DeviceError&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_EQ(diff, 0.0);
+  EXPECT_TRUE(p.serial->connected());
+  EXPECT_EQ(p.serial->stats().connection_losses, 1);
+  EXPECT_EQ(p.serial->stats().device_restarts, 1);
+  EXPECT_EQ(p.server->stats().connections, 2);
+}
+
+namespace {
+
+// A temporary folder, removed however the test ends.
+struct TempDir {
+  std::string path = (std::filesystem::temp_directory_path() / "patlab-test-XXXXXX").string();
+  TempDir() {
+    if (!::mkdtemp(&path[0])) path.clear();
+  }
+  ~TempDir() {
+    if (!path.empty()) std::filesystem::remove_all(path);
+  }
+};
+
+}  // namespace
+
+TEST(SerialPty, ADifferentDeviceBehindTheSamePortIsRefused) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  ServerOptions so;
+  so.link_path = dir.path + "/tty";
+  SystemInstance a = oscillators(kExact);
+  auto server = std::make_unique<DeviceServer>(a.device, so);
+  SerialDevice serial(so.link_path, options());
+  Mat y;
+  serial.forward(inputs(2, 1), a.theta0, y);
+  server.reset();  // unplugged; a crossbar is plugged in its place
+  SystemInstance b = make_system("crossbar", Shape{8, 8}, {}, 1);
+  server = std::make_unique<DeviceServer>(b.device, so);
+  bool refused = false;
+  for (int i = 0; i < 3 && !refused; ++i) {  // the first may only notice the lost connection
+    try {
+      serial.forward(inputs(2, 1), a.theta0, y);
+    } catch (const DeviceError& e) {
+      refused = contains(e.what(), "a different device answered ('crossbar'");
+    }
+  }
+  EXPECT_TRUE(refused);
+}
+
+namespace {
+
+struct Lane {
+  Network net;
+  std::unique_ptr<Trainer> trainer;
+};
+
+// affine(2 -> 8) -> 8 pendula -> affine(8 -> 2), as in test_training.cpp.
+void build(Lane& lane, std::shared_ptr<PhysicalSystem> device, const SystemInstance& s,
+           const Dataset& train) {
+  Rng rng(11);
+  lane.net.add(std::make_unique<AffineLayer>(2, 8, rng));
+  lane.net.add(std::make_unique<PhysicalLayer>(std::move(device), s.twin, s.theta0));
+  lane.net.add(std::make_unique<AffineLayer>(8, 2, rng));
+  TrainConfig cfg;
+  cfg.method = Method::PAT;
+  lane.trainer = std::make_unique<Trainer>(lane.net, train, cfg);
+}
+
+}  // namespace
+
+TEST(SerialPty, PatTrainingSurvivesEveryFaultWithoutLosingOrRepeatingAnUpdate) {
+  const Dataset train = make_moons(200, 0.08, 1);
+  SystemInstance local = oscillators(kExact), served = oscillators(kExact);
+  Lane ref, pty;
+  build(ref, local.device, local, train);
+  DeviceServer server(served.device);
+  build(pty, std::make_shared<SerialDevice>(server.path(), options()), served, train);
+
+  // One fault of every kind, spread over the run (`after` counts from the previous one).
+  auto fault = [](Fault::Kind kind, int after, double seconds = 0.0) {
+    Fault f;
+    f.kind = kind;
+    f.after = after;
+    f.seconds = seconds;
+    return f;
+  };
+  server.inject(fault(Fault::Kind::Garbage, 5));
+  server.inject(fault(Fault::Kind::DropRequest, 8));
+  server.inject(fault(Fault::Kind::DropReply, 8));
+  server.inject(fault(Fault::Kind::CorruptChecksum, 8));
+  server.inject(fault(Fault::Kind::Delay, 8, 0.6));
+  server.inject(fault(Fault::Kind::Disconnect, 8, 0.3));  // vanishes mid-epoch
+
+  const int steps = 100;
+  for (int i = 0; i < steps; ++i) ref.trainer->step();
+  int pauses = 0;
+  while (pty.trainer->steps() < steps) {
+    try {
+      pty.trainer->step();
+    } catch (const DeviceError& e) {
+      // Training pauses: the step was rejected as a whole; the message says why and where.
+      ++pauses;
+      EXPECT_TRUE(contains(e.what(), "'oscillators' on " + server.path())) << e.what();
+      ASSERT_LT(pauses, 200) << "never came back: " << e.what();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_EQ(server.pending_faults(), 0);
+  EXPECT_GE(pauses, 1) << "the disconnect should have paused training";
+  // Every update applied once: the very same parameters as training in-process.
+  EXPECT_EQ(pty.net.get_params(), ref.net.get_params());
+  EXPECT_EQ(pty.trainer->epoch(), ref.trainer->epoch());
+}
+
+TEST(SerialPty, PatTrainingOverThePtyReachesTheInProcessAccuracy) {
+  const Dataset train = make_moons(400, 0.08, 1), test = make_moons(400, 0.08, 2);
+  SystemInstance local = oscillators(kNoisy), served = oscillators(kNoisy);
+  Lane ref, pty;
+  build(ref, local.device, local, train);
+  DeviceServer server(served.device);
+  auto serial = std::make_shared<SerialDevice>(server.path(), options(SampleFormat::Float32));
+  build(pty, serial, served, train);
+  const double before = pty.trainer->evaluate(test, Pass::Device).accuracy;
+  const int steps = 150;
+  for (int i = 0; i < steps; ++i) {
+    ref.trainer->step();
+    pty.trainer->step();
+  }
+  const double acc_ref = ref.trainer->evaluate(test, Pass::Device).accuracy;
+  const double acc_pty = pty.trainer->evaluate(test, Pass::Device).accuracy;
+  EXPECT_LT(before, 0.85) << "the network must learn across the pty, not start out right";
+  EXPECT_GT(acc_ref, 0.9);
+  EXPECT_GT(acc_pty, 0.9);
+  EXPECT_NEAR(acc_pty, acc_ref, 0.03);
+  EXPECT_EQ(serial->stats().retries, 0);
+  EXPECT_EQ(server.stats().batches_run, steps + 4);  // one per step, two per test-set pass
+}
+
+}  // namespace patlab
+
+#endif  // __EMSCRIPTEN__
