@@ -75,7 +75,7 @@ int main() {
   static patlab::RedrawPolicy redraw(500.0);
   patlab::run_main_loop([] {
     g_platform->process_events();
-    g_lab->advance(12.0);  // ms of training per frame, at most: the page stays responsive
+    g_lab->advance(8.0);  // ms of training per frame, about: the page stays responsive
     if (redraw.should_draw(g_platform->had_input(), g_lab->revision(), emscripten_get_now())) {
       g_platform->begin_frame();
       g_lab->draw();

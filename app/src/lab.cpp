@@ -207,8 +207,12 @@ void train_step(Lane& lane) {
 float mean_or_nan(double sum, int n) { return n ? float(sum / n) : std::nanf(""); }
 }  // namespace
 
-void Lab::measure_lane(Lane& lane) {
-  lane.last_device = lane.trainer->evaluate(test_, Pass::Device);
+void Lab::measure_lane(Lane& lane, int part) {
+  // part 0: the device's answers on the test set; 1: the twin's, then the curves' new point.
+  if (part == 0) {
+    lane.last_device = lane.trainer->evaluate(test_, Pass::Device);
+    return;
+  }
   lane.last_twin = lane.trainer->evaluate(test_, Pass::Twin);
   lane.step.push_back(float(lane.trainer->steps()));
   lane.acc_device.push_back(float(lane.last_device.accuracy));
@@ -227,7 +231,10 @@ void Lab::measure_lane(Lane& lane) {
 }
 
 void Lab::measure() {
-  for (Lane& lane : lanes_) measure_lane(lane);
+  for (Lane& lane : lanes_) {
+    measure_lane(lane, 0);
+    measure_lane(lane, 1);
+  }
   measured_at_step_ = steps();
   measuring_lane_ = 0;
   ++revision_;
@@ -270,12 +277,17 @@ void Lab::advance(double budget_ms) {
   if (view_ == "explorer" && (explorer_.dirty || steps() - explorer_.computed_at_step >= kMapEvery))
     refresh_explorer();
   if (!training_) return;
+  if (settings_.epochs > 0 && lanes_.front().trainer->epoch() >= settings_.epochs) {
+    training_ = false;
+    notify("paused after " + std::to_string(settings_.epochs) + " epochs");
+    return;
+  }
   // A measurement and a map refresh each take a frame of their own: done inside a training
   // frame they would overrun its budget and the page would stutter.
   if (steps() - measured_at_step_ >= kMeasureEvery) {
-    // One lane per frame: in a race of four, measuring them all at once would take a while.
-    measure_lane(lanes_[size_t(measuring_lane_)]);
-    if (++measuring_lane_ == int(lanes_.size())) {
+    // One pass of one lane per frame: measuring a race of four at once would take a while.
+    measure_lane(lanes_[size_t(measuring_lane_ / 2)], measuring_lane_ % 2);
+    if (++measuring_lane_ == 2 * int(lanes_.size())) {
       measuring_lane_ = 0;
       measured_at_step_ = steps();
       ++revision_;
@@ -344,6 +356,7 @@ bool apply_lab_setting(LabSettings& s, const std::string& key, double v) {
   // Each setting with its valid range; anything else is refused.
   if (key == "lr" && v > 0 && v <= 1) s.learning_rate = v;
   else if (key == "steps_per_frame" && whole && v >= 1 && v <= 200) s.steps_per_frame = int(v);
+  else if (key == "epochs" && whole && v >= 0 && v <= 100000) s.epochs = int(v);
   else if (key == "batch" && whole && v >= 1 && v <= 1024) s.batch_size = int(v);
   else if (key == "layers" && whole && v >= 1 && v <= 8) s.physical_layers = int(v);
   else if (key == "noise" && v >= 0 && v <= 1) s.data_noise = v;
@@ -368,7 +381,7 @@ bool Lab::set_setting(const std::string& assignment) {
   // The learning rate and the training speed apply at once; the rest rebuilds the networks.
   if (key == "lr") {
     for (Lane& lane : lanes_) lane.trainer->set_learning_rate(v);
-  } else if (key != "steps_per_frame") {
+  } else if (key != "steps_per_frame" && key != "epochs") {
     reset();
   }
   return true;

@@ -75,6 +75,7 @@ std::string Lab::state_query() const {
   q += "&seed=" + std::to_string(settings_.seed);
   q += "&device_seed=" + std::to_string(settings_.device_seed);
   q += "&steps_per_frame=" + std::to_string(settings_.steps_per_frame);
+  if (settings_.epochs > 0) q += "&epochs=" + std::to_string(settings_.epochs);
   for (const KnobInfo& info : find_system(settings_.system).info.knobs) {
     const auto it = settings_.knobs.find(info.key);
     if (info.kind != "setting" && it != settings_.knobs.end()) q += "&knob." + info.key + "=" + number(it->second);

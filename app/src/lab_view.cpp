@@ -214,6 +214,10 @@ void Lab::draw_controls() {
   ImGui::SetNextItemWidth(-150);
   if (ImGui::SliderFloat("learning rate", &lr, 0.001f, 0.1f, "%.3f", ImGuiSliderFlags_Logarithmic))
     ui_command("set:lr=" + std::to_string(lr));
+  int epochs = settings_.epochs;
+  ImGui::SetNextItemWidth(-150);
+  if (ImGui::SliderInt("stop after epochs", &epochs, 0, 200, epochs ? "%d" : "never"))
+    ui_command("set:epochs=" + std::to_string(epochs));
   ImGui::SetNextItemWidth(-150);
   ImGui::SliderInt("steps/frame", &settings_.steps_per_frame, 1, 50);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("training speed; the page stays responsive either way");

@@ -102,6 +102,18 @@ TEST(Lab, TrainsOnRealDigitsAboveChance) {
   EXPECT_EQ(lab.lane(0).last_device.predicted.size(), s["test_size"].get<int>());
 }
 
+TEST(Lab, StopsAfterTheEpochsAsked) {
+  Lab lab;
+  ASSERT_TRUE(lab.command("set:epochs=2"));
+  ASSERT_TRUE(lab.command("set:steps_per_frame=50"));
+  lab.set_training(true);
+  for (int i = 0; i < 500 && lab.training(); ++i) lab.advance(1e9);
+  EXPECT_FALSE(lab.training());
+  EXPECT_EQ(lab.lane(0).trainer->epoch(), 2);
+  EXPECT_NE(status(lab)["state"].get<std::string>().find("epochs=2"), std::string::npos);
+  EXPECT_NE(status(lab)["notice"].get<std::string>().find("2 epochs"), std::string::npos);
+}
+
 TEST(LabState, ALinkReproducesTheSetup) {
   Lab a;
   ASSERT_TRUE(a.command("system:crossbar"));

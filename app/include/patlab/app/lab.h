@@ -57,6 +57,7 @@ struct LabSettings {
   double learning_rate = 0.02;
   int batch_size = 32;
   int steps_per_frame = 4;        // training speed while the UI stays live
+  int epochs = 0;                 // training pauses after this many passes over the data; 0 = never
   uint64_t seed = 1;
 };
 
@@ -218,7 +219,7 @@ class Lab {
 
  private:
   void measure();        // evaluates the test set on device and twin, appends to the curves
-  void measure_lane(Lane& lane);
+  void measure_lane(Lane& lane, int part);
   // Builds a lane in place (its trainer refers to its network: lanes never move once built).
   void build_lane(Lane& lane, Method method, const KnobValues& knobs, bool measure_alignment = true) const;
   void start_robustness();
@@ -272,7 +273,7 @@ class Lab {
   long long frames_ = 0;
   long long revision_ = 0;
   long long measured_at_step_ = -1;
-  int measuring_lane_ = 0;  // while a measurement is spread over frames, the next lane
+  int measuring_lane_ = 0;  // while a measurement is spread over frames: 2 x lane + part
   long long mapped_at_step_ = -1;
   int mapping_lane_ = 0;
 
