@@ -41,7 +41,8 @@ void Lab::draw() {
   ImGui::SetNextWindowSize(vp->WorkSize);
   ImGui::Begin("patlab", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
-                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
+                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                   ImGuiWindowFlags_NoBackground);  // the frame is cleared to the same colour: no second fill
   ImGui::BeginChild("controls", ImVec2(370, 0), false);
   draw_controls();
   ImGui::EndChild();
