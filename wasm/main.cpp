@@ -14,6 +14,7 @@ namespace {
 std::unique_ptr<patlab::Platform> g_platform;
 std::unique_ptr<patlab::Lab> g_lab;
 std::string g_status;
+bool g_poked = false;  // the page changed something: draw the next frame at once
 
 // Data packs are downloaded on demand from data/<id>.pdp beside the page (made by the build).
 void on_pack(void* arg, void* data, int size) {
@@ -36,16 +37,19 @@ EMSCRIPTEN_KEEPALIVE const char* patlab_status() {
 
 // Runs a lab command ("train", "pause", "reset", "method:pat", ...); 1 if accepted.
 EMSCRIPTEN_KEEPALIVE int patlab_command(const char* cmd) {
+  g_poked = true;
   return g_lab && cmd && g_lab->command(cmd) ? 1 : 0;
 }
 
 // Applies a setup from the page's address (location.search); 1 if applied.
 EMSCRIPTEN_KEEPALIVE int patlab_apply_state(const char* query) {
+  g_poked = true;
   return g_lab && query && g_lab->apply_state(query) ? 1 : 0;
 }
 
 // A file the user picked or dropped on the page (an experiment .json or a data .csv).
 EMSCRIPTEN_KEEPALIVE int patlab_import(const char* name, const char* text) {
+  g_poked = true;
   return g_lab && name && text && g_lab->import_file(name, text) ? 1 : 0;
 }
 
@@ -76,7 +80,9 @@ int main() {
   patlab::run_main_loop([] {
     g_platform->process_events();
     g_lab->advance(8.0);  // ms of training per frame, about: the page stays responsive
-    if (redraw.should_draw(g_platform->had_input(), g_lab->revision(), emscripten_get_now())) {
+    const bool poked = g_poked;
+    g_poked = false;
+    if (redraw.should_draw(g_platform->had_input() || poked, g_lab->revision(), emscripten_get_now())) {
       g_platform->begin_frame();
       g_lab->draw();
       g_platform->end_frame();

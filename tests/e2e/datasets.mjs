@@ -94,6 +94,7 @@ try {
   s = await st();
   check(true, `both methods learn the digits on the device: PAT ${s.lanes[0].test.device.accuracy}, ` +
               `in-silico ${s.lanes[1].test.device.accuracy} (chance 0.1) after ${s.step} steps`);
+  await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(outDir, 'browser_digits.png') });
 
   check(await cmd('dataset:mnist14'), 'choosing MNIST is accepted');

@@ -56,16 +56,26 @@ try {
   const [pat, insilico] = [s.lanes[0].test.device.accuracy, s.lanes[1].test.device.accuracy];
   check(pat > insilico + 0.1,
         `at high mismatch PAT beats in-silico on the device: ${pat} vs ${insilico} after ${s.step} steps`);
+  await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(outDir, 'browser_race_high_mismatch.png') });
 
   // Each main view, for review (the race was saved above).
+  check(await cmd(page, 'view:slow') && await cmd(page, 'phase') && await cmd(page, 'phase'),
+        'PAT in slow motion, phases 1 and 2');
+  s = await st(page);
+  check(s.slow_motion.phase === 2 && s.slow_motion.cos_pat.length === 2,
+        `the gradients compared: PAT cos ${s.slow_motion.cos_pat.map((c) => c.toFixed(2))}, ` +
+        `in-silico cos ${s.slow_motion.cos_insilico.map((c) => c.toFixed(2))} with the true gradient`);
+  await page.waitForTimeout(700);  // the next redraw
+  await page.screenshot({ path: path.join(outDir, 'browser_slow_motion.png') });
   check(await cmd(page, 'view:inside'), 'the "inside the training" view');
-  await page.waitForTimeout(500);
+  await page.waitForTimeout(700);
   await page.screenshot({ path: path.join(outDir, 'browser_inside.png') });
   check(await cmd(page, 'view:explorer'), 'the device explorer');
   await page.waitForFunction(() => window.patlab.status().explorer.points > 0, null, { timeout: 10000 });
   s = await st(page);
   check(s.explorer.rms_residual > 0.001, `at eta 0.5 the device departs from its twin (rms residual ${s.explorer.rms_residual.toFixed(4)})`);
+  await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(outDir, 'browser_explorer.png') });
   check(await cmd(page, 'view:robustness') && await cmd(page, 'robustness:start=30'), 'a quick robustness map starts');
   await page.waitForFunction(() => window.patlab.status().robustness.done >= 2, null, { timeout: 60000 });
@@ -80,6 +90,7 @@ try {
   const cells = s.robustness.accuracy.flat(2);
   check(s.robustness.done === 50 && cells.every((v) => v >= 0 && v <= 1),
         `the map filled all 50 cells (page at ${fpsWhileMapping} frames/s while computing)`);
+  await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(outDir, 'browser_robustness.png') });
   check(await cmd(page, 'view:race'), 'back to the race');
 
@@ -112,6 +123,7 @@ try {
   await copy.close();
   const plain = await open('');
   check((await st(plain)).state === state, 'a visit without a link restores the last setup (localStorage)');
+  await plain.waitForTimeout(300);
   await plain.screenshot({ path: path.join(outDir, 'browser_race_three_methods.png') });
 
   // 6. Opening the exported experiment through the file picker, in a lab set up differently.
