@@ -1,0 +1,304 @@
+// native/cli/common.cpp: run building (in-process or over serial ports), files, parsing.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "cli.h"
+#include "patlab/core/layer.h"
+#include "patlab/core/twin_learning.h"
+#include "patlab/emulators/catalog.h"
+
+namespace patlab::cli {
+
+volatile std::sig_atomic_t g_stop = 0;
+
+namespace {
+void on_stop(int) { g_stop = 1; }
+}  // namespace
+
+void install_stop_handlers() {
+  std::signal(SIGINT, on_stop);
+  std::signal(SIGTERM, on_stop);
+}
+
+void add_run_options(CLI::App& cmd, RunOptions& o, bool with_devices) {
+  cmd.add_option(
+      "--data-dir", o.data_dir,
+      "Folder of the data packs (digits8, mnist14, fashion14); default: $PATLAB_DATA_DIR, "
+      "else the build's data folder");
+  if (!with_devices) return;
+  cmd.add_option(
+      "--device", o.device_paths,
+      "Serial port of a physical layer (repeat once per physical layer, in layer order), "
+      "e.g. /dev/ttyUSB0 or the path `patlab device-sim` prints. Default: in-process "
+      "emulation");
+  cmd.add_option("--baud", o.serial.baud, "Serial baud rate")->capture_default_str();
+  cmd.add_option("--format", o.serial_format,
+                 "Sample format on the wire: auto, f32, q16, f64 "
+                 "(f64 is lossless)")
+      ->capture_default_str();
+  cmd.add_option("--timeout", o.serial.timeout_s,
+                 "Seconds to wait for a reply, on top of the "
+                 "time on the wire")
+      ->capture_default_str();
+  cmd.add_option("--retries", o.serial.retries, "Re-sends of an unanswered request")
+      ->capture_default_str();
+  cmd.add_option("--device-wait", o.device_wait_s,
+                 "Seconds to keep retrying a device that has gone away before giving up (a "
+                 "checkpoint is kept)")
+      ->capture_default_str();
+}
+
+std::string pack_dir(const RunOptions& o) {
+  if (!o.data_dir.empty()) return o.data_dir;
+  if (const char* env = std::getenv("PATLAB_DATA_DIR"); env && *env) return env;
+  return PATLAB_DEFAULT_PACK_DIR;
+}
+
+std::unique_ptr<Run> make_run(const Experiment& e, const RunOptions& o) {
+  std::unique_ptr<Run> run;
+  try {
+    run = build_run(e, pack_dir(o));
+  } catch (const std::invalid_argument& err) {
+    throw UsageError(err.what());
+  }
+  if (o.device_paths.empty()) return run;
+
+  int physical = 0;
+  for (const LayerSpec& l : e.layers) physical += l.kind == "physical";
+  if (int(o.device_paths.size()) != physical)
+    throw UsageError("--device given " + std::to_string(o.device_paths.size()) +
+                     " times, but the experiment has " + std::to_string(physical) +
+                     " physical layers: give one serial port per physical layer, in layer order");
+  SerialOptions so = o.serial;
+  try {
+    so.format = sample_format_from_name(o.serial_format);
+  } catch (const std::invalid_argument& err) {
+    throw UsageError(std::string("--format: ") + err.what());
+  }
+
+  // The experiment module builds physical layers on emulators only, and a Network cannot swap
+  // a layer's device, so the network is built again here layer by layer with serial devices,
+  // then given build_run()'s initial parameters: both runs start from the same point.
+  const Vec p0 = run->net.get_params();
+  Network net;
+  std::vector<std::shared_ptr<PhysicalSystem>> devices;
+  Rng rng(e.train.seed);
+  int width = run->train.features();
+  size_t next = 0;
+  for (const LayerSpec& l : e.layers) {
+    if (l.kind == "affine") {
+      net.add(std::make_unique<AffineLayer>(width, l.size, rng, l.init));
+      width = l.size;
+    } else if (l.kind == "scale_offset") {
+      net.add(std::make_unique<ScaleOffsetLayer>(width, l.init, 0.0));
+    } else if (l.kind == "readout_scale") {
+      net.add(std::make_unique<ReadoutScaleLayer>(width, l.init));
+    } else if (l.kind == "physical") {
+      SystemInstance sys = make_system(l.system, Shape{width, l.size}, l.knobs, l.seed);
+      const std::string& path = o.device_paths[next++];
+      std::shared_ptr<SerialDevice> dev;
+      // A device that is not there yet (still booting, being replugged) is waited for like
+      // one that goes away during training.
+      if (!with_device_retries(o, [&] { dev = std::make_shared<SerialDevice>(path, so); }))
+        throw std::runtime_error("stopped while waiting for the device at " + path);
+      if (dev->name() != l.system || dev->input_size() != sys.device->input_size() ||
+          dev->param_size() != sys.device->param_size() ||
+          dev->output_size() != sys.device->output_size())
+        throw UsageError("the device at " + path + " is '" + dev->name() + "' (" +
+                         std::to_string(dev->input_size()) + " inputs, " +
+                         std::to_string(dev->param_size()) + " parameters, " +
+                         std::to_string(dev->output_size()) + " outputs), but the layer wants '" +
+                         l.system + "' (" + std::to_string(sys.device->input_size()) + ", " +
+                         std::to_string(sys.device->param_size()) + ", " +
+                         std::to_string(sys.device->output_size()) +
+                         "): serve the same system and shape, "
+                         "or change the experiment");
+      devices.push_back(dev);
+      net.add(std::make_unique<PhysicalLayer>(dev, sys.twin, sys.theta0, l.encoding));
+      width = dev->output_size();
+    } else {
+      net.add(std::make_unique<ActivationLayer>(width, activation_from_name(l.kind)));
+    }
+  }
+  run->trainer.reset();  // it refers to the old network
+  run->net = std::move(net);
+  run->devices = std::move(devices);
+  run->net.set_params(p0);
+  run->trainer = std::make_unique<Trainer>(run->net, run->train, e.train);
+  return run;
+}
+
+void apply_twins(Run& run, const Experiment& e, const std::vector<nlohmann::json>& twins) {
+  if (twins.empty()) return;
+  const std::vector<PhysicalLayer*> layers = run.net.physical_layers();
+  if (twins.size() != layers.size())
+    throw UsageError("--twin given " + std::to_string(twins.size()) +
+                     " times, but the experiment has " + std::to_string(layers.size()) +
+                     " physical layers: give one twin file per physical layer");
+  std::vector<const LayerSpec*> specs;
+  for (const LayerSpec& l : e.layers)
+    if (l.kind == "physical") specs.push_back(&l);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const nlohmann::json& t = twins[i];
+    PhysicalLayer& layer = *layers[i];
+    const std::string where = "twin for physical layer " + std::to_string(i);
+    try {
+      const std::string system = t.at("system").get<std::string>();
+      if (system != specs[i]->system || t.at("inputs").get<int>() != layer.device().input_size() ||
+          t.at("parameters").get<int>() != layer.device().param_size() ||
+          t.at("outputs").get<int>() != layer.device().output_size())
+        throw UsageError(where + ": it was fitted to '" + system +
+                         "' of another shape than the layer's '" + specs[i]->system +
+                         "': fit it to this layer's device");
+      const std::vector<double> st = t.at("state").get<std::vector<double>>();
+      const Vec state = Eigen::Map<const Vec>(st.data(), Eigen::Index(st.size()));
+      const std::string kind = t.at("kind").get<std::string>();
+      if (kind == "calibrated") {
+        auto* f = dynamic_cast<FittableTwin*>(&layer.twin());
+        if (!f) throw UsageError(where + ": the layer's twin cannot be calibrated");
+        f->set_fitted_state(state);
+      } else if (kind == "mlp-residual" || kind == "mlp") {
+        // The correction sits on a fresh nominal twin, as fit-twin fitted it.
+        const LayerSpec& l = *specs[i];
+        SystemInstance nominal =
+            make_system(l.system, Shape{layer.device().input_size(), l.size}, l.knobs, l.seed);
+        Rng rng(1);
+        auto mlp = std::make_shared<MlpTwin>(
+            layer.device().input_size(), layer.device().param_size(), layer.device().output_size(),
+            t.at("mlp_hidden").get<std::vector<int>>(), rng,
+            kind == "mlp" ? nullptr : nominal.twin);
+        mlp->set_fitted_state(state);
+        layer.set_twin(mlp);
+      } else {
+        throw UsageError(where + ": unknown kind '" + kind + "'");
+      }
+    } catch (const nlohmann::json::exception& err) {
+      throw UsageError(where + ": not a file written by `patlab fit-twin` (" + err.what() + ")");
+    } catch (const std::invalid_argument& err) {
+      throw UsageError(where + ": " + err.what());
+    }
+  }
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("cannot read " + path + ": " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Experiment read_experiment_file(const std::string& path) {
+  const std::string text = read_text(path);
+  try {
+    return experiment_from_string(text);
+  } catch (const std::exception& err) {
+    throw UsageError(path + ": " + err.what());
+  }
+}
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  // Same discipline as checkpoints: a reader never sees half a file.
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
+}
+
+bool is_dir(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+void make_dirs(const std::string& path) {
+  std::string cur;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!cur.empty() && !is_dir(cur) && ::mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST)
+        throw std::runtime_error("cannot create folder " + cur + ": " + std::strerror(errno));
+    }
+    if (i < path.size()) cur += path[i];
+  }
+}
+
+double parse_double(const std::string& s, const std::string& what) {
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || errno == ERANGE)
+    throw UsageError(what + ": '" + s + "' is not a number");
+  return v;
+}
+
+std::vector<double> parse_double_list(const std::string& s, const std::string& what) {
+  std::vector<double> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) out.push_back(parse_double(item, what));
+  if (out.empty()) throw UsageError(what + ": expected a comma-separated list of numbers");
+  return out;
+}
+
+std::vector<uint64_t> parse_int_list(const std::string& s, const std::string& what) {
+  std::vector<uint64_t> out;
+  std::stringstream ss(s);
+  std::string item;
+  auto to_u = [&](const std::string& t) {
+    char* end = nullptr;
+    if (t.empty() || t[0] == '-')
+      throw UsageError(what + ": '" + t + "' is not a non-negative integer");
+    const unsigned long long v = std::strtoull(t.c_str(), &end, 10);
+    if (*end != '\0') throw UsageError(what + ": '" + t + "' is not a non-negative integer");
+    return uint64_t(v);
+  };
+  while (std::getline(ss, item, ',')) {
+    const size_t dash = item.find('-', 1);
+    if (dash == std::string::npos) {
+      out.push_back(to_u(item));
+    } else {
+      const uint64_t a = to_u(item.substr(0, dash)), b = to_u(item.substr(dash + 1));
+      if (b < a || b - a > 100000)
+        throw UsageError(what + ": bad range '" + item + "' (write e.g. 1-5)");
+      for (uint64_t v = a; v <= b; ++v) out.push_back(v);
+    }
+  }
+  if (out.empty()) throw UsageError(what + ": expected e.g. 1-3 or 1,2,7");
+  return out;
+}
+
+void apply_knob(Experiment& e, const std::string& key, double value) {
+  bool any = false;
+  for (LayerSpec& l : e.layers) {
+    if (l.kind != "physical") continue;
+    any = true;
+    const SystemInfo& info = find_system(l.system).info;
+    KnobValues k = l.knobs;
+    k[key] = value;
+    try {
+      info.complete(k);
+    } catch (const std::invalid_argument& err) {
+      throw UsageError(std::string("--knob ") + key + ": " + err.what() + " (`patlab systems " +
+                       l.system + "` lists its knobs and ranges)");
+    }
+    l.knobs[key] = value;
+  }
+  if (!any) throw UsageError("--knob " + key + ": the experiment has no physical layer");
+}
+
+}  // namespace patlab::cli
