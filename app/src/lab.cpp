@@ -162,6 +162,12 @@ void Lab::build_lane(Lane& lane, Method method, const KnobValues& knobs, bool me
     lane.net.add(std::make_unique<PhysicalLayer>(sys.device, sys.twin, sys.theta0));
     width = sys.device->output_size();
   }
+  // A hybrid network: digital layers between the physical ones and the readout.
+  for (int l = 0; l < settings_.digital_layers; ++l) {
+    lane.net.add(std::make_unique<AffineLayer>(width, settings_.digital_width, rng));
+    lane.net.add(std::make_unique<ActivationLayer>(settings_.digital_width, Activation::Tanh));
+    width = settings_.digital_width;
+  }
   lane.net.add(std::make_unique<AffineLayer>(width, train_.num_classes, rng));
   TrainConfig cfg;
   cfg.method = method;
@@ -359,6 +365,8 @@ bool apply_lab_setting(LabSettings& s, const std::string& key, double v) {
   else if (key == "epochs" && whole && v >= 0 && v <= 100000) s.epochs = int(v);
   else if (key == "batch" && whole && v >= 1 && v <= 1024) s.batch_size = int(v);
   else if (key == "layers" && whole && v >= 1 && v <= 8) s.physical_layers = int(v);
+  else if (key == "digital" && whole && v >= 0 && v <= 4) s.digital_layers = int(v);
+  else if (key == "digital_width" && whole && v >= 2 && v <= 256) s.digital_width = int(v);
   else if (key == "noise" && v >= 0 && v <= 1) s.data_noise = v;
   else if (key == "train_size" && whole && v >= 20 && v <= 20000) s.train_size = int(v);
   else if (key == "test_size" && whole && v >= 20 && v <= 20000) s.test_size = int(v);

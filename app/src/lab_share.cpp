@@ -67,6 +67,9 @@ std::string Lab::state_query() const {
     q += (i ? "," : "") + std::string(method_name(settings_.methods[i]));
   q += "&system=" + settings_.system;
   q += "&layers=" + std::to_string(settings_.physical_layers);
+  if (settings_.digital_layers > 0)
+    q += "&digital=" + std::to_string(settings_.digital_layers) +
+         "&digital_width=" + std::to_string(settings_.digital_width);
   q += "&lr=" + number(settings_.learning_rate);
   q += "&batch=" + std::to_string(settings_.batch_size);
   q += "&noise=" + number(settings_.data_noise);
@@ -191,6 +194,14 @@ Experiment Lab::experiment() const {
     e.layers.push_back(p);
     width = lanes_.front().devices[size_t(l)]->output_size();
   }
+  for (int l = 0; l < settings_.digital_layers; ++l) {
+    LayerSpec hidden, act;
+    hidden.kind = "affine";
+    hidden.size = settings_.digital_width;
+    act.kind = "tanh";
+    e.layers.push_back(hidden);
+    e.layers.push_back(act);
+  }
   LayerSpec out;
   out.kind = "affine";
   out.size = train_.num_classes;
@@ -255,14 +266,22 @@ bool Lab::import_experiment(const std::string& text) {
     return false;
   }
   // The lab shows one shape of network: affine encoder, n physical layers of one system,
-  // affine readout. Anything else belongs to the command line.
+  // k digital (affine + tanh) layers of one width, affine readout. Anything else belongs to the
+  // command line.
   const auto& L = e.layers;
-  bool fits = L.size() >= 3 && L.front().kind == "affine" && L.back().kind == "affine";
-  for (size_t i = 1; fits && i + 1 < L.size(); ++i)
-    fits = L[i].kind == "physical" && L[i].system == L[1].system && L[i].knobs == L[1].knobs;
+  size_t i = 1;
+  while (i < L.size() && L[i].kind == "physical" && L[i].system == L[1].system && L[i].knobs == L[1].knobs) ++i;
+  const int physical = int(i) - 1;
+  int digital = 0;
+  while (i + 2 < L.size() && L[i].kind == "affine" && L[i + 1].kind == "tanh" && L[i].size == L[1 + physical].size) {
+    ++digital;
+    i += 2;
+  }
+  const bool fits = L.size() >= 3 && L.front().kind == "affine" && physical >= 1 && i + 1 == L.size() &&
+                    L.back().kind == "affine";
   if (!fits) {
     report("this experiment's network is not one the lab can show (affine, physical layers of one "
-           "system, affine); train it with the command line instead");
+           "system, affine + tanh layers of one width, affine); train it with the command line instead");
     return false;
   }
   if (e.train.method == Method::FiniteDifference) {
@@ -270,7 +289,9 @@ bool Lab::import_experiment(const std::string& text) {
     return false;
   }
   std::string q = "data=" + e.data.name + "&methods=" + method_name(e.train.method) +
-                  "&system=" + L[1].system + "&layers=" + std::to_string(L.size() - 2) +
+                  "&system=" + L[1].system + "&layers=" + std::to_string(physical) +
+                  "&digital=" + std::to_string(digital) +
+                  (digital ? "&digital_width=" + std::to_string(L[1 + size_t(physical)].size) : std::string()) +
                   "&lr=" + number(e.train.optimizer.learning_rate) +
                   "&batch=" + std::to_string(e.train.batch_size) + "&noise=" + number(e.data.noise) +
                   "&train_size=" + std::to_string(e.data.train_size) +

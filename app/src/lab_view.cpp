@@ -207,6 +207,19 @@ void Lab::draw_controls() {
   if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:layers=" + std::to_string(layers));
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("layers of the device between a digital encoder and a digital readout");
+  int digital = settings_.digital_layers;
+  ImGui::SetNextItemWidth(-150);
+  ImGui::SliderInt("digital layers", &digital, 0, 4);
+  if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:digital=" + std::to_string(digital));
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("hidden layers computed digitally (affine + tanh) between the device and the "
+                      "readout: a hybrid physical-digital network");
+  if (settings_.digital_layers > 0) {
+    int width = settings_.digital_width;
+    ImGui::SetNextItemWidth(-150);
+    ImGui::SliderInt("digital width", &width, 2, 64);
+    if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:digital_width=" + std::to_string(width));
+  }
   int batch = settings_.batch_size;
   ImGui::SetNextItemWidth(-150);
   ImGui::SliderInt("batch size", &batch, 1, 256, "%d", ImGuiSliderFlags_Logarithmic);

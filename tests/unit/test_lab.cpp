@@ -177,6 +177,23 @@ TEST(LabShare, ExportsCurvesParametersAndAnExperimentThatRebuildsTheNetwork) {
   EXPECT_EQ(run->net.get_params(), fresh.lane(0).net.get_params());
 }
 
+TEST(LabShare, HybridNetworksExportAndOpenToo) {
+  Lab a;
+  ASSERT_TRUE(a.command("method:pat"));  // an experiment file holds one method
+  ASSERT_TRUE(a.command("set:digital=2"));
+  ASSERT_TRUE(a.command("set:digital_width=12"));
+  // encoder, 2 physical, 2 x (affine + tanh), readout
+  EXPECT_EQ(a.lane(0).net.size(), 1 + 2 + 4 + 1);
+  const std::string file = a.export_file("experiment").text;
+  const auto run = build_run(experiment_from_string(file));
+  EXPECT_EQ(run->net.get_params(), a.lane(0).net.get_params()) << "the same network from the same seeds";
+  Lab b;
+  ASSERT_TRUE(b.import_file("hybrid.json", file)) << b.error();
+  EXPECT_EQ(b.state_query(), a.state_query());
+  EXPECT_NE(b.state_query().find("digital=2&digital_width=12"), std::string::npos);
+  EXPECT_FALSE(a.command("set:digital=5"));
+}
+
 TEST(LabShare, OpensAnExperimentFileItExported) {
   Lab a;
   ASSERT_TRUE(a.command("system:circuit"));

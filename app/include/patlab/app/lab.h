@@ -54,6 +54,8 @@ struct LabSettings {
   KnobValues knobs = lab_knobs("oscillators");
   uint64_t device_seed = 1;
   int physical_layers = 2;        // depth: errors of a wrong twin compound layer by layer
+  int digital_layers = 0;         // hidden digital layers (affine + tanh) after the physical ones
+  int digital_width = 16;         // their width
   double learning_rate = 0.02;
   int batch_size = 32;
   int steps_per_frame = 4;        // training speed while the UI stays live
