@@ -506,6 +506,16 @@ void Lab::draw_slow_motion() {
     ImGui::SameLine();
     ImGui::Text("loss on these %d samples: %.3f", sm.samples, sm.loss);
   }
+  if (sm.phase >= 2 && sm.loss < 0.01) {
+    // A trained network has next to nothing left to learn on these samples: the true gradient
+    // is tiny and the cosines are those of noise. Say so rather than let them mislead.
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextColored(ImVec4(1.0f, 0.8f, 0.4f, 1),
+                       "These samples are already classified with near certainty: the true "
+                       "gradient is almost zero, so the cosines mean little. Press Reset to see a "
+                       "step that matters.");
+    ImGui::PopTextWrapPos();
+  }
   if (sm.phase == 0) return;
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const int layers = int(sm.device_out.size());
