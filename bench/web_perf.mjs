@@ -11,12 +11,8 @@ import { chromium } from 'playwright-core';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { launchOptions, serveStatic } from '../tests/e2e/browser.mjs';
+import { arg, launchOptions, serveStatic } from '../tests/e2e/browser.mjs';
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 const webDir = arg('--web');
 if (!webDir) {
   console.error('usage: web_perf.mjs --web <build>/web [--json out.json]');

@@ -4,26 +4,11 @@
 //
 //   node tests/e2e/app_trains.mjs --web <build>/web --out <folder>
 import { chromium } from 'playwright-core';
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { launchOptions, serveStatic } from './browser.mjs';
+import { check, launchOptions, serveStatic, testFolders } from './browser.mjs';
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
-const webDir = arg('--web');
-const outDir = arg('--out', '.');
-if (!webDir) {
-  console.error('usage: app_trains.mjs --web <folder with index.html> [--out <folder>]');
-  process.exit(2);
-}
-mkdirSync(outDir, { recursive: true });
-
-function check(cond, message) {
-  if (!cond) throw new Error(message);
-  console.log('ok: ' + message);
-}
+const { webDir, outDir } = testFolders('app_trains.mjs');
 
 const server = await serveStatic(webDir);
 const browser = await chromium.launch(launchOptions());

@@ -1,5 +1,6 @@
 // Shared by the browser tests: how to start Chromium here, and a loopback static server.
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 
 // Debian's Chromium, headless, with WebGL2 through SwiftShader. The background-networking
 // flags matter: this machine has no internet, and Chromium otherwise keeps dialling out.
@@ -33,4 +34,27 @@ export function serveStatic(dir) {
     proc.on('exit', (code) => reject(new Error('static server exited with ' + code + ': ' + out)));
     setTimeout(() => reject(new Error('static server did not start: ' + out)), 10000);
   });
+}
+
+// The browser tests' command line: --web <folder with index.html> [--out <folder>]. Exits with
+// a usage line when --web is missing; makes the output folder.
+export function arg(name, fallback) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+export function testFolders(script) {
+  const webDir = arg('--web');
+  const outDir = arg('--out', '.');
+  if (!webDir) {
+    console.error(`usage: ${script} --web <folder with index.html> [--out <folder>]`);
+    process.exit(2);
+  }
+  mkdirSync(outDir, { recursive: true });
+  return { webDir, outDir };
+}
+
+// One expectation of a test: throws (failing the test) or prints what held.
+export function check(cond, message) {
+  if (!cond) throw new Error(message);
+  console.log('ok: ' + message);
 }
