@@ -29,6 +29,28 @@ std::string class_name(const DataPack* pack, int c) {
   if (!pack && c >= 0 && c < 7) return vowel_word(c);  // the only unpacked set that is not 2-D
   return std::to_string(c);
 }
+// One sample as a tile: its pixels when the features are a w x h image, else a bar per
+// feature; values scaled from [lo, hi] (the set's range) to dark..bright.
+void draw_sample_tile(ImDrawList* dl, ImVec2 a, float tile, const Dataset& d, int i, int w, int h,
+                      double lo, double hi) {
+  dl->AddRectFilled(a, ImVec2(a.x + tile, a.y + tile), IM_COL32(12, 13, 17, 255));
+  const auto level = [&](double v) { return float(std::clamp((v - lo) / std::max(hi - lo, 1e-12), 0.0, 1.0)); };
+  if (w * h == d.features()) {
+    const float px = tile / float(std::max(w, h));
+    for (int r = 0; r < h; ++r)
+      for (int c = 0; c < w; ++c) {
+        const int g = int(255 * level(d.x(r * w + c, i)));
+        if (g < 8) continue;
+        dl->AddRectFilled(ImVec2(a.x + float(c) * px, a.y + float(r) * px),
+                          ImVec2(a.x + float(c + 1) * px, a.y + float(r + 1) * px), IM_COL32(g, g, g, 255));
+      }
+  } else {
+    const float bw = tile / float(d.features());
+    for (int f = 0; f < d.features(); ++f)
+      dl->AddRectFilled(ImVec2(a.x + float(f) * bw, a.y + tile - level(d.x(f, i)) * tile),
+                        ImVec2(a.x + float(f + 1) * bw, a.y + tile), palette::twin);
+  }
+}
 }  // namespace
 
 void Lab::draw() {
@@ -374,20 +396,7 @@ void Lab::draw_data() {
     const double lo = train_.x.minCoeff(), hi = train_.x.maxCoeff();
     for (int i = 0; i < std::min(train_.size(), cols * rows); ++i) {
       const ImVec2 a(p0.x + float(i % cols) * cell_w, p0.y + float(i / cols) * cell_h);
-      dl->AddRectFilled(a, ImVec2(a.x + tile, a.y + tile), IM_COL32(12, 13, 17, 255));
-      for (int f = 0; f < train_.features(); ++f) {
-        const float v = float(std::clamp((train_.x(f, i) - lo) / std::max(hi - lo, 1e-12), 0.0, 1.0));
-        if (w * h == train_.features()) {
-          const float px = tile / float(std::max(w, h));
-          const int g = int(255 * v);
-          if (g >= 8)
-            dl->AddRectFilled(ImVec2(a.x + float(f % w) * px, a.y + float(f / w) * px),
-                              ImVec2(a.x + float(f % w + 1) * px, a.y + float(f / w + 1) * px), IM_COL32(g, g, g, 255));
-        } else {
-          const float bw = tile / float(train_.features());
-          dl->AddRectFilled(ImVec2(a.x + float(f) * bw, a.y + tile - v * tile), ImVec2(a.x + float(f + 1) * bw, a.y + tile), palette::twin);
-        }
-      }
+      draw_sample_tile(dl, a, tile, train_, i, w, h, lo, hi);
       dl->AddText(ImVec2(a.x, a.y + tile + 2), palette::text_dim, class_name(pack, train_.y(i)).c_str());
     }
     ImGui::EndChild();
@@ -726,24 +735,7 @@ void Lab::draw_samples(const char* title, ImVec2 size, const Lane& lane) const {
   for (int i = 0; i < n; ++i) {
     const ImVec2 a(p0.x + (i % cols) * cell_w, p0.y + (i / cols) * cell_h);
     const ImVec2 b(a.x + tile, a.y + tile);
-    dl->AddRectFilled(a, b, IM_COL32(12, 13, 17, 255));
-    const auto level = [&](double v) { return float((v - lo) / std::max(hi - lo, 1e-12)); };
-    if (w * h == test_.features()) {
-      const float px = tile / float(std::max(w, h));
-      for (int r = 0; r < h; ++r)
-        for (int c = 0; c < w; ++c) {
-          const int g = int(255 * std::clamp(level(test_.x(r * w + c, i)), 0.0f, 1.0f));
-          if (g < 8) continue;
-          dl->AddRectFilled(ImVec2(a.x + c * px, a.y + r * px), ImVec2(a.x + (c + 1) * px, a.y + (r + 1) * px),
-                            IM_COL32(g, g, g, 255));
-        }
-    } else {
-      const float bw = tile / float(test_.features());
-      for (int f = 0; f < test_.features(); ++f) {
-        const float v = std::clamp(level(test_.x(f, i)), 0.0f, 1.0f);
-        dl->AddRectFilled(ImVec2(a.x + f * bw, b.y - v * tile), ImVec2(a.x + (f + 1) * bw, b.y), palette::twin);
-      }
-    }
+    draw_sample_tile(dl, a, tile, test_, i, w, h, lo, hi);
     if (i < predicted.size()) {
       const bool right = predicted(i) == test_.y(i);
       const ImU32 frame = right ? IM_COL32(64, 200, 120, 255) : IM_COL32(235, 80, 90, 255);
