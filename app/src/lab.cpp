@@ -324,24 +324,33 @@ void Lab::advance(double budget_ms) {
   }
 }
 
-bool Lab::set_methods(const std::string& list) {
-  std::vector<Method> methods;
+bool parse_lab_methods(const std::string& list, std::vector<Method>& methods, std::string* why) {
+  methods.clear();
   size_t start = 0;
   while (start <= list.size()) {
     const size_t comma = std::min(list.find(',', start), list.size());
+    Method m;
     try {
-      const Method m = method_from_name(list.substr(start, comma - start));
-      // The lab trains networks of a dozen to a few hundred parameters: finite differences
-      // would take a device query per parameter per step, so the lab offers the others.
-      if (m == Method::FiniteDifference) return false;
-      if (std::find(methods.begin(), methods.end(), m) != methods.end()) return false;
-      methods.push_back(m);
+      m = method_from_name(list.substr(start, comma - start));
     } catch (const std::invalid_argument&) {
+      if (why) *why = "names an unknown method";
       return false;
     }
+    // The lab trains networks of a dozen to a few hundred parameters: finite differences
+    // would take a device query per parameter per step, so the lab offers the others.
+    if (m == Method::FiniteDifference || std::find(methods.begin(), methods.end(), m) != methods.end()) {
+      if (why) *why = "lists a method twice or one the lab does not offer";
+      return false;
+    }
+    methods.push_back(m);
     start = comma + 1;
   }
-  if (methods.empty()) return false;
+  return true;  // never empty: an empty list names the method ""
+}
+
+bool Lab::set_methods(const std::string& list) {
+  std::vector<Method> methods;
+  if (!parse_lab_methods(list, methods, nullptr)) return false;
   settings_.methods = methods;
   reset();
   return true;

@@ -122,20 +122,8 @@ bool Lab::apply_state(const std::string& query_in) {
       if (!choice(value)) return fail(key, value, "names no data set of the lab");
       data = value;
     } else if (key == "methods") {
-      std::vector<Method> methods;
-      std::stringstream list(value);
-      for (std::string name; std::getline(list, name, ',');) {
-        try {
-          const Method m = method_from_name(name);
-          if (m == Method::FiniteDifference || std::count(methods.begin(), methods.end(), m))
-            return fail(key, value, "lists a method twice or one the lab does not offer");
-          methods.push_back(m);
-        } catch (const std::invalid_argument&) {
-          return fail(key, value, "names an unknown method");
-        }
-      }
-      if (methods.empty()) return fail(key, value, "is empty");
-      next.methods = methods;
+      std::string why;
+      if (!parse_lab_methods(value, next.methods, &why)) return fail(key, value, why);
     } else if (key.rfind("knob.", 0) == 0) {
       if (!parse_number(value, v)) return fail(key, value, "is not a number");
       next.knobs[key.substr(5)] = v;

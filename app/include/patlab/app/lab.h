@@ -67,6 +67,10 @@ struct LabSettings {
 // change, for an unknown name or a value out of its range.
 bool apply_lab_setting(LabSettings& settings, const std::string& key, double value);
 
+// Parses "pat,in-silico,...": the methods the lab offers, each once. False, with the reason in
+// *why (when given), for anything else.
+bool parse_lab_methods(const std::string& list, std::vector<Method>& methods, std::string* why);
+
 struct Experiment;  // patlab/experiment/experiment.h
 
 // One trained network: its devices, trainer and measured curves.
