@@ -12,6 +12,7 @@
 
 #include "patlab/app/lab.h"
 #include "patlab/app/platform.h"
+#include "patlab/lessons/player.h"
 
 int main(int argc, char** argv) {
   CLI::App cli{"patlab desktop: physics-aware training lab (the same UI as the browser app)"};
@@ -20,7 +21,8 @@ int main(int argc, char** argv) {
   int width = 1280, height = 800;
   std::vector<std::string> commands;
   std::string data_dir = PATLAB_DEFAULT_PACK_DIR;
-  std::string state, open_path, out_dir = ".";
+  std::string state, open_path, out_dir = ".", lesson, progress_path;
+  bool teacher = false;
   cli.add_flag("--train", train, "start training at once");
   cli.add_option("--frames", frames, "quit after this many frames; 0 = run until closed")
       ->check(CLI::NonNegativeNumber);
@@ -36,6 +38,10 @@ int main(int argc, char** argv) {
   cli.add_option("--open", open_path, "open an experiment (.json) or a data set (.csv) at start")
       ->check(CLI::ExistingFile);
   cli.add_option("--out-dir", out_dir, "where the export buttons save files")->capture_default_str();
+  cli.add_option("--lesson", lesson, "open a lesson, e.g. 03-reality-gap or reality-gap (see lessons/)");
+  cli.add_flag("--teacher", teacher, "teacher mode: each lesson step shows only the controls it needs");
+  cli.add_option("--progress", progress_path,
+                 "a file keeping the lessons' progress between runs (read at start, written on exit)");
   CLI11_PARSE(cli, argc, argv);
 
   try {
@@ -66,6 +72,19 @@ int main(int argc, char** argv) {
       return in.good() || in.eof() ? lab.import_file(name, text.str()) : false;
     };
     platform.on_file_dropped = open_file;
+    patlab::LessonPlayer player(lab);
+    if (!progress_path.empty()) {
+      std::ifstream in(progress_path);
+      std::stringstream text;
+      text << in.rdbuf();
+      if (in && !player.restore_progress(text.str()))
+        std::fprintf(stderr, "patlab: --progress %s is not a progress file; starting afresh\n", progress_path.c_str());
+    }
+    if (teacher) player.command("lesson:teacher=on");
+    if (!lesson.empty() && !player.open(lesson)) {
+      std::fprintf(stderr, "patlab: --lesson: %s\n", player.error().c_str());
+      return 2;
+    }
     if (!state.empty() && !lab.apply_state(state)) {
       std::fprintf(stderr, "patlab: --state refused: %s\n", lab.error().c_str());
       return 2;
@@ -75,7 +94,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     for (const std::string& c : commands)
-      if (!lab.command(c)) {
+      if (c.rfind("lesson:", 0) == 0 ? !player.command(c) : !lab.command(c)) {
         std::fprintf(stderr, "patlab: the command '%s' was refused (see --help)\n", c.c_str());
         return 2;
       }
@@ -86,8 +105,9 @@ int main(int argc, char** argv) {
     patlab::run_main_loop([&] {
       const bool open = platform.process_events();
       lab.advance(10.0);
+      player.update();
       const double now = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      if (redraw.should_draw(platform.had_input(), lab.revision(), now)) {
+      if (redraw.should_draw(platform.had_input(), lab.revision() + player.revision(), now)) {
         platform.begin_frame();
         lab.draw();
         platform.end_frame();  // waits for the display's refresh
@@ -98,6 +118,12 @@ int main(int argc, char** argv) {
       return open && (frames == 0 || frame < frames);
     });
     if (print_status) std::printf("%s\n", lab.status_json().c_str());
+    if (print_status) std::printf("%s\n", player.status_json().c_str());
+    if (!progress_path.empty()) {
+      std::ofstream out(progress_path);
+      out << player.progress_json() << "\n";
+      if (!out) std::fprintf(stderr, "patlab: could not write --progress %s\n", progress_path.c_str());
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "patlab: %s\n", e.what());
     return 1;

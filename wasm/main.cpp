@@ -8,11 +8,13 @@
 
 #include "patlab/app/lab.h"
 #include "patlab/app/platform.h"
+#include "patlab/lessons/player.h"
 
 namespace {
 // The browser keeps running frames after main() returns: these live for the page's lifetime.
 std::unique_ptr<patlab::Platform> g_platform;
 std::unique_ptr<patlab::Lab> g_lab;
+std::unique_ptr<patlab::LessonPlayer> g_player;
 std::string g_status;
 bool g_poked = false;  // the page changed something: draw the next frame at once
 
@@ -35,10 +37,30 @@ EMSCRIPTEN_KEEPALIVE const char* patlab_status() {
   return g_status.c_str();
 }
 
-// Runs a lab command ("train", "pause", "reset", "method:pat", ...); 1 if accepted.
+// Runs a lab command ("train", "pause", "reset", "method:pat", ...) or a lesson command
+// ("lesson:open=reality-gap", "lesson:apply", ...); 1 if accepted.
 EMSCRIPTEN_KEEPALIVE int patlab_command(const char* cmd) {
   g_poked = true;
-  return g_lab && cmd && g_lab->command(cmd) ? 1 : 0;
+  if (!g_lab || !g_player || !cmd) return 0;
+  const std::string c(cmd);
+  return (c.rfind("lesson:", 0) == 0 ? g_player->command(c) : g_lab->command(c)) ? 1 : 0;
+}
+
+// The lesson player's state as JSON (valid until the next call).
+EMSCRIPTEN_KEEPALIVE const char* patlab_lesson_status() {
+  g_status = g_player ? g_player->status_json() : std::string("{}");
+  return g_status.c_str();
+}
+
+// The learner's progress through the lessons, for the page to keep (localStorage) and to give
+// back on the next visit; 1 if the text was a progress record.
+EMSCRIPTEN_KEEPALIVE const char* patlab_lesson_progress() {
+  g_status = g_player ? g_player->progress_json() : std::string("{}");
+  return g_status.c_str();
+}
+EMSCRIPTEN_KEEPALIVE int patlab_lesson_restore(const char* json) {
+  g_poked = true;
+  return g_player && json && g_player->restore_progress(json) ? 1 : 0;
 }
 
 // Applies a setup from the page's address (location.search); 1 if applied.
@@ -59,6 +81,7 @@ int main() {
   try {
     g_platform = std::make_unique<patlab::Platform>("patlab", 1280, 800);
     g_lab = std::make_unique<patlab::Lab>();
+    g_player = std::make_unique<patlab::LessonPlayer>(*g_lab);
     g_lab->set_download_handler([](const patlab::Lab::ExportFile& f) {
       EM_ASM({ window.patlabDownload(UTF8ToString($0), UTF8ToString($1), UTF8ToString($2)); },
              f.name.c_str(), f.mime.c_str(), f.text.c_str());
@@ -80,9 +103,10 @@ int main() {
   patlab::run_main_loop([] {
     g_platform->process_events();
     g_lab->advance(8.0);  // ms of training per frame, about: the page stays responsive
+    g_player->update();
     const bool poked = g_poked;
     g_poked = false;
-    if (redraw.should_draw(g_platform->had_input() || poked, g_lab->revision(), emscripten_get_now())) {
+    if (redraw.should_draw(g_platform->had_input() || poked, g_lab->revision() + g_player->revision(), emscripten_get_now())) {
       g_platform->begin_frame();
       g_lab->draw();
       g_platform->end_frame();

@@ -5,14 +5,19 @@
 //   patlab.command(string)    -> true if accepted: "train", "pause", "reset", "methods:pat,ideal", ...
 //   patlab.applyState(query)  -> true if the setup in a URL query was applied
 //   patlab.importFile(name, text) -> true if an experiment (.json) or data (.csv) was opened
+//   patlab.lesson()           -> the lesson player's state (open lesson, step, checkpoints, ...);
+//                                patlab.command("lesson:...") drives it
 //
 // The setup lives in the address bar (a link reproduces it) and in localStorage (a reload
-// keeps it). Files: downloads for the export buttons, a file picker, drag and drop.
+// keeps it), with the open lesson (?lesson=<name>, &teacher=1 for teacher mode); the lessons'
+// progress is kept in localStorage. Files: downloads for the export buttons, a file picker,
+// drag and drop.
 (function () {
   'use strict';
   const overlay = document.getElementById('overlay');
   const overlayText = document.getElementById('overlay-text');
   const STORE_KEY = 'patlab.state';
+  const LESSONS_KEY = 'patlab.lessons';
 
   function fatal(message) {
     overlay.classList.remove('hidden');
@@ -64,18 +69,33 @@
     if (e.dataTransfer && e.dataTransfer.files.length) openFiles(e.dataTransfer.files);
   });
 
-  // Mirrors the lab's state into the address bar and localStorage, twice a second.
+  function store(key, value) {
+    try { localStorage.setItem(key, value); } catch (e) { /* private mode: fine */ }
+  }
+  function stored(key) {
+    try { return localStorage.getItem(key); } catch (e) { return null; }
+  }
+
+  // Mirrors the lab's state and the open lesson into the address bar, and both with the
+  // lessons' progress into localStorage, twice a second.
   function keepState() {
-    let last = '';
+    let last = '', lastProgress = '';
     setInterval(() => {
       const s = window.patlab.status();
-      if (!s.ready || s.state === last || s.loading) return;
-      last = s.state;
-      const params = new URLSearchParams(location.search);
-      const keep = ['lesson', 'teacher'].filter((k) => params.has(k))
-        .map((k) => '&' + k + '=' + encodeURIComponent(params.get(k))).join('');
-      history.replaceState(null, '', '?' + s.state + keep);
-      try { localStorage.setItem(STORE_KEY, s.state); } catch (e) { /* private mode: fine */ }
+      if (!s.ready || s.loading) return;
+      const lesson = window.patlab.lesson();
+      const extra = (lesson.open ? '&lesson=' + encodeURIComponent(lesson.open) : '') +
+        (lesson.teacher ? '&teacher=1' : '');
+      if (s.state + extra !== last) {
+        last = s.state + extra;
+        history.replaceState(null, '', '?' + s.state + extra);
+        store(STORE_KEY, s.state);
+      }
+      const progress = window.patlab.lessonProgress();
+      if (progress !== lastProgress) {
+        lastProgress = progress;
+        store(LESSONS_KEY, progress);
+      }
     }, 500);
   }
 
@@ -92,6 +112,8 @@
         applyState: (q) => M.ccall('patlab_apply_state', 'number', ['string'], [q]) === 1,
         importFile: (name, text) =>
           M.ccall('patlab_import', 'number', ['string', 'string'], [name, text]) === 1,
+        lesson: () => JSON.parse(M.UTF8ToString(M._patlab_lesson_status())),
+        lessonProgress: () => M.UTF8ToString(M._patlab_lesson_progress()),
       };
       // Once main() has made the lab: a link's setup wins over the one remembered from the
       // last visit; then the overlay goes.
@@ -100,11 +122,23 @@
           requestAnimationFrame(wait);
           return;
         }
-        let saved = null;
-        try { saved = localStorage.getItem(STORE_KEY); } catch (e) { /* no storage */ }
+        const saved = stored(STORE_KEY);
         const query = location.search.length > 1 ? location.search.slice(1) : saved;
         if (query && !window.patlab.applyState(query)) {
           console.error('patlab: ' + window.patlab.status().error);
+        }
+        // The lessons: progress from the last visit, then the link's lesson and mode.
+        const progress = stored(LESSONS_KEY);
+        if (progress && M.ccall('patlab_lesson_restore', 'number', ['string'], [progress]) !== 1) {
+          console.warn('patlab: the saved lesson progress was unreadable; starting afresh');
+        }
+        const params = new URLSearchParams(location.search);
+        if (params.has('teacher')) {
+          const on = ['1', 'on', 'true', 'yes'].includes(params.get('teacher'));
+          window.patlab.command('lesson:teacher=' + (on ? 'on' : 'off'));
+        }
+        if (params.get('lesson') && !window.patlab.command('lesson:open=' + params.get('lesson'))) {
+          console.error('patlab: ' + window.patlab.lesson().error);
         }
         keepState();
         window.patlab.started = true;

@@ -519,6 +519,23 @@ bool Lab::command(const std::string& cmd) {
   return true;
 }
 
+void Lab::show_only_controls(const std::vector<std::string>& names) {
+  teacher_mode_ = true;
+  visible_controls_ = names;
+  ++revision_;
+}
+
+void Lab::show_all_controls() {
+  teacher_mode_ = false;
+  visible_controls_.clear();
+  ++revision_;
+}
+
+bool Lab::control_visible(const std::string& name) const {
+  return !teacher_mode_ ||
+         std::find(visible_controls_.begin(), visible_controls_.end(), name) != visible_controls_.end();
+}
+
 std::string Lab::status_json() const {
   nlohmann::json j;
   j["ready"] = frames_ >= 2;  // the UI has been laid out and drawn at least once
@@ -534,6 +551,8 @@ std::string Lab::status_json() const {
   j["error"] = error_;
   j["notice"] = notice_;
   j["view"] = view_;
+  // Teacher mode: the controls on show (absent: all of them).
+  if (teacher_mode_) j["controls"] = visible_controls_;
   j["robustness"] = {{"running", robustness_.running}, {"done", robustness_.done},
                      {"total", robustness_.total}, {"noise_knob", robustness_.noise_key},
                      {"mismatch_knob", robustness_.mismatch_key}};

@@ -65,7 +65,8 @@ void Lab::draw() {
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
                    ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus |
                    ImGuiWindowFlags_NoBackground);  // the frame is cleared to the same colour: no second fill
-  ImGui::BeginChild("controls", ImVec2(370, 0), false);
+  ImGui::BeginChild("controls", ImVec2(panel_ ? 400.0f : 370.0f, 0), false);
+  if (panel_) panel_();
   draw_controls();
   ImGui::EndChild();
   ImGui::SameLine();
@@ -96,83 +97,89 @@ void Lab::draw_controls() {
   ImGui::Separator();
 
   // Training methods: each ticked one trains its own copy of the device; two or more race.
-  ImGui::TextUnformatted("Train with");
-  static const Method kOffered[] = {Method::PAT, Method::InSilico, Method::Ideal, Method::SPSA};
-  static const char* kHelp[] = {
-      "PAT: forward pass on the device, backward pass through the twin at the device's "
-      "measured activations",
-      "in-silico: forward and backward through the twin only; the device only measures the result",
-      "ideal: backpropagation through the true physics (the oracle), which no real lab has: the "
-      "best any gradient method could do",
-      "SPSA: no twin at all; gradients from two device queries with random perturbations"};
-  std::string picked;
-  bool changed = false;
-  for (int i = 0; i < 4; ++i) {
-    bool on = std::find(settings_.methods.begin(), settings_.methods.end(), kOffered[i]) != settings_.methods.end();
-    if (i) ImGui::SameLine(0, 12);
-    ImGui::PushStyleColor(ImGuiCol_CheckMark, ImGui::ColorConvertU32ToFloat4(method_color(kOffered[i])));
-    if (ImGui::Checkbox(method_label(kOffered[i]), &on)) changed = true;
-    ImGui::PopStyleColor();
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kHelp[i]);
-    if (on) picked += (picked.empty() ? "" : ",") + std::string(method_name(kOffered[i]));
+  if (control_visible("methods")) {
+    ImGui::TextUnformatted("Train with");
+    static const Method kOffered[] = {Method::PAT, Method::InSilico, Method::Ideal, Method::SPSA};
+    static const char* kHelp[] = {
+        "PAT: forward pass on the device, backward pass through the twin at the device's "
+        "measured activations",
+        "in-silico: forward and backward through the twin only; the device only measures the result",
+        "ideal: backpropagation through the true physics (the oracle), which no real lab has: the "
+        "best any gradient method could do",
+        "SPSA: no twin at all; gradients from two device queries with random perturbations"};
+    std::string picked;
+    bool changed = false;
+    for (int i = 0; i < 4; ++i) {
+      bool on = std::find(settings_.methods.begin(), settings_.methods.end(), kOffered[i]) != settings_.methods.end();
+      if (i) ImGui::SameLine(0, 12);
+      ImGui::PushStyleColor(ImGuiCol_CheckMark, ImGui::ColorConvertU32ToFloat4(method_color(kOffered[i])));
+      if (ImGui::Checkbox(method_label(kOffered[i]), &on)) changed = true;
+      ImGui::PopStyleColor();
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kHelp[i]);
+      if (on) picked += (picked.empty() ? "" : ",") + std::string(method_name(kOffered[i]));
+    }
+    if (changed && !picked.empty()) ui_command("methods:" + picked);
+    ImGui::PushTextWrapPos(0.0f);
+    const char* what = "A race: each method trains its own copy of the same device from the same start";
+    for (int i = 0; i < 4 && settings_.methods.size() == 1; ++i)
+      if (kOffered[i] == settings_.methods.front()) what = kHelp[i];
+    ImGui::TextDisabled("%s", what);
+    ImGui::PopTextWrapPos();
   }
-  if (changed && !picked.empty()) ui_command("methods:" + picked);
-  ImGui::PushTextWrapPos(0.0f);
-  const char* what = "A race: each method trains its own copy of the same device from the same start";
-  for (int i = 0; i < 4 && settings_.methods.size() == 1; ++i)
-    if (kOffered[i] == settings_.methods.front()) what = kHelp[i];
-  ImGui::TextDisabled("%s", what);
-  ImGui::PopTextWrapPos();
 
   // Train / step / reset; the space bar plays and pauses too.
-  ImGui::Spacing();
-  const ImVec4 accent(1.0f, 0.55f, 0.16f, 1.0f);
-  ImGui::PushStyleColor(ImGuiCol_Button, training_ ? ImVec4(0.25f, 0.26f, 0.32f, 1) : accent);
-  ImGui::PushStyleColor(ImGuiCol_ButtonHovered, training_ ? ImVec4(0.30f, 0.31f, 0.38f, 1) : ImVec4(1.0f, 0.64f, 0.30f, 1));
-  ImGui::PushStyleColor(ImGuiCol_Text, training_ ? ImVec4(1, 1, 1, 1) : ImVec4(0.08f, 0.08f, 0.1f, 1));
-  if (ImGui::Button(training_ ? "Pause" : "Train", ImVec2(130, 36))) training_ = !training_;
-  rect_of_last_item(train_button_);
-  ImGui::PopStyleColor(3);
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("space bar: play / pause");
-  ImGui::SameLine();
-  if (ImGui::Button("Step", ImVec2(80, 36))) ui_command("step");
-  rect_of_last_item(step_button_);
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("one batch for every method, then measure");
-  ImGui::SameLine();
-  if (ImGui::Button("Reset", ImVec2(-1, 36))) ui_command("reset");
-  rect_of_last_item(reset_button_);
-  const Lane& first = lanes_.front();
-  ImGui::Text("step %lld   epoch %d", steps(), first.trainer->epoch());
-  for (const Lane& lane : lanes_) {
-    const double q = double(lane.net.device_queries());
-    const CostModel& cost = system_info().cost;
-    ImGui::Text("%-9s device queries %lld", method_label(lane.method), (long long)q);
-    if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("on the real %s: %.1f s and %.3g J (%s)", system_info().name.c_str(),
-                        q * cost.latency_s, q * cost.energy_j, cost.source.c_str());
+  if (control_visible("training")) {
+    ImGui::Spacing();
+    const ImVec4 accent(1.0f, 0.55f, 0.16f, 1.0f);
+    ImGui::PushStyleColor(ImGuiCol_Button, training_ ? ImVec4(0.25f, 0.26f, 0.32f, 1) : accent);
+    ImGui::PushStyleColor(ImGuiCol_ButtonHovered, training_ ? ImVec4(0.30f, 0.31f, 0.38f, 1) : ImVec4(1.0f, 0.64f, 0.30f, 1));
+    ImGui::PushStyleColor(ImGuiCol_Text, training_ ? ImVec4(1, 1, 1, 1) : ImVec4(0.08f, 0.08f, 0.1f, 1));
+    if (ImGui::Button(training_ ? "Pause" : "Train", ImVec2(130, 36))) training_ = !training_;
+    rect_of_last_item(train_button_);
+    ImGui::PopStyleColor(3);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("space bar: play / pause");
+    ImGui::SameLine();
+    if (ImGui::Button("Step", ImVec2(80, 36))) ui_command("step");
+    rect_of_last_item(step_button_);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("one batch for every method, then measure");
+    ImGui::SameLine();
+    if (ImGui::Button("Reset", ImVec2(-1, 36))) ui_command("reset");
+    rect_of_last_item(reset_button_);
+    const Lane& first = lanes_.front();
+    ImGui::Text("step %lld   epoch %d", steps(), first.trainer->epoch());
+    for (const Lane& lane : lanes_) {
+      const double q = double(lane.net.device_queries());
+      const CostModel& cost = system_info().cost;
+      ImGui::Text("%-9s device queries %lld", method_label(lane.method), (long long)q);
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("on the real %s: %.1f s and %.3g J (%s)", system_info().name.c_str(),
+                          q * cost.latency_s, q * cost.energy_j, cost.source.c_str());
+    }
+    ImGui::Separator();
   }
-  ImGui::Separator();
 
   // Data.
-  ImGui::TextUnformatted("Data");
-  const DataChoice* shown = choice(loading_.empty() ? settings_.dataset : loading_);
-  ImGui::SetNextItemWidth(-1);
-  if (ImGui::BeginCombo("##dataset", shown ? shown->title.c_str() : settings_.dataset.c_str())) {
-    std::vector<DataChoice> all = data_choices();
-    if (!user_data_.id.empty()) all.push_back(user_data_);
-    for (const DataChoice& c : all)
-      if (ImGui::Selectable(c.title.c_str(), c.id == settings_.dataset)) ui_command("dataset:" + c.id);
-    ImGui::EndCombo();
-  }
-  if (!loading_.empty()) {
-    ImGui::TextDisabled("loading %s ...", loading_.c_str());
-  } else {
-    const auto pack = packs_.find(settings_.dataset);
-    ImGui::TextDisabled("%d train / %d test samples, %d features, %d classes", train_.size(),
-                        test_.size(), train_.features(), train_.num_classes);
-    if (pack != packs_.end() && ImGui::IsItemHovered())
-      ImGui::SetTooltip("%s\nLicence: %s", pack->second->info.source.c_str(),
-                        pack->second->info.licence.c_str());
+  if (control_visible("data")) {
+    ImGui::TextUnformatted("Data");
+    const DataChoice* shown = choice(loading_.empty() ? settings_.dataset : loading_);
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::BeginCombo("##dataset", shown ? shown->title.c_str() : settings_.dataset.c_str())) {
+      std::vector<DataChoice> all = data_choices();
+      if (!user_data_.id.empty()) all.push_back(user_data_);
+      for (const DataChoice& c : all)
+        if (ImGui::Selectable(c.title.c_str(), c.id == settings_.dataset)) ui_command("dataset:" + c.id);
+      ImGui::EndCombo();
+    }
+    if (!loading_.empty()) {
+      ImGui::TextDisabled("loading %s ...", loading_.c_str());
+    } else {
+      const auto pack = packs_.find(settings_.dataset);
+      ImGui::TextDisabled("%d train / %d test samples, %d features, %d classes", train_.size(),
+                          test_.size(), train_.features(), train_.num_classes);
+      if (pack != packs_.end() && ImGui::IsItemHovered())
+        ImGui::SetTooltip("%s\nLicence: %s", pack->second->info.source.c_str(),
+                          pack->second->info.licence.c_str());
+    }
   }
   if (!error_.empty()) {
     ImGui::PushTextWrapPos(0.0f);
@@ -182,102 +189,115 @@ void Lab::draw_controls() {
 
   // The physical system, and its knobs built from the catalog's metadata: applied to the
   // device at once, mid-training if need be.
-  ImGui::Spacing();
-  ImGui::TextUnformatted("Physical system");
-  ImGui::SetNextItemWidth(-1);
-  if (ImGui::BeginCombo("##system", system_info().name.c_str())) {
-    for (const CatalogEntry& e : catalog())
-      if (ImGui::Selectable(e.info.name.c_str(), e.info.id == settings_.system))
-        ui_command("system:" + e.info.id);
-    ImGui::EndCombo();
-  }
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", system_info().description.c_str());
-  ImGui::TextUnformatted("How reality differs from the twin");
-  KnobValues k = settings_.knobs;
-  bool knob = false;
-  for (const KnobInfo& info : system_info().knobs) {
-    if (info.kind == "setting") continue;
-    ImGui::SetNextItemWidth(-150);
-    if (info.integer) {
-      // Whole-number knobs (converter bits, delays): 0 bits means an ideal converter.
-      int v = int(k[info.key]);
-      const std::string fmt = (v == 0 && info.unit == "bits") ? "ideal" : "%d " + info.unit;
-      if (ImGui::SliderInt(info.label.c_str(), &v, int(info.min), int(info.max), fmt.c_str())) {
-        k[info.key] = v;
-        knob = true;
-      }
-    } else {
-      float v = float(k[info.key]);
-      const std::string fmt = info.unit.empty() || info.unit.size() > 6 ? "%.3f" : "%.3f " + info.unit;
-      if (ImGui::SliderFloat(info.label.c_str(), &v, float(info.min), float(info.max), fmt.c_str())) {
-        k[info.key] = v;
-        knob = true;
-      }
+  if (control_visible("system")) {
+    ImGui::Spacing();
+    ImGui::TextUnformatted("Physical system");
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::BeginCombo("##system", system_info().name.c_str())) {
+      for (const CatalogEntry& e : catalog())
+        if (ImGui::Selectable(e.info.name.c_str(), e.info.id == settings_.system))
+          ui_command("system:" + e.info.id);
+      ImGui::EndCombo();
     }
-    if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("%s (%s%s%s)", info.help.c_str(), info.kind.c_str(),
-                        info.unit.empty() ? "" : ", ", info.unit.c_str());
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", system_info().description.c_str());
   }
-  if (knob) set_knobs_everywhere(k);
+  if (control_visible("knobs")) {
+    ImGui::Spacing();
+    ImGui::TextUnformatted("How reality differs from the twin");
+    KnobValues k = settings_.knobs;
+    bool knob = false;
+    for (const KnobInfo& info : system_info().knobs) {
+      if (info.kind == "setting") continue;
+      ImGui::SetNextItemWidth(-150);
+      if (info.integer) {
+        // Whole-number knobs (converter bits, delays): 0 bits means an ideal converter.
+        int v = int(k[info.key]);
+        const std::string fmt = (v == 0 && info.unit == "bits") ? "ideal" : "%d " + info.unit;
+        if (ImGui::SliderInt(info.label.c_str(), &v, int(info.min), int(info.max), fmt.c_str())) {
+          k[info.key] = v;
+          knob = true;
+        }
+      } else {
+        float v = float(k[info.key]);
+        const std::string fmt = info.unit.empty() || info.unit.size() > 6 ? "%.3f" : "%.3f " + info.unit;
+        if (ImGui::SliderFloat(info.label.c_str(), &v, float(info.min), float(info.max), fmt.c_str())) {
+          k[info.key] = v;
+          knob = true;
+        }
+      }
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("%s (%s%s%s)", info.help.c_str(), info.kind.c_str(),
+                          info.unit.empty() ? "" : ", ", info.unit.c_str());
+    }
+    if (knob) set_knobs_everywhere(k);
+  }
 
   // Network and optimiser. Sliders that rebuild the networks act when released.
-  ImGui::Spacing();
-  ImGui::TextUnformatted("Network and training");
-  int layers = settings_.physical_layers;
-  ImGui::SetNextItemWidth(-150);
-  ImGui::SliderInt("physical layers", &layers, 1, 6);
-  if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:layers=" + std::to_string(layers));
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("layers of the device between a digital encoder and a digital readout");
-  int digital = settings_.digital_layers;
-  ImGui::SetNextItemWidth(-150);
-  ImGui::SliderInt("digital layers", &digital, 0, 4);
-  if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:digital=" + std::to_string(digital));
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("hidden layers computed digitally (affine + tanh) between the device and the "
-                      "readout: a hybrid physical-digital network");
-  if (settings_.digital_layers > 0) {
-    int width = settings_.digital_width;
-    ImGui::SetNextItemWidth(-150);
-    ImGui::SliderInt("digital width", &width, 2, 64);
-    if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:digital_width=" + std::to_string(width));
+  if (control_visible("layers") || control_visible("settings")) {
+    ImGui::Spacing();
+    ImGui::TextUnformatted("Network and training");
   }
-  int batch = settings_.batch_size;
-  ImGui::SetNextItemWidth(-150);
-  ImGui::SliderInt("batch size", &batch, 1, 256, "%d", ImGuiSliderFlags_Logarithmic);
-  if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:batch=" + std::to_string(batch));
-  float lr = float(settings_.learning_rate);
-  ImGui::SetNextItemWidth(-150);
-  if (ImGui::SliderFloat("learning rate", &lr, 0.001f, 0.1f, "%.3f", ImGuiSliderFlags_Logarithmic))
-    ui_command("set:lr=" + std::to_string(lr));
-  int epochs = settings_.epochs;
-  ImGui::SetNextItemWidth(-150);
-  if (ImGui::SliderInt("stop after epochs", &epochs, 0, 200, epochs ? "%d" : "never"))
-    ui_command("set:epochs=" + std::to_string(epochs));
-  ImGui::SetNextItemWidth(-150);
-  ImGui::SliderInt("steps/frame", &settings_.steps_per_frame, 1, 50);
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("training speed; the page stays responsive either way");
+  if (control_visible("layers")) {
+    int layers = settings_.physical_layers;
+    ImGui::SetNextItemWidth(-150);
+    ImGui::SliderInt("physical layers", &layers, 1, 6);
+    if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:layers=" + std::to_string(layers));
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("layers of the device between a digital encoder and a digital readout");
+    int digital = settings_.digital_layers;
+    ImGui::SetNextItemWidth(-150);
+    ImGui::SliderInt("digital layers", &digital, 0, 4);
+    if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:digital=" + std::to_string(digital));
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("hidden layers computed digitally (affine + tanh) between the device and the "
+                        "readout: a hybrid physical-digital network");
+    if (settings_.digital_layers > 0) {
+      int width = settings_.digital_width;
+      ImGui::SetNextItemWidth(-150);
+      ImGui::SliderInt("digital width", &width, 2, 64);
+      if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:digital_width=" + std::to_string(width));
+    }
+  }
+  if (control_visible("settings")) {
+    int batch = settings_.batch_size;
+    ImGui::SetNextItemWidth(-150);
+    ImGui::SliderInt("batch size", &batch, 1, 256, "%d", ImGuiSliderFlags_Logarithmic);
+    if (ImGui::IsItemDeactivatedAfterEdit()) ui_command("set:batch=" + std::to_string(batch));
+    float lr = float(settings_.learning_rate);
+    ImGui::SetNextItemWidth(-150);
+    if (ImGui::SliderFloat("learning rate", &lr, 0.001f, 0.1f, "%.3f", ImGuiSliderFlags_Logarithmic))
+      ui_command("set:lr=" + std::to_string(lr));
+    int epochs = settings_.epochs;
+    ImGui::SetNextItemWidth(-150);
+    if (ImGui::SliderInt("stop after epochs", &epochs, 0, 200, epochs ? "%d" : "never"))
+      ui_command("set:epochs=" + std::to_string(epochs));
+    ImGui::SetNextItemWidth(-150);
+    ImGui::SliderInt("steps/frame", &settings_.steps_per_frame, 1, 50);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("training speed; the page stays responsive either way");
+  }
 
   // Keep and share.
-  ImGui::Spacing();
-  ImGui::Separator();
-  ImGui::TextUnformatted("Keep and share");
-  const float third = (ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().ItemSpacing.x) / 3;
-  if (ImGui::Button("curves.csv", ImVec2(third, 0))) ui_command("export:curves");
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("accuracy and loss of every method, on device and twin");
-  ImGui::SameLine();
-  if (ImGui::Button("parameters", ImVec2(third, 0))) ui_command("export:parameters");
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("the trained parameters of every method (JSON)");
-  ImGui::SameLine();
-  if (ImGui::Button("experiment", ImVec2(third, 0))) ui_command("export:experiment");
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("this setup as an experiment file: open it here again, or train it with the command line");
-  ImGui::PushTextWrapPos(0.0f);
-  ImGui::TextDisabled("The page's address holds this setup: copy it to share. Drop an experiment "
-                      "(.json) or your own data (.csv, a header row and a label column) on the "
-                      "window to open it.");
-  ImGui::PopTextWrapPos();
-  if (open_file_ && ImGui::Button("Open a file...", ImVec2(-1, 0))) open_file_();
+  if (control_visible("share")) {
+    ImGui::Spacing();
+    ImGui::Separator();
+    ImGui::TextUnformatted("Keep and share");
+    const float third = (ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().ItemSpacing.x) / 3;
+    if (ImGui::Button("curves.csv", ImVec2(third, 0))) ui_command("export:curves");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("accuracy and loss of every method, on device and twin");
+    ImGui::SameLine();
+    if (ImGui::Button("parameters", ImVec2(third, 0))) ui_command("export:parameters");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("the trained parameters of every method (JSON)");
+    ImGui::SameLine();
+    if (ImGui::Button("experiment", ImVec2(third, 0))) ui_command("export:experiment");
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("this setup as an experiment file: open it here again, or train it with the command line");
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextDisabled("The page's address holds this setup: copy it to share. Drop an experiment "
+                        "(.json) or your own data (.csv, a header row and a label column) on the "
+                        "window to open it.");
+    ImGui::PopTextWrapPos();
+    if (open_file_ && ImGui::Button("Open a file...", ImVec2(-1, 0))) open_file_();
+  }
   if (!notice_.empty()) ImGui::TextColored(ImVec4(0.5f, 0.85f, 0.6f, 1), "%s", notice_.c_str());
 }
 
@@ -296,7 +316,9 @@ void Lab::draw_results() {
                               {"robustness", "Robustness map", &Lab::draw_robustness}};
   if (ImGui::BeginTabBar("views")) {
     bool reached = false;
+    const bool all_tabs = control_visible("views");
     for (const Tab& t : kTabs) {
+      if (!all_tabs && view_ != t.id) continue;  // teacher mode: the step's view only
       const bool wanted = select_view_ && view_ == t.id;
       if (ImGui::BeginTabItem(t.label, nullptr, wanted ? ImGuiTabItemFlags_SetSelected : 0)) {
         if (!select_view_) view_ = t.id;  // the user clicked it

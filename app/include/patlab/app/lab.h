@@ -216,6 +216,15 @@ class Lab {
   // Everything a test or the page needs to know, as JSON (see status_json in lab.cpp).
   std::string status_json() const;
 
+  // Lessons (patlab/lessons/player.h) hook in here. The panel is drawn at the top of the
+  // controls column every frame. Teacher mode shows only the controls named (of training,
+  // data, system, methods, knobs, layers, settings, views, share; "views" is the tab bar: without
+  // it only the current view's tab shows); show_all_controls() ends it.
+  void set_panel(std::function<void()> draw) { panel_ = std::move(draw); }
+  void show_only_controls(const std::vector<std::string>& names);
+  void show_all_controls();
+  bool control_visible(const std::string& name) const;
+
   long long steps() const;
   // Changes whenever what the lab shows changes (a measurement, a command, a finished cell of a
   // map...): the host redraws only then, or on input.
@@ -266,6 +275,9 @@ class Lab {
   DataChoice user_data_;  // the imported CSV, once there is one (id "csv")
   std::function<void(const ExportFile&)> download_;
   std::function<void()> open_file_;
+  std::function<void()> panel_;
+  bool teacher_mode_ = false;
+  std::vector<std::string> visible_controls_;  // in teacher mode
   std::vector<Lane> lanes_;
   RobustnessMap robustness_;
   std::unique_ptr<Lane> sweep_lane_;  // the robustness cell in training

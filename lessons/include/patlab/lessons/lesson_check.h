@@ -50,6 +50,7 @@ class CheckpointWatch {
   // Waiting). detail() lists the values last seen.
   State update(const std::string& status_json);
   State state() const { return state_; }
+  long long start_step() const { return start_; }
   const std::string& detail() const { return detail_; }
 
  private:
