@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   cli.add_flag("--train", train, "start training at once");
   cli.add_option("--frames", frames, "quit after this many frames; 0 = run until closed")
       ->check(CLI::NonNegativeNumber);
-  cli.add_flag("--print-status", print_status, "on exit, print the lab's state as JSON");
+  cli.add_flag("--print-status", print_status, "on exit, print the lab's state as JSON (the lesson player's under \"lesson\")");
   cli.add_option("--width", width, "window width in pixels")->check(CLI::Range(320, 8192));
   cli.add_option("--height", height, "window height in pixels")->check(CLI::Range(240, 8192));
   cli.add_option("--command", commands,
@@ -117,8 +117,11 @@ int main(int argc, char** argv) {
       ++frame;
       return open && (frames == 0 || frame < frames);
     });
-    if (print_status) std::printf("%s\n", lab.status_json().c_str());
-    if (print_status) std::printf("%s\n", player.status_json().c_str());
+    if (print_status) {  // the lab's status with the lesson player's as "lesson"
+      std::string status = lab.status_json();
+      status.back() = ',';
+      std::printf("%s\"lesson\":%s}\n", status.c_str(), player.status_json().c_str());
+    }
     if (!progress_path.empty()) {
       std::ofstream out(progress_path);
       out << player.progress_json() << "\n";

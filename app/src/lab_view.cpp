@@ -66,6 +66,7 @@ void Lab::draw() {
                    ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus |
                    ImGuiWindowFlags_NoBackground);  // the frame is cleared to the same colour: no second fill
   ImGui::BeginChild("controls", ImVec2(panel_ ? 400.0f : 370.0f, 0), false);
+  draw_header();
   if (panel_) panel_();
   draw_controls();
   ImGui::EndChild();
@@ -81,12 +82,18 @@ void Lab::draw() {
   for (const std::string& c : asked) command(c);
 }
 
-void Lab::draw_controls() {
+void Lab::draw_header() {
   ImGui::Dummy(ImVec2(0, 2));
   ImGui::SetWindowFontScale(1.5f);
   ImGui::TextUnformatted("patlab");
   ImGui::SetWindowFontScale(1.0f);
-  ImGui::TextColored(ImVec4(0.67f, 0.69f, 0.75f, 1), "physics-aware training lab");
+  ImGui::SameLine();
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextColored(ImVec4(0.67f, 0.69f, 0.75f, 1), " physics-aware training lab");
+  if (teacher_mode_) {  // a lesson does the explaining
+    ImGui::Separator();
+    return;
+  }
   ImGui::Spacing();
   ImGui::PushTextWrapPos(0.0f);
   ImGui::TextColored(ImVec4(0.80f, 0.82f, 0.86f, 1),
@@ -95,6 +102,9 @@ void Lab::draw_controls() {
                      "copes better?", settings_.physical_layers);
   ImGui::PopTextWrapPos();
   ImGui::Separator();
+}
+
+void Lab::draw_controls() {
 
   // Training methods: each ticked one trains its own copy of the device; two or more race.
   if (control_visible("methods")) {

@@ -106,6 +106,51 @@ void draw_markdown(const std::string& md) {
   ImGui::PopTextWrapPos();
 }
 
+// A checkpoint's condition in words: "pat.device_accuracy >= 0.9" -> "PAT's accuracy on the
+// device at least 0.9" (the exact text is in the tooltip).
+std::string readable(const std::string& text) {
+  static const std::pair<const char*, const char*> kOps[] = {
+      {">=", "at least"}, {"<=", "at most"}, {">", "above"}, {"<", "below"}, {"==", "equal to"}, {"!=", "not"}};
+  static const std::pair<const char*, const char*> kValues[] = {
+      {"device_accuracy", "accuracy on the device"}, {"twin_accuracy", "accuracy on the twin"},
+      {"device_loss", "loss on the device"},         {"twin_loss", "loss on the twin"},
+      {"twin_gap", "twin gap"},                      {"alignment", "gradient alignment"},
+      {"device_queries", "device queries"},          {"epoch", "epoch"},
+      {"rms_residual", "RMS residual"},              {"phase", "phase"}};
+  static const std::pair<const char*, const char*> kOwners[] = {
+      {"pat", "PAT's"}, {"in-silico", "in-silico's"}, {"ideal", "ideal's"}, {"spsa", "SPSA's"},
+      {"explorer", "the explorer's"}, {"slow_motion", "slow motion's"}, {"knob", "knob"}};
+  std::string out, word;
+  const auto put = [&](const std::string& w) {
+    if (w.empty()) return;
+    std::string r = w;
+    for (const auto& [op, words] : kOps)
+      if (w == op) r = words;
+    const size_t dot = w.find('.');
+    if (dot != std::string::npos && !(w[0] >= '0' && w[0] <= '9')) {
+      std::string owner = w.substr(0, dot), value = w.substr(dot + 1);
+      for (const auto& [k, v] : kOwners)
+        if (owner == k) owner = v;
+      for (const auto& [k, v] : kValues)
+        if (value == k) value = v;
+      r = owner + " " + value;
+    }
+    out += (out.empty() ? "" : " ") + r;
+  };
+  for (char c : text) {
+    if (c == ' ') {
+      put(word);
+      word.clear();
+    } else {
+      word += c;
+    }
+  }
+  put(word);
+  const size_t within = out.find(" within ");
+  if (within != std::string::npos) out.replace(within, 8, ", within ");
+  return out;
+}
+
 // The last item's screen rectangle (x, y, w, h): reported so a browser test clicks like a user.
 std::vector<float> last_rect() {
   const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
@@ -586,9 +631,11 @@ void LessonPlayer::draw_step() {
       ImGui::Dummy(ImVec2(2 * r + 4, 2 * r));
       ImGui::SameLine();
       ImGui::PushTextWrapPos(0.0f);
-      ImGui::TextUnformatted(st.checks[c].text.c_str());
+      ImGui::TextUnformatted(readable(st.checks[c].text).c_str());
       ImGui::PopTextWrapPos();
-      if (ImGui::IsItemHovered() && !details_[c].empty()) ImGui::SetTooltip("now: %s", details_[c].c_str());
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("check: %s%s%s", st.checks[c].text.c_str(), details_[c].empty() ? "" : "\nnow: ",
+                          details_[c].c_str());
       if (s == CheckState::Missed) {
         ImGui::TextColored(kMissed, "Not met within %lld steps.", st.checks[c].within_steps);
         ImGui::SameLine();

@@ -265,6 +265,24 @@ TEST(LessonPlayer, ThePanelDrawsInTheLab) {
     const int open = frame();
     EXPECT_GT(open, closed) << "an open lesson draws its text, question and checkpoint";
   }
+  {
+    // Every step of every shipped lesson, in and out of teacher mode.
+    Lab lab;
+    LessonPlayer player(lab);
+    const json list = status(player)["lessons"];
+    for (const char* mode : {"lesson:teacher=off", "lesson:teacher=on"}) {
+      ASSERT_TRUE(player.command(mode));
+      for (const auto& l : list)
+        for (int st = 0; st < l["steps"].get<int>(); ++st) {
+          ASSERT_TRUE(player.open(l["name"].get<std::string>()));
+          ASSERT_TRUE(player.command("lesson:step=" + std::to_string(st)));
+          ImGui::NewFrame();
+          lab.draw();
+          ImGui::Render();
+          EXPECT_GT(ImGui::GetDrawData()->TotalVtxCount, 0) << l["name"] << " step " << st;
+        }
+    }
+  }
   ImGui::DestroyContext();
 }
 

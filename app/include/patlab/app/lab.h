@@ -252,6 +252,7 @@ class Lab {
   void draw_robustness();
   void refresh_maps();   // recomputes the class maps on a grid, device and twin
   void refresh_map(Lane& lane);
+  void draw_header();    // the name and, outside teacher mode, the question the lab asks
   void draw_controls();
   void draw_results();
   const SystemInfo& system_info() const { return lanes_.front().devices.front()->info(); }
