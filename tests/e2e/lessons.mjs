@@ -53,7 +53,9 @@ try {
   await page.waitForTimeout(700);  // the panel redraws within half a second
   await page.screenshot({ path: path.join(outDir, 'browser_lesson_checkpoint.png') });
 
-  // The next step asks before training.
+  // The next step asks before training. (The panel's layout settles once redrawn: read the
+  // button's place afresh.)
+  l = await lesson();
   await click(l.ui.next, 'the Next button');
   await page.waitForFunction(() => window.patlab.lesson().step === 1, null, { timeout: 10000 });
   await page.waitForFunction(() => window.patlab.lesson().ui.answers.length === 2, null, { timeout: 10000 });
@@ -64,6 +66,8 @@ try {
   await click(s.ui.train_button, 'the Train button');
   await page.waitForFunction(() => window.patlab.lesson().predict.waiting_for_answer, null, { timeout: 10000 });
   check(!(await lab()).training, 'training waits for a prediction');
+  await page.waitForTimeout(700);
+  l = await lesson();
   await click(l.ui.answers[0], 'the first answer');
   await page.waitForFunction(() => window.patlab.lesson().predict.answered === 0, null, { timeout: 10000 });
   check(true, 'the prediction is recorded');
