@@ -27,6 +27,7 @@ PACKAGES=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev fonts-roboto-unhinted zlib1g-dev
   libasio-dev clang libclang-rt-dev
+  gcc-avr avr-libc arduino-core-avr libsimavr-dev
   dataset-fashion-mnist
   chromium xvfb xauth x11-utils imagemagick
 )

@@ -9,6 +9,7 @@
 #include "patlab/emulators/coupled_oscillators.h"
 #include "patlab/emulators/crossbar.h"
 #include "patlab/emulators/mechanical_plate.h"
+#include "patlab/emulators/rc_diode.h"
 #include "patlab/emulators/shg_optics.h"
 
 namespace patlab {
@@ -94,7 +95,7 @@ void EmulatedDevice::unpack_state(const std::vector<uint64_t>& s, std::initializ
 const std::vector<CatalogEntry>& catalog() {
   static const std::vector<CatalogEntry> entries = {
       oscillators_entry(), plate_entry(), circuit_entry(), shg_entry(), crossbar_entry(),
-      control_entry(),
+      control_entry(), rc_diode_entry(),
   };
   return entries;
 }

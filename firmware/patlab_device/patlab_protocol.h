@@ -1,0 +1,1 @@
+../../devices/protocol/patlab_protocol.h

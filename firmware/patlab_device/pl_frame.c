@@ -1,0 +1,1 @@
+../../devices/protocol/pl_frame.c
