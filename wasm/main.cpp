@@ -9,6 +9,7 @@
 #include "patlab/app/lab.h"
 #include "patlab/app/platform.h"
 #include "patlab/lessons/player.h"
+#include "web_serial.h"
 
 namespace {
 // The browser keeps running frames after main() returns: these live for the page's lifetime.
@@ -88,6 +89,7 @@ int main() {
       g_lab->notify("downloaded " + f.name);
     });
     g_lab->set_open_handler([] { EM_ASM({ window.patlabOpenFile(); }); });
+    patlab::web_serial_install(*g_lab);  // the Device section: emulated, or Web Serial
     g_lab->set_pack_loader([](const std::string& id) {
       emscripten_async_wget_data(("data/" + id + ".pdp").c_str(), new std::string(id), on_pack,
                                  on_pack_error);
@@ -103,6 +105,7 @@ int main() {
   patlab::run_main_loop([] {
     g_platform->process_events();
     g_lab->advance(8.0);  // ms of training per frame, about: the page stays responsive
+    patlab::web_serial_frame();  // serial timeouts and re-sends, requests to write
     g_player->update();
     const bool poked = g_poked;
     g_poked = false;

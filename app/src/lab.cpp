@@ -12,6 +12,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "patlab/app/device_link.h"
 #include "patlab/app/plot.h"
 #include "patlab/app/style.h"
 #include "patlab/core/layer.h"
@@ -26,6 +27,8 @@ namespace {
 constexpr int kMeasureEvery = 10;   // steps between test-set measurements
 constexpr int kMapEvery = 50;       // steps between class-map refreshes
 constexpr size_t kMaxCurvePoints = 600;
+// What a device's pending reply held back (Lab::owed_), done on a later frame.
+constexpr int kOwedMeasure = 1, kOwedMaps = 2, kOwedStep = 4;
 
 // Keeps every other point once a curve is long: bounded memory, whole history visible.
 void thin(std::vector<float>& v) {
@@ -148,7 +151,8 @@ void Lab::pack_failed(const std::string& id, const std::string& message) {
   report("data set " + id + " could not be loaded: " + message);
 }
 
-void Lab::build_lane(Lane& lane, Method method, const KnobValues& knobs, bool measure_alignment) const {
+void Lab::build_lane(Lane& lane, Method method, const KnobValues& knobs, bool measure_alignment,
+                     bool on_device) const {
   // Every lane is built from the same seeds: the same devices, the same starting point.
   lane.method = method;
   Rng rng(settings_.seed);
@@ -159,7 +163,14 @@ void Lab::build_lane(Lane& lane, Method method, const KnobValues& knobs, bool me
     SystemInstance sys = make_system(settings_.system, Shape{width, width}, knobs,
                                      settings_.device_seed + uint64_t(l));
     lane.devices.push_back(sys.device);
-    lane.net.add(std::make_unique<PhysicalLayer>(sys.device, sys.twin, sys.theta0));
+    // A PAT lane may run on the host's device (Web Serial) instead, with the same twin.
+    std::shared_ptr<PhysicalSystem> system = sys.device;
+    if (on_device && method == Method::PAT && device_.source)
+      if (auto d = device_.source(*sys.device, l)) {
+        system = std::move(d);
+        lane.on_device = true;
+      }
+    lane.net.add(std::make_unique<PhysicalLayer>(system, sys.twin, sys.theta0));
     width = sys.device->output_size();
   }
   // A hybrid network: digital layers between the physical ones and the readout.
@@ -176,7 +187,7 @@ void Lab::build_lane(Lane& lane, Method method, const KnobValues& knobs, bool me
   cfg.seed = settings_.seed;
   // How well each method's gradient points: the emulators know the true physics, so the lab
   // can show it (no device queries; about one more backward pass per step).
-  cfg.measure_alignment = measure_alignment;
+  cfg.measure_alignment = measure_alignment && !lane.on_device;  // a real device has no oracle
   lane.trainer = std::make_unique<Trainer>(lane.net, train_, cfg);
 }
 
@@ -185,7 +196,10 @@ void Lab::reset() {
   make_data();
   lanes_.clear();
   lanes_.resize(settings_.methods.size());
-  for (size_t i = 0; i < lanes_.size(); ++i) build_lane(lanes_[i], settings_.methods[i], settings_.knobs);
+  for (size_t i = 0; i < lanes_.size(); ++i)
+    build_lane(lanes_[i], settings_.methods[i], settings_.knobs, true, true);
+  owed_ = 0;
+  step_target_ = 0;
   measured_at_step_ = mapped_at_step_ = -1;
   measure();
   refresh_maps();
@@ -237,10 +251,17 @@ void Lab::measure_lane(Lane& lane, int part) {
 }
 
 void Lab::measure() {
-  for (Lane& lane : lanes_) {
-    measure_lane(lane, 0);
-    measure_lane(lane, 1);
+  // The device passes first, all of them: one waiting for its device's reply leaves nothing
+  // half-recorded, and the measurement is taken again on a later frame (advance).
+  try {
+    for (Lane& lane : lanes_) measure_lane(lane, 0);
+  } catch (const DevicePending& e) {
+    owed_ |= kOwedMeasure;
+    device_waits(e);
+    return;
   }
+  owed_ &= ~kOwedMeasure;
+  for (Lane& lane : lanes_) measure_lane(lane, 1);
   measured_at_step_ = steps();
   measuring_lane_ = 0;
   ++revision_;
@@ -268,7 +289,14 @@ void Lab::refresh_map(Lane& lane) {
 }
 
 void Lab::refresh_maps() {
-  for (Lane& lane : lanes_) refresh_map(lane);
+  try {
+    for (Lane& lane : lanes_) refresh_map(lane);
+  } catch (const DevicePending& e) {
+    owed_ |= kOwedMaps;
+    device_waits(e);
+    return;
+  }
+  owed_ &= ~kOwedMaps;
   mapped_at_step_ = steps();
   mapping_lane_ = 0;
   ++revision_;
@@ -282,17 +310,46 @@ void Lab::advance(double budget_ms) {
   }
   if (view_ == "explorer" && (explorer_.dirty || steps() - explorer_.computed_at_step >= kMapEvery))
     refresh_explorer();
+  if (owed_) {
+    // A device's reply held something back (a Step, a measurement, a map): finish it first.
+    try {
+      if ((owed_ & kOwedStep) && step_lanes()) owed_ &= ~kOwedStep;
+    } catch (const DeviceError& e) {
+      owed_ &= ~kOwedStep;
+      step_target_ = steps();
+      report(std::string("step refused: ") + e.what());
+    }
+    if (!(owed_ & kOwedStep)) {
+      if (owed_ & kOwedMeasure) measure();
+      if (!(owed_ & kOwedMeasure) && (owed_ & kOwedMaps)) refresh_maps();
+    }
+    return;
+  }
   if (!training_) return;
   if (settings_.epochs > 0 && lanes_.front().trainer->epoch() >= settings_.epochs) {
     training_ = false;
     notify("paused after " + std::to_string(settings_.epochs) + " epochs");
     return;
   }
+  // Lanes step in lockstep: one waiting for its device's reply holds the others back.
+  try {
+    if (!step_lanes()) return;
+  } catch (const DeviceError& e) {
+    training_ = false;
+    step_target_ = steps();
+    report(std::string("training paused: ") + e.what());
+    return;
+  }
   // A measurement and a map refresh each take a frame of their own: done inside a training
   // frame they would overrun its budget and the page would stutter.
   if (steps() - measured_at_step_ >= kMeasureEvery) {
     // One pass of one lane per frame: measuring a race of four at once would take a while.
-    measure_lane(lanes_[size_t(measuring_lane_ / 2)], measuring_lane_ % 2);
+    try {
+      measure_lane(lanes_[size_t(measuring_lane_ / 2)], measuring_lane_ % 2);
+    } catch (const DevicePending& e) {
+      device_waits(e);  // the same pass again next frame
+      return;
+    }
     if (++measuring_lane_ == 2 * int(lanes_.size())) {
       measuring_lane_ = 0;
       measured_at_step_ = steps();
@@ -301,7 +358,12 @@ void Lab::advance(double budget_ms) {
     return;
   }
   if (steps() - mapped_at_step_ >= kMapEvery) {
-    refresh_map(lanes_[size_t(mapping_lane_)]);
+    try {
+      refresh_map(lanes_[size_t(mapping_lane_)]);
+    } catch (const DevicePending& e) {
+      device_waits(e);
+      return;
+    }
     if (++mapping_lane_ == int(lanes_.size())) {
       mapping_lane_ = 0;
       mapped_at_step_ = steps();
@@ -312,7 +374,8 @@ void Lab::advance(double budget_ms) {
   const auto t0 = std::chrono::steady_clock::now();
   try {
     for (int i = 0; i < settings_.steps_per_frame; ++i) {
-      for (Lane& lane : lanes_) train_step(lane);
+      step_target_ = steps() + 1;
+      if (!step_lanes()) break;  // a device's reply is on its way: this step again next frame
       if (steps() - measured_at_step_ >= kMeasureEvery || steps() - mapped_at_step_ >= kMapEvery) break;
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (ms > budget_ms) break;
@@ -320,8 +383,36 @@ void Lab::advance(double budget_ms) {
   } catch (const DeviceError& e) {
     // The step was rolled back; the user decides what to change before going on.
     training_ = false;
+    step_target_ = steps();
     report(std::string("training paused: ") + e.what());
   }
+}
+
+bool Lab::step_lanes() {
+  bool stepped = false;
+  for (Lane& lane : lanes_)
+    while (lane.trainer->steps() < step_target_) {
+      try {
+        train_step(lane);
+        stepped = true;
+      } catch (const DevicePending& e) {
+        device_waits(e);
+        return false;
+      }
+    }
+  if (stepped && !stall_.empty()) {
+    // The device is back: its message goes.
+    if (error_ == stall_) error_.clear();
+    stall_.clear();
+    ++revision_;
+  }
+  return true;
+}
+
+void Lab::device_waits(const DevicePending& e) {
+  if (!e.stalled() || stall_ == e.what()) return;
+  stall_ = e.what();
+  report(stall_);
 }
 
 bool parse_lab_methods(const std::string& list, std::vector<Method>& methods, std::string* why) {
@@ -358,8 +449,13 @@ bool Lab::set_methods(const std::string& list) {
 
 void Lab::step_once() {
   try {
-    for (Lane& lane : lanes_) train_step(lane);
+    step_target_ = steps() + 1;
+    if (!step_lanes()) {
+      owed_ |= kOwedStep | kOwedMeasure | kOwedMaps;  // finished when the reply is there
+      return;
+    }
   } catch (const DeviceError& e) {
+    step_target_ = steps();
     report(std::string("step refused: ") + e.what());
   }
   measure();
@@ -499,6 +595,8 @@ bool Lab::command(const std::string& cmd) {
     reset();
   } else if (cmd.rfind("set:", 0) == 0) {
     return set_setting(cmd.substr(4));
+  } else if (cmd.rfind("device:", 0) == 0) {
+    return device_.command && device_.command(cmd);
   } else if (cmd.rfind("knob:", 0) == 0) {
     const size_t eq = cmd.find('=');
     if (eq == std::string::npos) return false;
@@ -586,6 +684,7 @@ std::string Lab::status_json() const {
   j["step"] = steps();
   j["measured_at_step"] = measured_at_step_;
   j["knobs"] = lanes_.front().devices.front()->knobs();
+  if (device_.status) j["device"] = nlohmann::json::parse(device_.status(), nullptr, false);
   j["lanes"] = nlohmann::json::array();
   for (const Lane& lane : lanes_)
     j["lanes"].push_back(
@@ -593,6 +692,7 @@ std::string Lab::status_json() const {
          {"twin_gap", lane.twin_gap.empty() || !std::isfinite(lane.twin_gap.back()) ? nlohmann::json(nullptr) : nlohmann::json(lane.twin_gap.back())},
          {"alignment", lane.alignment.empty() || !std::isfinite(lane.alignment.back()) ? nlohmann::json(nullptr) : nlohmann::json(lane.alignment.back())},
          {"epoch", lane.trainer->epoch()},
+         {"on_device", lane.on_device},
          {"device_queries", lane.net.device_queries()},
          {"test", {{"device", {{"loss", lane.last_device.loss}, {"accuracy", lane.last_device.accuracy}}},
                    {"twin", {{"loss", lane.last_twin.loss}, {"accuracy", lane.last_twin.accuracy}}}}}});
@@ -750,6 +850,13 @@ double cosine(const Vec& a, const Vec& b) {
 void Lab::slow_motion_phase() {
   SlowMotion& sm = slow_;
   Lane& lane = lanes_.front();
+  for (const Lane& l : lanes_)
+    if (l.on_device) {
+      // Its phase 2 needs the true physics, which only an emulator has.
+      report("slow motion needs the emulator's true physics: it is off while a lane trains on "
+             "a connected device (Device: emulated turns it back on)");
+      return;
+    }
   training_ = false;
   const int n = std::min(8, test_.size());
   const Mat x = test_.x.leftCols(n);

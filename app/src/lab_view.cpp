@@ -210,6 +210,8 @@ void Lab::draw_controls() {
       ImGui::EndCombo();
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", system_info().description.c_str());
+    // Where the PAT lanes' physical layers run: the emulator, or a connected device.
+    if (device_.panel) device_.panel();
   }
   if (control_visible("knobs")) {
     ImGui::Spacing();
@@ -682,6 +684,12 @@ void Lab::draw_explorer() {
                       "read, at the parameters %s has trained so far. Orange: the device (noise "
                       "and all); blue: what its twin predicts. Turn the knobs on the left and watch "
                       "them part.", system_info().name.c_str(), method_label(lanes_.front().method));
+  for (const Lane& l : lanes_)
+    if (l.on_device) {
+      ImGui::TextColored(ImVec4(1.0f, 0.8f, 0.4f, 1), "This sweeps the emulator, not the connected device: "
+                         "a sweep would take the serial line from training.");
+      break;
+    }
   ImGui::PopTextWrapPos();
   int in = e.input_channel, out = e.output_channel;
   ImGui::SetNextItemWidth(220);

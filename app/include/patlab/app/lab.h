@@ -71,13 +71,15 @@ bool apply_lab_setting(LabSettings& settings, const std::string& key, double val
 // *why (when given), for anything else.
 bool parse_lab_methods(const std::string& list, std::vector<Method>& methods, std::string* why);
 
-struct Experiment;  // patlab/experiment/experiment.h
+struct Experiment;      // patlab/experiment/experiment.h
+class DevicePending;    // patlab/app/device_link.h
 
 // One trained network: its devices, trainer and measured curves.
 struct Lane {
   Method method = Method::PAT;
   Network net;
   std::vector<std::shared_ptr<EmulatedDevice>> devices;
+  bool on_device = false;  // its physical layers run on the host's device (Lab::set_device_hook)
   std::unique_ptr<Trainer> trainer;
   std::vector<float> step, acc_device, acc_twin, loss_device, loss_twin;  // one point per measurement
   // Inside the training, per measurement: the twin's relative error on the device's own inputs
@@ -171,6 +173,8 @@ class Lab {
   //   phase (slow motion: the next of PAT's three phases; pauses training)
   //   point:add=<x>,<y>,<class> | point:remove=<x>,<y> (2-D data: edits the points, which
   //   become the data set "drawn"; a quarter of each class is held out for testing)
+  //   device:<...> (passed to the device hook: device:serial connects a Web Serial port,
+  //   device:emulated disconnects and goes back to the emulator; see set_device_hook)
   // Returns false (and changes nothing) for an unknown or malformed command. dataset:<pack>
   // may complete later: the pack is requested from the host first (see set_pack_loader).
   bool command(const std::string& cmd);
@@ -225,6 +229,26 @@ class Lab {
   void show_all_controls();
   bool control_visible(const std::string& name) const;
 
+  // A real device for the PAT lanes (the browser's Web Serial port: wasm/web_serial.cpp).
+  // source is asked, for each physical layer of a PAT lane, with the emulated system the lab
+  // would use and the layer's index, and gives the system to run that layer on instead
+  // (nullptr: the emulator); the twin stays the emulated system's. Such a system may throw
+  // DevicePending (patlab/app/device_link.h): the step was rolled back and the lab repeats it
+  // on a later frame, lanes in lockstep, measurements and maps likewise. panel draws the
+  // "Device" section of the controls; command takes the device:<...> commands; status gives
+  // status_json()'s "device" (JSON text). Call reset() when the source's answer changes.
+  struct DeviceHook {
+    std::function<std::shared_ptr<PhysicalSystem>(const EmulatedDevice& emulated, int layer)> source;
+    std::function<void()> panel;
+    std::function<bool(const std::string& cmd)> command;
+    std::function<std::string()> status;
+  };
+  void set_device_hook(DeviceHook hook) {
+    device_ = std::move(hook);
+    reset();
+  }
+  const std::string& system() const { return settings_.system; }  // the catalog id in use
+
   long long steps() const;
   // Changes whenever what the lab shows changes (a measurement, a command, a finished cell of a
   // map...): the host redraws only then, or on input.
@@ -236,7 +260,11 @@ class Lab {
   void measure();        // evaluates the test set on device and twin, appends to the curves
   void measure_lane(Lane& lane, int part);
   // Builds a lane in place (its trainer refers to its network: lanes never move once built).
-  void build_lane(Lane& lane, Method method, const KnobValues& knobs, bool measure_alignment = true) const;
+  void build_lane(Lane& lane, Method method, const KnobValues& knobs, bool measure_alignment = true,
+                  bool on_device = false) const;
+  // Steps every lane up to step_target_; false while one waits for its device (DevicePending).
+  bool step_lanes();
+  void device_waits(const DevicePending& e);  // shows a stalled device's reason, once
   void start_robustness();
   void advance_robustness(double budget_ms);
   void refresh_explorer();
@@ -277,6 +305,10 @@ class Lab {
   std::function<void(const ExportFile&)> download_;
   std::function<void()> open_file_;
   std::function<void()> panel_;
+  DeviceHook device_;
+  int owed_ = 0;                // kOwed* bits: work a pending device reply holds back
+  long long step_target_ = 0;   // the step count every lane is brought to
+  std::string stall_;           // the stalled device's message on show, if any
   bool teacher_mode_ = false;
   std::vector<std::string> visible_controls_;  // in teacher mode
   std::vector<Lane> lanes_;

@@ -1,0 +1,367 @@
+// The browser's serial device logic without a browser (app/device_link.h): DeviceLink, the
+// host side of the protocol with no I/O of its own, fed with frames from the C device code
+// (pl_device_*, through LoopbackDevice); LinkedDevice's pending-and-retry answers; PAT through
+// it; and the lab stepping its lanes in lockstep while a device's reply is on its way.
+#ifdef PATLAB_HAVE_APP
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "patlab/app/device_link.h"
+#include "patlab/app/lab.h"
+#include "patlab/core/layer.h"
+#include "patlab/core/network.h"
+#include "patlab/core/rng.h"
+#include "patlab/core/trainer.h"
+#include "patlab/datasets/toy2d.h"
+#include "patlab/emulators/catalog.h"
+#include "patlab_protocol.h"
+
+namespace patlab {
+namespace {
+
+SystemInstance noisy_oscillators(uint64_t seed) {
+  return make_system("oscillators", Shape{}, lab_knobs("oscillators"), seed);
+}
+
+// Moves bytes both ways, as serial.js and a wire would: the link's output to the device, the
+// device's reply split at the delimiters into frames for the link. Returns frames delivered.
+struct Wire {
+  DeviceLink& link;
+  LoopbackDevice& device;
+  double now = 0;
+  bool drop_next_reply = false;
+  bool garbage_before_reply = false;
+  int frames = 0;
+
+  void deliver(const std::vector<uint8_t>& bytes) {
+    std::vector<uint8_t> frame;
+    for (uint8_t b : bytes) {
+      if (b == 0) {
+        if (!frame.empty()) {
+          link.receive(frame.data(), frame.size(), now);
+          ++frames;
+        }
+        frame.clear();
+      } else {
+        frame.push_back(b);
+      }
+    }
+  }
+  void pump() {
+    for (int guard = 0; guard < 100; ++guard) {
+      const std::vector<uint8_t> out = link.take_output();
+      if (out.empty()) return;
+      std::vector<uint8_t> reply = device.push(out.data(), out.size());
+      if (drop_next_reply && !reply.empty()) {
+        drop_next_reply = false;
+        continue;
+      }
+      if (garbage_before_reply && !reply.empty()) {
+        garbage_before_reply = false;
+        std::vector<uint8_t> junk = {0x00, 0x13, 0x37, 0xFF, 0x42, 0x07, 0x99, 0x00, 0x55, 0x66};
+        reply.insert(reply.begin(), junk.begin(), junk.end());
+      }
+      deliver(reply);
+    }
+  }
+};
+
+TEST(WebSerial, HandshakeDescribesTheDevice) {
+  SystemInstance sys = noisy_oscillators(1);
+  LoopbackDevice device(sys.device);
+  DeviceLink link;
+  Wire wire{link, device};
+  EXPECT_EQ(link.state(), DeviceLink::State::Closed);
+  link.opened(0);
+  EXPECT_EQ(link.state(), DeviceLink::State::Handshaking);
+  wire.pump();
+  ASSERT_TRUE(link.ready()) << link.last_error();
+  const LinkDescription& d = link.description();
+  EXPECT_EQ(d.name, "oscillators");
+  EXPECT_EQ(d.input_size, sys.device->input_size());
+  EXPECT_EQ(d.param_size, sys.device->param_size());
+  EXPECT_EQ(d.output_size, sys.device->output_size());
+  EXPECT_EQ(d.format, "f32");
+  EXPECT_GE(d.batch_limit, 100);
+  EXPECT_EQ(link.stats().handshakes, 1);
+}
+
+TEST(WebSerial, PendingUntilTheReplyArrivesThenTheSameAnswer) {
+  SystemInstance sys = noisy_oscillators(2), twin_copy = noisy_oscillators(2);
+  LoopbackDevice device(sys.device);
+  LinkOptions o;
+  o.format = PL_FMT_F64;  // lossless: the answers match in-process emulation bit for bit
+  auto link = std::make_shared<DeviceLink>(o);
+  Wire wire{*link, device};
+  link->opened(0);
+  wire.pump();
+  ASSERT_TRUE(link->ready());
+  LinkedDevice remote(link);
+  const Mat x = Mat::Random(remote.input_size(), 5) * 0.5;
+  Mat y;
+  EXPECT_THROW(remote.forward(x, sys.theta0, y), DevicePending);
+  EXPECT_EQ(remote.queries(), 0) << "a pending query is not spent";
+  EXPECT_EQ(link->waiting(), 1);
+  // Asked again before the reply: no second request.
+  EXPECT_THROW(remote.forward(x, sys.theta0, y), DevicePending);
+  EXPECT_EQ(link->stats().requests, 2);  // HELLO and this one
+  wire.pump();
+  remote.forward(x, sys.theta0, y);
+  Mat expected;
+  twin_copy.device->forward(x, sys.theta0, expected);
+  EXPECT_EQ(y, expected);
+  EXPECT_EQ(remote.queries(), 5);
+  EXPECT_EQ(device.batches_run(), 1);
+  // The same question again is answered from the kept reply: no second run on the device.
+  Mat again;
+  remote.forward(x, sys.theta0, again);
+  EXPECT_EQ(again, y);
+  EXPECT_EQ(device.batches_run(), 1);
+}
+
+TEST(WebSerial, ADroppedReplyIsResentAsTheSameFrameAndReplayed) {
+  SystemInstance sys = noisy_oscillators(3);
+  LoopbackDevice device(sys.device);
+  auto link = std::make_shared<DeviceLink>();
+  Wire wire{*link, device};
+  link->opened(0);
+  wire.pump();
+  LinkedDevice remote(link);
+  const Mat x = Mat::Random(remote.input_size(), 3) * 0.5;
+  Mat y;
+  wire.drop_next_reply = true;
+  EXPECT_THROW(remote.forward(x, sys.theta0, y), DevicePending);
+  wire.pump();
+  EXPECT_THROW(remote.forward(x, sys.theta0, y), DevicePending);
+  link->poll(0.1);  // not yet timed out
+  EXPECT_EQ(link->stats().retries, 0);
+  link->poll(5.0);  // timed out: the identical frame again
+  EXPECT_EQ(link->stats().retries, 1);
+  wire.pump();
+  remote.forward(x, sys.theta0, y);
+  EXPECT_EQ(device.batches_run(), 1) << "the batch ran once";
+  EXPECT_EQ(device.replays(), 1) << "the retry was answered from the device's cache";
+}
+
+TEST(WebSerial, GarbageOnTheLineIsSkipped) {
+  SystemInstance sys = noisy_oscillators(4);
+  LoopbackDevice device(sys.device);
+  auto link = std::make_shared<DeviceLink>();
+  Wire wire{*link, device};
+  link->opened(0);
+  wire.pump();
+  LinkedDevice remote(link);
+  const Mat x = Mat::Random(remote.input_size(), 3) * 0.5;
+  Mat y;
+  wire.garbage_before_reply = true;
+  EXPECT_THROW(remote.forward(x, sys.theta0, y), DevicePending);
+  wire.pump();
+  remote.forward(x, sys.theta0, y);
+  EXPECT_GE(link->stats().bad_frames, 1);
+  EXPECT_EQ(link->stats().retries, 0);
+}
+
+TEST(WebSerial, NoReplyAtAllStallsThenANewHandshakeResumes) {
+  SystemInstance sys = noisy_oscillators(5);
+  LoopbackDevice device(sys.device);
+  LinkOptions o;
+  o.retries = 1;
+  auto link = std::make_shared<DeviceLink>(o);
+  Wire wire{*link, device};
+  link->opened(0);
+  wire.pump();
+  LinkedDevice remote(link);
+  const Mat x = Mat::Random(remote.input_size(), 2) * 0.5;
+  Mat y;
+  EXPECT_THROW(remote.forward(x, sys.theta0, y), DevicePending);
+  link->take_output();  // lost on the way
+  link->poll(10);
+  link->take_output();  // the retry too
+  link->poll(20);       // out of retries: shake hands again
+  EXPECT_EQ(link->state(), DeviceLink::State::Handshaking);
+  try {
+    remote.forward(x, sys.theta0, y);
+    FAIL() << "expected DevicePending";
+  } catch (const DevicePending& e) {
+    EXPECT_TRUE(e.stalled());
+    EXPECT_NE(std::string(e.what()).find("no reply"), std::string::npos) << e.what();
+  }
+  wire.pump();  // HELLO answered, then the request again
+  remote.forward(x, sys.theta0, y);
+  EXPECT_EQ(link->stats().handshakes, 2);
+}
+
+TEST(WebSerial, ALostPortWaitsAndARestartedDeviceIsAcceptedAgain) {
+  SystemInstance sys = noisy_oscillators(6);
+  auto device = std::make_unique<LoopbackDevice>(sys.device);
+  auto link = std::make_shared<DeviceLink>();
+  Wire wire{*link, *device};
+  link->opened(0);
+  wire.pump();
+  LinkedDevice remote(link);
+  link->closed("the device was unplugged");
+  const Mat x = Mat::Random(remote.input_size(), 2) * 0.5;
+  Mat y;
+  try {
+    remote.forward(x, sys.theta0, y);
+    FAIL() << "expected DevicePending";
+  } catch (const DevicePending& e) {
+    EXPECT_TRUE(e.stalled());
+    EXPECT_NE(std::string(e.what()).find("unplugged"), std::string::npos) << e.what();
+  }
+  // Back, restarted (a new boot id, no session).
+  LoopbackOptions lo;
+  lo.boot_id = 2;
+  LoopbackDevice restarted(sys.device, lo);
+  Wire wire2{*link, restarted};
+  link->opened(1);
+  wire2.pump();
+  remote.forward(x, sys.theta0, y);
+  EXPECT_EQ(link->stats().device_restarts, 1);
+  EXPECT_EQ(link->stats().connection_losses, 1);
+}
+
+TEST(WebSerial, ADifferentDeviceIsRefused) {
+  SystemInstance a = noisy_oscillators(7);
+  SystemInstance b = make_system("crossbar", Shape{}, lab_knobs("crossbar"), 7);
+  LoopbackDevice da(a.device), db(b.device);
+  auto link = std::make_shared<DeviceLink>();
+  Wire wa{*link, da}, wb{*link, db};
+  link->opened(0);
+  wa.pump();
+  link->closed("lost");
+  link->opened(1);
+  wb.pump();
+  EXPECT_EQ(link->state(), DeviceLink::State::Refused);
+  EXPECT_NE(link->last_error().find("different device"), std::string::npos);
+  LinkedDevice remote(link);
+  Mat y;
+  EXPECT_THROW(remote.forward(Mat::Zero(remote.input_size(), 1), a.theta0, y), DeviceError);
+}
+
+TEST(WebSerial, KeptRepliesAreBounded) {
+  SystemInstance sys = noisy_oscillators(8);
+  LoopbackDevice device(sys.device);
+  LinkOptions o;
+  o.max_replies = 4;
+  auto link = std::make_shared<DeviceLink>(o);
+  Wire wire{*link, device};
+  link->opened(0);
+  wire.pump();
+  LinkedDevice remote(link);
+  Mat y;
+  for (int i = 0; i < 10; ++i) {
+    const Mat x = Mat::Constant(remote.input_size(), 1, 0.05 * i);
+    EXPECT_THROW(remote.forward(x, sys.theta0, y), DevicePending);
+    wire.pump();
+    remote.forward(x, sys.theta0, y);
+  }
+  // The first question's answer is gone: asking it again is a new request.
+  EXPECT_THROW(remote.forward(Mat::Constant(remote.input_size(), 1, 0.0), sys.theta0, y), DevicePending);
+}
+
+// PAT over the link, retrying each rejected step after the wire moved, ends with exactly the
+// parameters of the same training in-process (f64: lossless; the device runs every batch once,
+// so its noise stream advances the same way).
+TEST(WebSerial, PatThroughPendingStepsMatchesInProcessTraining) {
+  const Dataset train = make_toy2d("circles", 200, 0.1, 1);
+  auto build = [&](std::shared_ptr<PhysicalSystem> device, const SystemInstance& sys, Network& net) {
+    Rng rng(1);
+    net.add(std::make_unique<AffineLayer>(2, device->input_size(), rng));
+    net.add(std::make_unique<PhysicalLayer>(device, sys.twin, sys.theta0));
+    net.add(std::make_unique<PhysicalLayer>(device, sys.twin, sys.theta0));
+    net.add(std::make_unique<AffineLayer>(device->output_size(), 2, rng));
+  };
+  SystemInstance local = noisy_oscillators(9), served = noisy_oscillators(9);
+  LoopbackDevice device(served.device);
+  LinkOptions o;
+  o.format = PL_FMT_F64;
+  auto link = std::make_shared<DeviceLink>(o);
+  Wire wire{*link, device};
+  link->opened(0);
+  wire.pump();
+  Network a, b;
+  build(local.device, local, a);
+  build(std::make_shared<LinkedDevice>(link), served, b);
+  TrainConfig cfg;
+  cfg.method = Method::PAT;
+  cfg.measure_alignment = false;
+  Trainer ta(a, train, cfg), tb(b, train, cfg);
+  int pending = 0;
+  for (int i = 0; i < 40; ++i) {
+    ta.step();
+    for (;;) {
+      try {
+        tb.step();
+        break;
+      } catch (const DevicePending&) {
+        ++pending;
+        wire.pump();
+      }
+    }
+  }
+  EXPECT_EQ(tb.steps(), 40);
+  EXPECT_EQ(pending, 80) << "one round trip per physical layer per step";
+  EXPECT_EQ(device.batches_run(), 80);
+  EXPECT_EQ(a.get_params(), b.get_params());
+}
+
+// The lab with a device hook: PAT on the linked device, in-silico on the emulator, the lanes in
+// lockstep while replies come a frame later; measurements and maps wait for their replies.
+TEST(WebSerial, TheLabTrainsAPatLaneOnALinkedDeviceInLockstep) {
+  SystemInstance sys = make_system("oscillators", Shape{}, lab_knobs("oscillators"), 1);
+  LoopbackDevice device(sys.device);
+  auto link = std::make_shared<DeviceLink>();
+  Wire wire{*link, device};
+  link->opened(0);
+  wire.pump();
+  ASSERT_TRUE(link->ready());
+  Lab lab;
+  Lab::DeviceHook hook;
+  hook.source = [&](const EmulatedDevice& emulated, int) -> std::shared_ptr<PhysicalSystem> {
+    return emulated.name() == link->description().name ? std::make_shared<LinkedDevice>(link) : nullptr;
+  };
+  lab.set_device_hook(hook);
+  auto status = [&] { return nlohmann::json::parse(lab.status_json()); };
+  EXPECT_TRUE(status()["lanes"][0]["on_device"]);
+  EXPECT_FALSE(status()["lanes"][1]["on_device"]);
+  EXPECT_TRUE(lab.command("train"));
+  for (int frame = 0; frame < 400 && lab.steps() < 60; ++frame) {
+    lab.advance(50.0);
+    EXPECT_LE(std::abs(lab.lane(0).trainer->steps() - lab.lane(1).trainer->steps()), 1);
+    wire.pump();
+  }
+  const auto s = status();
+  EXPECT_GE(lab.steps(), 60);
+  EXPECT_TRUE(s["training"]) << s["error"];
+  EXPECT_EQ(s["error"], "");
+  EXPECT_GT(s["measured_at_step"].get<int>(), 0);
+  EXPECT_GT(lab.lane(0).net.device_queries(), 60 * 32);
+  // A device that vanishes: training waits (not paused) with a message, and resumes.
+  link->closed("the device was unplugged");
+  for (int frame = 0; frame < 5; ++frame) lab.advance(50.0);
+  const long long at = lab.steps();
+  EXPECT_TRUE(status()["training"]);
+  EXPECT_NE(status()["error"].get<std::string>().find("unplugged"), std::string::npos) << status()["error"];
+  link->opened(1);
+  for (int frame = 0; frame < 200 && lab.steps() < at + 20; ++frame) {
+    wire.pump();
+    lab.advance(50.0);
+  }
+  EXPECT_GE(lab.steps(), at + 20);
+  EXPECT_EQ(status()["error"], "");
+  // Step while paused: finished on later frames, once the replies are there.
+  lab.command("pause");
+  const long long before = lab.steps();
+  lab.command("step");
+  for (int frame = 0; frame < 20; ++frame) {
+    wire.pump();
+    lab.advance(50.0);
+  }
+  EXPECT_EQ(lab.steps(), before + 1);
+}
+
+}  // namespace
+}  // namespace patlab
+#endif  // PATLAB_HAVE_APP
