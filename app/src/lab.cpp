@@ -201,6 +201,7 @@ void Lab::reset() {
   owed_ = 0;
   step_target_ = 0;
   measured_at_step_ = mapped_at_step_ = -1;
+  twin_fit_ = TwinFit();  // new lanes, nominal twins
   measure();
   refresh_maps();
   explorer_.dirty = true;
@@ -548,6 +549,8 @@ bool Lab::command(const std::string& cmd) {
     start_robustness();
     robustness_.steps_per_cell = steps_per_cell;
     return robustness_.running;
+  } else if (cmd == "twin:fit") {
+    return fit_twins();
   } else if (cmd == "robustness:stop") {
     robustness_.running = false;
     sweep_lane_.reset();
@@ -675,6 +678,10 @@ std::string Lab::status_json() const {
     for (float r : explorer_.residual) r2 += double(r) * r;
     j["explorer"]["rms_residual"] = std::sqrt(r2 / double(explorer_.residual.size()));
   }
+  if (twin_fit_.fitted)
+    j["twin"] = {{"kind", twin_fit_.kind}, {"error_before", twin_fit_.error_before},
+                 {"error_after", twin_fit_.error_after}, {"queries", twin_fit_.queries},
+                 {"samples", twin_fit_.samples}};
   j["classes"] = train_.num_classes;
   j["features"] = train_.features();
   j["train_size"] = train_.size();
@@ -955,7 +962,7 @@ void Lab::refresh_explorer() {
   }
   Mat y_device, y_twin;
   sys.device->forward(x, layer->params(), y_device);
-  sys.twin->forward(x, layer->params(), y_twin);
+  layer->twin().forward(x, layer->params(), y_twin);  // the lane's twin: refitted, if it was
   e.device.resize(kPoints);
   e.twin.resize(kPoints);
   e.residual.resize(kPoints);

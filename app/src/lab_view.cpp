@@ -691,6 +691,18 @@ void Lab::draw_explorer() {
       break;
     }
   ImGui::PopTextWrapPos();
+  // Refit the twin from measurements: what it can learn leaves the residual, the rest stays.
+  if (ImGui::Button("Fit the twin to measurements")) ui_command("twin:fit");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("measures the device at %d random inputs and parameters per layer and fits the twin to them:\n"
+                      "a physics twin calibrates its constants, any other learns a small correction.\n"
+                      "Every method then uses the fitted twin; Reset brings the textbook twin back.", 640);
+  ImGui::SameLine();
+  if (twin_fit_.fitted)
+    ImGui::TextColored(ImVec4(0.5f, 0.85f, 0.6f, 1), "refitted (%s): twin error %.3f -> %.3f on held-out measurements",
+                       twin_fit_.kind.c_str(), twin_fit_.error_before, twin_fit_.error_after);
+  else
+    ImGui::TextDisabled("the textbook twin, as written down");
   int in = e.input_channel, out = e.output_channel;
   ImGui::SetNextItemWidth(220);
   if (ImGui::SliderInt("input channel", &in, 0, d.input_size() - 1)) ui_command("explore:in=" + std::to_string(in));

@@ -80,7 +80,8 @@ const std::vector<std::string>& lane_fields() {
 const std::vector<std::string>& plain_names() {
   static const std::vector<std::string> n = {
       "step",     "physical_layers",       "classes",
-      "features", "explorer.rms_residual", "slow_motion.phase"};
+      "features", "explorer.rms_residual", "slow_motion.phase",
+      "twin.error_before", "twin.error_after"};
   return n;
 }
 

@@ -23,6 +23,10 @@ const nlohmann::json* find_value(const nlohmann::json& s, const std::string& nam
     const nlohmann::json* e = at(s, "explorer");
     return e ? at(*e, "rms_residual") : nullptr;
   }
+  if (name == "twin.error_before" || name == "twin.error_after") {  // after twin:fit
+    const nlohmann::json* t = at(s, "twin");
+    return t ? at(*t, name.substr(5)) : nullptr;
+  }
   if (name == "slow_motion.phase") {
     const nlohmann::json* e = at(s, "slow_motion");
     return e ? at(*e, "phase") : nullptr;
@@ -50,6 +54,7 @@ const nlohmann::json* find_value(const nlohmann::json& s, const std::string& nam
 // Whether the lab has the thing a name reads at all (a value not measured yet counts).
 bool name_available(const nlohmann::json& s, const std::string& name) {
   if (name == "explorer.rms_residual") return true;  // appears once the explorer has run
+  if (name.rfind("twin.", 0) == 0) return true;      // appears once the twin is refitted
   return find_value(s, name) != nullptr;
 }
 

@@ -116,10 +116,12 @@ std::string readable(const std::string& text) {
       {"device_loss", "loss on the device"},         {"twin_loss", "loss on the twin"},
       {"twin_gap", "twin gap"},                      {"alignment", "gradient alignment"},
       {"device_queries", "device queries"},          {"epoch", "epoch"},
-      {"rms_residual", "RMS residual"},              {"phase", "phase"}};
+      {"rms_residual", "RMS residual"},              {"phase", "phase"},
+      {"error_before", "error before the fit"},      {"error_after", "error after the fit"}};
   static const std::pair<const char*, const char*> kOwners[] = {
       {"pat", "PAT's"}, {"in-silico", "in-silico's"}, {"ideal", "ideal's"}, {"spsa", "SPSA's"},
-      {"explorer", "the explorer's"}, {"slow_motion", "slow motion's"}, {"knob", "knob"}};
+      {"explorer", "the explorer's"}, {"slow_motion", "slow motion's"}, {"knob", "knob"},
+      {"twin", "the twin's"}};
   std::string out, word;
   const auto put = [&](const std::string& w) {
     if (w.empty()) return;

@@ -270,6 +270,42 @@ TEST(LabViews, TheExplorerShowsTheTwinExactOnlyWithoutMismatchOrNoise) {
   EXPECT_GT(s["explorer"]["rms_residual"].get<double>(), 1e-3) << "a stiffer nonlinearity than the twin's";
 }
 
+TEST(LabViews, FittingTheTwinShrinksTheResidualForEveryLane) {
+  Lab lab;
+  for (const char* c : {"knob:eta=0.4", "knob:coupling_noise=0", "knob:readout_noise_rad=0",
+                        "knob:input_noise_rad=0", "view:explorer"})
+    ASSERT_TRUE(lab.command(c)) << c;
+  lab.advance(0);
+  auto s = status(lab);
+  const double residual_before = s["explorer"]["rms_residual"].get<double>();
+  ASSERT_GT(residual_before, 0.01) << "eta 0.4: the textbook twin is off";
+  EXPECT_FALSE(s.contains("twin"));
+  const long long queries_before = s["lanes"][0]["device_queries"].get<long long>();
+
+  ASSERT_TRUE(lab.command("twin:fit"));
+  lab.advance(0);
+  s = status(lab);
+  ASSERT_TRUE(s.contains("twin"));
+  EXPECT_EQ(s["twin"]["kind"], "calibrated") << "the oscillators' twin calibrates its constants";
+  EXPECT_LT(s["twin"]["error_after"].get<double>(), 0.2 * s["twin"]["error_before"].get<double>())
+      << "eta is a constant of the twin: with nothing else wrong, the refit finds it";
+  EXPECT_GT(s["twin"]["queries"].get<long long>(), 0);
+  EXPECT_GT(s["lanes"][0]["device_queries"].get<long long>(), queries_before) << "measuring costs queries";
+  EXPECT_LT(s["explorer"]["rms_residual"].get<double>(), 0.2 * residual_before)
+      << "the explorer compares the device with the lane's (refitted) twin";
+
+  // Every lane trains with the refitted twin: in-silico, which sees only the twin, now does
+  // about as well on the device as PAT.
+  ASSERT_TRUE(lab.command("set:steps_per_frame=10"));
+  for (int i = 0; i < 30; ++i) lab.step_once();
+  s = status(lab);
+  const double pat = s["lanes"][0]["test"]["device"]["accuracy"], insilico = s["lanes"][1]["test"]["device"]["accuracy"];
+  EXPECT_GT(insilico, pat - 0.08) << "PAT " << pat << ", in-silico " << insilico;
+
+  ASSERT_TRUE(lab.command("reset"));
+  EXPECT_FALSE(status(lab).contains("twin")) << "a reset brings the textbook twins back";
+}
+
 TEST(LabViews, TheRobustnessMapFillsEveryCellForEveryMethod) {
   Lab lab;
   EXPECT_FALSE(lab.command("robustness:start=0"));

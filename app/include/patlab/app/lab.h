@@ -133,6 +133,16 @@ struct SlowMotion {
   std::vector<double> update_norm;                       // ‖Δθ‖ per physical layer in phase 3
 };
 
+// The twin refitted from measurements of the device (command twin:fit): the held-out relative
+// error ‖twin − device‖ / ‖device‖ before and after, averaged over the physical layers.
+struct TwinFit {
+  bool fitted = false;
+  std::string kind;  // "calibrated" (the physics twin's constants) or "mlp-residual"
+  double error_before = 0.0, error_after = 0.0;
+  long long queries = 0;  // device queries the measurements took
+  int samples = 0;        // per layer, for fitting (a quarter as many more are held out)
+};
+
 class Lab {
  public:
   // The 2-D class maps: cells per side, and the square of the plane they cover.
@@ -155,6 +165,7 @@ class Lab {
   void advance(double budget_ms);
   const RobustnessMap& robustness() const { return robustness_; }
   const Explorer& explorer() const { return explorer_; }
+  const TwinFit& twin_fit() const { return twin_fit_; }
   const SlowMotion& slow_motion() const { return slow_; }
   // One training step of every lane, then a fresh measurement (the Step button).
   void step_once();
@@ -170,6 +181,8 @@ class Lab {
   //   view:<race|inside|explorer|robustness> (the results tab)
   //   robustness:start[=<steps per cell>] | robustness:stop
   //   explore:in=<i> | explore:out=<k> (explorer channels)
+  //   twin:fit (measures every physical layer's device, fits its twin, every lane's; see
+  //   TwinFit; a reset brings the nominal twins back)
   //   phase (slow motion: the next of PAT's three phases; pauses training)
   //   point:add=<x>,<y>,<class> | point:remove=<x>,<y> (2-D data: edits the points, which
   //   become the data set "drawn"; a quarter of each class is held out for testing)
@@ -268,6 +281,7 @@ class Lab {
   void start_robustness();
   void advance_robustness(double budget_ms);
   void refresh_explorer();
+  bool fit_twins();  // twin:fit (lab_twin.cpp)
   void slow_motion_phase();
   bool edit_points(const std::string& cmd);
   void draw_data();
@@ -316,6 +330,7 @@ class Lab {
   std::unique_ptr<Lane> sweep_lane_;  // the robustness cell in training
   int sweep_method_ = 0, sweep_cell_ = 0;
   Explorer explorer_;
+  TwinFit twin_fit_;
   SlowMotion slow_;
   std::vector<std::string> ui_commands_;  // asked for by widgets this frame, run after drawing
   std::string view_ = "race";

@@ -159,6 +159,7 @@ class PhysicalLayer : public Layer {
   const PhysicalSystem& device() const { return *device_; }
   const Twin& twin() const { return *twin_; }
   Twin& twin() { return *twin_; }
+  const std::shared_ptr<Twin>& shared_twin() const { return twin_; }  // e.g. as a refit's base
   void set_twin(std::shared_ptr<Twin> twin);
 
   // Keeps the newest `capacity` (x, θ, y) of every Device pass (0 = off), e.g. to refresh the
