@@ -13,7 +13,7 @@ if [ "${1:-}" = "--inside-xvfb" ]; then
   app=$2 shot=$3 status=$4
   "$app" --train --print-status --width 1280 --height 800 >"$status" &
   pid=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do  # up to a minute: a loaded machine starts windows slowly
     xwininfo -root -tree 2>/dev/null | grep -q '"patlab: physics-aware training lab"' && break
     kill -0 "$pid" 2>/dev/null || { echo "FAIL: the app exited before showing a window" >&2; exit 1; }
     sleep 0.2
