@@ -174,8 +174,8 @@ void panel() {
   ImGui::PushTextWrapPos(0.0f);
   if (!web_serial_available()) {
     ImGui::TextDisabled("emulated (in the page). This browser has no Web Serial; use Chromium, Edge "
-                        "or Chrome, or the desktop app / `patlab train --device serial`, to train "
-                        "a device on a serial port.");
+                        "or Chrome, or the command line (`patlab train --device serial`, docs/cli.md) "
+                        "to train a device on a serial port.");
     ImGui::PopTextWrapPos();
     return;
   }
