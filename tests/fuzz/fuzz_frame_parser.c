@@ -94,6 +94,15 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CHECK(n > 0);
   for (i = 0; i < n; ++i)
     if (pl_parser_push(&parser, wire[i], &f) == PL_RX_FRAME) {
+      if (i == 0) {
+        /* The known frame's leading delimiter ends whatever the input left half-received;
+         * with a CRC that happens to check (1 in 65536: the fuzzer finds such inputs) that
+         * is a frame too. It must be as sound as any other. */
+        pl_frame again;
+        CHECK(f.payload >= small_buf && f.payload + f.len <= small_buf + SMALL);
+        CHECK(pl_frame_check(small_buf, f.len + PL_FRAME_OVERHEAD, &again));
+        continue;
+      }
       CHECK(i == n - 1 && f.type == PL_PONG && f.seq == 0x1234 && f.len == sizeof known &&
             memcmp(f.payload, known, sizeof known) == 0);
       got_known = 1;
