@@ -37,20 +37,21 @@ OscillatorModel::Unpacked OscillatorModel::unpack(const Vec& theta) const {
 
 // a = −S + J S − d∘S + e, with S = sin(c q): restoring force plus the coupling torques
 // Σ_j J_ij (S_j − S_i), rewritten as one matrix product and a diagonal term.
-void OscillatorModel::accel(const Mat& q, const Unpacked& u, Mat& a) const {
+void OscillatorModel::accel(const Mat& q, const Unpacked& u, Mat& a, Mat* S_out) const {
   const Mat S = (c_ * q.array()).sin().matrix();
   a.noalias() = u.J * S;
   a -= (S.array().colwise() * (1.0 + u.d.array())).matrix();
   a.colwise() += u.e;
+  if (S_out) *S_out = S;
 }
 
-void OscillatorModel::accel_vjp(const Mat& q, const Unpacked& u, const Mat& ga, Mat& gq,
-                                Vec* g_theta, double* g_c) const {
-  const Mat S = (c_ * q.array()).sin().matrix();
-  const Mat dS = (c_ * (c_ * q.array()).cos()).matrix();  // ∂S/∂q
+void OscillatorModel::accel_vjp(const Mat& q, const Mat& S, const Unpacked& u, const Mat& ga,
+                                Mat& gq, Vec* g_theta, double* g_c) const {
+  const Mat C = (c_ * q.array()).cos().matrix();  // one cosine per angle, for both derivatives
+  const Mat dS = c_ * C;                           // ∂S/∂q
   if (g_c) {
     // ∂S/∂c = q cos(c q), and a is linear in S: ∂a/∂c = J ∂S/∂c − (1 + d) ∘ ∂S/∂c.
-    const Mat dSc = (q.array() * (c_ * q.array()).cos()).matrix();
+    const Mat dSc = (q.array() * C.array()).matrix();
     Mat da = u.J * dSc;
     da -= (dSc.array().colwise() * (1.0 + u.d.array())).matrix();
     *g_c += (ga.array() * da.array()).sum();
@@ -71,25 +72,27 @@ void OscillatorModel::accel_vjp(const Mat& q, const Unpacked& u, const Mat& ga, 
 }
 
 void OscillatorModel::integrate(const Mat& x, const Unpacked& u, Mat& q,
-                                std::vector<Mat>* stages) const {
+                                std::vector<Mat>* stages, std::vector<Mat>* sines) const {
   const double h = spec_.dt;
   q = x;
   Mat p = Mat::Zero(x.rows(), x.cols());
   Mat a1, a2, a3, a4;
   if (stages) stages->clear();
+  if (sines) sines->assign(size_t(4 * spec_.steps), Mat());
+  const auto sine = [&](int s, int k) { return sines ? &(*sines)[size_t(4 * s + k)] : nullptr; };
   // One RK4 step of the first-order system (q̇, ṗ) = (p, a(q)).
   for (int s = 0; s < spec_.steps; ++s) {
     const Mat q1 = q;
-    accel(q1, u, a1);
+    accel(q1, u, a1, sine(s, 0));
     const Mat q2 = q + 0.5 * h * p;
     const Mat p2 = p + 0.5 * h * a1;
-    accel(q2, u, a2);
+    accel(q2, u, a2, sine(s, 1));
     const Mat q3 = q + 0.5 * h * p2;
     const Mat p3 = p + 0.5 * h * a2;
-    accel(q3, u, a3);
+    accel(q3, u, a3, sine(s, 2));
     const Mat q4 = q + h * p3;
     const Mat p4 = p + h * a3;
-    accel(q4, u, a4);
+    accel(q4, u, a4, sine(s, 3));
     q += (h / 6.0) * (p + 2.0 * p2 + 2.0 * p3 + p4);
     p += (h / 6.0) * (a1 + 2.0 * a2 + 2.0 * a3 + a4);
     if (stages) {
@@ -117,9 +120,9 @@ void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g
       g_y.cols() != x.cols())
     throw std::invalid_argument("OscillatorModel::vjp: wrong input, parameter or g_y size");
   const Unpacked u = unpack(theta);
-  std::vector<Mat> stages;
+  std::vector<Mat> stages, sines;
   Mat q;
-  integrate(x, u, q, &stages);
+  integrate(x, u, q, &stages, &sines);
 
   const double h = spec_.dt;
   Mat Gq = g_y;                                 // cotangent of q after the last step
@@ -127,31 +130,32 @@ void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g
   Mat sq;                                       // (∂a/∂q)ᵀ kp at a stage
   for (int s = spec_.steps - 1; s >= 0; --s) {
     const Mat* qs = &stages[4 * s];
+    const Mat* Ss = &sines[4 * size_t(s)];
     Mat nGq = Gq, nGp = Gp;  // the identity path s_{t+1} = s_t + ...
     // Stage 4: weight h/6, input s + h k3.
     Mat kq = (h / 6.0) * Gq, kp = (h / 6.0) * Gp;
-    accel_vjp(qs[3], u, kp, sq, g_theta, g_c);
+    accel_vjp(qs[3], Ss[3], u, kp, sq, g_theta, g_c);
     Mat s4q = sq, s4p = kq;
     nGq += s4q;
     nGp += s4p;
     // Stage 3: weight h/3, input s + h/2 k2; receives h · s̄_4.
     kq = (h / 3.0) * Gq + h * s4q;
     kp = (h / 3.0) * Gp + h * s4p;
-    accel_vjp(qs[2], u, kp, sq, g_theta, g_c);
+    accel_vjp(qs[2], Ss[2], u, kp, sq, g_theta, g_c);
     Mat s3q = sq, s3p = kq;
     nGq += s3q;
     nGp += s3p;
     // Stage 2: weight h/3, input s + h/2 k1; receives h/2 · s̄_3.
     kq = (h / 3.0) * Gq + (0.5 * h) * s3q;
     kp = (h / 3.0) * Gp + (0.5 * h) * s3p;
-    accel_vjp(qs[1], u, kp, sq, g_theta, g_c);
+    accel_vjp(qs[1], Ss[1], u, kp, sq, g_theta, g_c);
     Mat s2q = sq, s2p = kq;
     nGq += s2q;
     nGp += s2p;
     // Stage 1: weight h/6, input s; receives h/2 · s̄_2.
     kq = (h / 6.0) * Gq + (0.5 * h) * s2q;
     kp = (h / 6.0) * Gp + (0.5 * h) * s2p;
-    accel_vjp(qs[0], u, kp, sq, g_theta, g_c);
+    accel_vjp(qs[0], Ss[0], u, kp, sq, g_theta, g_c);
     nGq += sq;
     nGp += kq;
     Gq.swap(nGq);

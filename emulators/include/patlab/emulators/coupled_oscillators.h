@@ -80,13 +80,16 @@ class OscillatorModel {
   };
   Unpacked unpack(const Vec& theta) const;
   // Integrates from q(0) = x, q̇(0) = 0. If stages is given, it receives the angles at which
-  // every RK4 stage evaluated the acceleration: 4 per step, in order.
-  void integrate(const Mat& x, const Unpacked& u, Mat& q, std::vector<Mat>* stages) const;
-  void accel(const Mat& q, const Unpacked& u, Mat& a) const;
-  // Adds the pullback of the acceleration at angles q with cotangent ga:
+  // every RK4 stage evaluated the acceleration (4 per step, in order), and sines the sin(c q)
+  // it computed there (the backward pass reuses them).
+  void integrate(const Mat& x, const Unpacked& u, Mat& q, std::vector<Mat>* stages,
+                 std::vector<Mat>* sines = nullptr) const;
+  // a(q); S = sin(c q) if asked for.
+  void accel(const Mat& q, const Unpacked& u, Mat& a, Mat* S = nullptr) const;
+  // Adds the pullback of the acceleration at angles q (where sin(c q) = S) with cotangent ga:
   //   gq = (∂a/∂q)ᵀ ga (written), and ∂<ga, a>/∂θ (added into g_theta if non-null).
-  void accel_vjp(const Mat& q, const Unpacked& u, const Mat& ga, Mat& gq, Vec* g_theta,
-                 double* g_c) const;
+  void accel_vjp(const Mat& q, const Mat& S, const Unpacked& u, const Mat& ga, Mat& gq,
+                 Vec* g_theta, double* g_c) const;
 
   OscillatorSpec spec_;
   double c_;      // 1 + η
