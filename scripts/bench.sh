@@ -92,7 +92,9 @@ say "reference experiment, native"
 "$ref" --data-dir "$data_dir" | tee "$out/native_ref.txt" >&2
 if [ $with_wasm = 1 ]; then
   say "reference experiment, wasm under node"
-  node --no-experimental-fetch "$wasm_build/bench/patlab_bench_reference.js" --data-dir "$data_dir" \
+  # bench/ sits in the wrapper's tree or, now that the top level adds it everywhere, in the project's.
+  wasm_ref=$(find "$wasm_build" -name patlab_bench_reference.js | head -n 1)
+  node --no-experimental-fetch "$wasm_ref" --data-dir "$data_dir" \
     | tee "$out/wasm_ref.txt" >&2
 fi
 if [ $with_torch = 1 ]; then
