@@ -48,18 +48,16 @@ bool Lab::fit_twins() {
     const DeviceSamples test = collect_samples(device, kGroups / 4, kPerGroup, lo, hi, rng);
     fit.queries += device.queries() - q0;
 
-    const double before = twin_error(layer.twin(), test);
-    std::shared_ptr<FittableTwin> twin = std::dynamic_pointer_cast<FittableTwin>(layer.shared_twin());
-    const bool calibrated = twin != nullptr;  // fitted in place (a physics twin, or an earlier refit)
-    if (!twin)
-      twin = std::make_shared<MlpTwin>(device.input_size(), device.param_size(), device.output_size(),
-                                       std::vector<int>{32}, rng, layer.shared_twin());
-    twin->fit(train, kIterations, kLearningRate, rng);
-    fit.error_before += before / double(first.size());
-    fit.error_after += twin_error(*twin, test) / double(first.size());
-    fit.kind = dynamic_cast<const MlpTwin*>(twin.get()) ? "mlp-residual" : "calibrated";
-    const Vec state = twin->fitted_state();
-    if (!calibrated) layer.set_twin(twin);
+    // The lane's twin as it stands (the textbook one, or an earlier refit) is the nominal one.
+    const TwinFitResult r = fit_twin(layer.shared_twin(), device.input_size(), device.param_size(),
+                                     device.output_size(), train, test, {32}, false, kIterations,
+                                     kLearningRate, rng);
+    fit.error_before += r.error_before / double(first.size());
+    fit.error_after += r.error_after / double(first.size());
+    fit.kind = dynamic_cast<const MlpTwin*>(r.twin.get()) ? "mlp-residual" : "calibrated";
+    const bool calibrated = r.twin == layer.shared_twin();  // fitted in place
+    const Vec state = r.twin->fitted_state();
+    if (!calibrated) layer.set_twin(r.twin);
 
     // The other lanes get the same fit of their own twin.
     for (size_t i = 1; i < lanes_.size(); ++i) {

@@ -176,4 +176,19 @@ void MlpTwin::fit(const DeviceSamples& s, int iterations, double learning_rate, 
   mlp_.zero_grad();
 }
 
+TwinFitResult fit_twin(const std::shared_ptr<Twin>& nominal, int input_size, int param_size,
+                       int output_size, const DeviceSamples& train, const DeviceSamples& test,
+                       const std::vector<int>& hidden, bool mlp_only, int iterations,
+                       double learning_rate, Rng& rng) {
+  TwinFitResult r;
+  if (!mlp_only && nominal) r.twin = std::dynamic_pointer_cast<FittableTwin>(nominal);
+  r.kind = r.twin ? "calibrated" : nominal ? "mlp-residual" : "mlp";
+  if (!r.twin)
+    r.twin = std::make_shared<MlpTwin>(input_size, param_size, output_size, hidden, rng, nominal);
+  if (nominal) r.error_before = twin_error(*nominal, test);
+  r.twin->fit(train, iterations, learning_rate, rng);
+  r.error_after = twin_error(*r.twin, test);
+  return r;
+}
+
 }  // namespace patlab

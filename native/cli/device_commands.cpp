@@ -365,22 +365,14 @@ Handler add_fit_twin(CLI::App& app) {
         }))
       return kExitInterrupted;
 
-    std::shared_ptr<FittableTwin> twin;
-    std::string kind;
-    if (f->mlp.empty() && nominal.twin)
-      if (auto cal = std::dynamic_pointer_cast<FittableTwin>(nominal.twin))
-        twin = cal, kind = "calibrated";
-    std::vector<int> hidden;
-    if (!twin) {
-      hidden = f->mlp.empty() ? std::vector<int>{32} : f->mlp;
-      twin = std::make_shared<MlpTwin>(device->input_size(), device->param_size(),
-                                       device->output_size(), hidden, rng, nominal.twin);
-      kind = nominal.twin ? "mlp-residual" : "mlp";
-    }
-    const double before = nominal.twin ? twin_error(*nominal.twin, test) : 1.0;
-    twin->fit(train, f->iterations, f->lr, rng);
-    const double after = twin_error(*twin, test);
-    const Vec st = twin->fitted_state();
+    const std::vector<int> mlp_hidden = f->mlp.empty() ? std::vector<int>{32} : f->mlp;
+    const TwinFitResult fit =
+        fit_twin(nominal.twin, device->input_size(), device->param_size(), device->output_size(),
+                 train, test, mlp_hidden, !f->mlp.empty(), f->iterations, f->lr, rng);
+    const std::string& kind = fit.kind;
+    const double before = fit.error_before, after = fit.error_after;
+    const std::vector<int> hidden = kind == "calibrated" ? std::vector<int>() : mlp_hidden;
+    const Vec st = fit.twin->fitted_state();
     nlohmann::json j = {{"system", id},
                         {"inputs", device->input_size()},
                         {"parameters", device->param_size()},

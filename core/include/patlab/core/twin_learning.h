@@ -13,6 +13,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "patlab/core/device_samples.h"
@@ -56,6 +57,23 @@ class CalibratableTwin : public FittableTwin {
 // y = base(x, θ) + MLP([x; θ]) (or the MLP alone when base is null). The MLP has tanh hidden
 // layers and a linear output whose weights start at zero, so a fresh residual twin equals its
 // base. Its VJP is exact backprop through the MLP (plus the base's VJP).
+class MlpTwin;
+
+// Fits a twin to measured samples, as `patlab fit-twin` and the lab's twin refit do: a nominal
+// twin that can be fitted (a physics twin with constants) is fitted in place ("calibrated");
+// otherwise an MlpTwin with `hidden` layers learns a correction on top of the nominal twin
+// ("mlp-residual"), or the whole device when there is none ("mlp"). mlp_only skips calibration.
+// error_before is the nominal twin's held-out error (1 without one), error_after the fit's.
+struct TwinFitResult {
+  std::shared_ptr<FittableTwin> twin;
+  std::string kind;
+  double error_before = 1.0, error_after = 1.0;
+};
+TwinFitResult fit_twin(const std::shared_ptr<Twin>& nominal, int input_size, int param_size,
+                       int output_size, const DeviceSamples& train, const DeviceSamples& test,
+                       const std::vector<int>& hidden, bool mlp_only, int iterations,
+                       double learning_rate, Rng& rng);
+
 class MlpTwin : public FittableTwin {
  public:
   MlpTwin(int input_size, int param_size, int output_size, const std::vector<int>& hidden,
