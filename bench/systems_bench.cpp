@@ -62,23 +62,14 @@ Mat random_inputs(const PhysicalSystem& d, int batch, uint64_t seed) {
   return x;
 }
 
-void bm_device(benchmark::State& st, const SystemCase& c, int batch) {
+// The device's forward pass (twin = false) or its twin's, per sample.
+void bm_forward(benchmark::State& st, const SystemCase& c, int batch, bool twin) {
   SystemInstance s = make_system(c.id, c.shape, c.knobs, 1);
   const Mat x = random_inputs(*s.device, batch, 2);
   Mat y;
   for (auto _ : st) {
-    s.device->forward(x, s.theta0, y);
-    benchmark::DoNotOptimize(y.data());
-  }
-  st.SetItemsProcessed(st.iterations() * batch);
-}
-
-void bm_twin_fwd(benchmark::State& st, const SystemCase& c, int batch) {
-  SystemInstance s = make_system(c.id, c.shape, c.knobs, 1);
-  const Mat x = random_inputs(*s.device, batch, 2);
-  Mat y;
-  for (auto _ : st) {
-    s.twin->forward(x, s.theta0, y);
+    if (twin) s.twin->forward(x, s.theta0, y);
+    else s.device->forward(x, s.theta0, y);
     benchmark::DoNotOptimize(y.data());
   }
   st.SetItemsProcessed(st.iterations() * batch);
@@ -167,9 +158,9 @@ int main(int argc, char** argv) {
   for (const SystemCase& c : cases()) {
     for (int batch : {1, 32, 256}) {
       benchmark::RegisterBenchmark(("device/" + c.label + "/" + std::to_string(batch)).c_str(),
-                                   [c, batch](benchmark::State& st) { bm_device(st, c, batch); });
+                                   [c, batch](benchmark::State& st) { bm_forward(st, c, batch, false); });
       benchmark::RegisterBenchmark(("twin_fwd/" + c.label + "/" + std::to_string(batch)).c_str(),
-                                   [c, batch](benchmark::State& st) { bm_twin_fwd(st, c, batch); });
+                                   [c, batch](benchmark::State& st) { bm_forward(st, c, batch, true); });
       benchmark::RegisterBenchmark(("twin_vjp/" + c.label + "/" + std::to_string(batch)).c_str(),
                                    [c, batch](benchmark::State& st) { bm_twin_vjp(st, c, batch); });
     }
