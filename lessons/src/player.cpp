@@ -173,11 +173,8 @@ LessonPlayer::LessonPlayer(Lab& lab, const std::vector<std::pair<std::string, st
     e.name = strip_md(file);
     e.lesson = std::move(p.lesson);
     if (!p.errors.empty()) e.problem = p.errors.front().to_string();
-    Progress pr;
-    pr.done.assign(e.lesson.steps.size(), false);
-    pr.answers.assign(e.lesson.steps.size(), -1);
+    progress_.emplace_back(e.lesson.steps.size());
     entries_.push_back(std::move(e));
-    progress_.push_back(std::move(pr));
   }
   lab_.set_panel([this] { draw(); });
 }
@@ -357,11 +354,7 @@ bool LessonPlayer::command(const std::string& cmd) {
     return true;
   }
   if (verb == "lesson:forget" && eq == std::string::npos) {
-    for (size_t i = 0; i < entries_.size(); ++i) {
-      progress_[i].step = 0;
-      progress_[i].done.assign(entries_[i].lesson.steps.size(), false);
-      progress_[i].answers.assign(entries_[i].lesson.steps.size(), -1);
-    }
+    for (size_t i = 0; i < entries_.size(); ++i) progress_[i] = Progress(entries_[i].lesson.steps.size());
     ++revision_;
     return true;
   }

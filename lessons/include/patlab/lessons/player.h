@@ -77,6 +77,7 @@ class LessonPlayer {
     int step = 0;                 // the step last seen
     std::vector<bool> done;       // per step: its checkpoints met (or it had none and was seen)
     std::vector<int> answers;     // per step: the answer given, -1 none
+    explicit Progress(size_t steps = 0) : done(steps, false), answers(steps, -1) {}  // none yet
   };
   enum class CheckState { Inactive, Waiting, Met, Missed };
 
