@@ -123,6 +123,7 @@ void PhysicalLayer::set_twin(std::shared_ptr<Twin> twin) {
     throw std::invalid_argument("PhysicalLayer: device '" + device_->name() +
                                 "' and its twin have different sizes");
   twin_ = std::move(twin);
+  y_twin_valid_ = false;
 }
 
 Mat PhysicalLayer::encode(const Mat& u) const {
@@ -162,6 +163,7 @@ Mat PhysicalLayer::forward(const Mat& u, Pass pass) {
   x_ = x;
   y_ = y;
   last_pass_ = pass;
+  y_twin_valid_ = false;
   if (pass == Pass::Device && record_capacity_ > 0)
     recorded_.append({x, params_.replicate(1, x.cols()), y}, record_capacity_);
   return y;
@@ -177,7 +179,14 @@ Mat PhysicalLayer::backward(const Mat& g_y, Backprop via) {
                              "gradient exists only for emulators");
   }
   Mat g_x;
-  model->vjp(x_, params_, g_y, &g_x, &grad_);
+  if (via == Backprop::Twin && last_pass_ == Pass::Device) {
+    // Keep the twin's prediction the pass makes anyway, for twin_gap.
+    model->forward_vjp(x_, params_, g_y, y_twin_, &g_x, &grad_);
+    y_twin_params_ = params_;
+    y_twin_valid_ = true;
+  } else {
+    model->vjp(x_, params_, g_y, &g_x, &grad_);
+  }
   // Through the encoding: ∂x/∂u = scale inside the input range, 0 where it was clamped.
   g_x *= encoding_.scale;
   if (encoding_.clamp)
@@ -192,9 +201,13 @@ void PhysicalLayer::project_params() {
 
 bool PhysicalLayer::twin_gap(double* num, double* den) const {
   if (last_pass_ != Pass::Device) return false;
-  Mat y_twin;
-  twin_->forward(x_, params_, y_twin);
-  *num += (y_twin - y_).squaredNorm();
+  if (y_twin_valid_ && y_twin_params_ == params_) {
+    *num += (y_twin_ - y_).squaredNorm();
+  } else {
+    Mat y_twin;
+    twin_->forward(x_, params_, y_twin);
+    *num += (y_twin - y_).squaredNorm();
+  }
   *den += y_.squaredNorm();
   return true;
 }

@@ -5,6 +5,9 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "patlab/core/vector_math.h"
+#include "patlab/emulators/parallel.h"
+
 namespace patlab {
 
 OscillatorModel::OscillatorModel(const OscillatorSpec& spec, double eta, Mat J_extra)
@@ -30,139 +33,201 @@ OscillatorModel::Unpacked OscillatorModel::unpack(const Vec& theta) const {
   for (int i = 0; i < N; ++i)
     for (int j = i + 1; j < N; ++j) u.J(i, j) = u.J(j, i) = theta[k++];
   if (J_extra_.size()) u.J += J_extra_;
-  u.d = u.J.rowwise().sum();
+  u.dp1 = (u.J.rowwise().sum().array() + 1.0).matrix();
   u.e = theta.tail(N);
   return u;
 }
 
 // a = −S + J S − d∘S + e, with S = sin(c q): restoring force plus the coupling torques
-// Σ_j J_ij (S_j − S_i), rewritten as one matrix product and a diagonal term.
-void OscillatorModel::accel(const Mat& q, const Unpacked& u, Mat& a, Mat* S_out) const {
-  const Mat S = (c_ * q.array()).sin().matrix();
-  a.noalias() = u.J * S;
-  a -= (S.array().colwise() * (1.0 + u.d.array())).matrix();
-  a.colwise() += u.e;
-  if (S_out) *S_out = S;
+// Σ_j J_ij (S_j − S_i), rewritten as one matrix product and a diagonal term. S (N x B, column
+// major) receives the sines; the backward pass reuses them.
+void OscillatorModel::accel(const Mat& q, const Unpacked& u, Mat& a, double* S) const {
+  const Eigen::Index B = q.cols();
+  sin_scaled(q.data(), c_, S, q.size());
+  const Eigen::Map<const Mat> Sm(S, q.rows(), B);
+  a.noalias() = u.J * Sm;
+  for (Eigen::Index b = 0; b < B; ++b)
+    a.col(b).array() += u.e.array() - u.dp1.array() * Sm.col(b).array();
 }
 
-void OscillatorModel::accel_vjp(const Mat& q, const Mat& S, const Unpacked& u, const Mat& ga,
-                                Mat& gq, Vec* g_theta, double* g_c) const {
-  const Mat C = (c_ * q.array()).cos().matrix();  // one cosine per angle, for both derivatives
-  const Mat dS = c_ * C;                           // ∂S/∂q
-  if (g_c) {
-    // ∂S/∂c = q cos(c q), and a is linear in S: ∂a/∂c = J ∂S/∂c − (1 + d) ∘ ∂S/∂c.
-    const Mat dSc = (q.array() * C.array()).matrix();
-    Mat da = u.J * dSc;
-    da -= (dSc.array().colwise() * (1.0 + u.d.array())).matrix();
-    *g_c += (ga.array() * da.array()).sum();
-  }
-  // ∂a_i/∂q_k = S'_k (J_ik − (1 + d_i) δ_ik), so (∂a/∂q)ᵀ ga = S' ∘ (J ga − (1 + d) ∘ ga).
-  gq.noalias() = u.J * ga;
-  gq -= (ga.array().colwise() * (1.0 + u.d.array())).matrix();
-  gq = (gq.array() * dS.array()).matrix();
-  if (!g_theta) return;
-  // ∂a_i/∂J_ij = S_j − S_i and ∂a_j/∂J_ij = S_i − S_j, so summed over the batch
-  //   g_J_ij = Σ_b (ga_i − ga_j)(S_j − S_i) = M_ij + M_ji − M_ii − M_jj,  M = ga Sᵀ.
-  const int N = n();
-  const Mat M = ga * S.transpose();
-  int k = 0;
-  for (int i = 0; i < N; ++i)
-    for (int j = i + 1; j < N; ++j) (*g_theta)[k++] += M(i, j) + M(j, i) - M(i, i) - M(j, j);
-  g_theta->tail(N) += ga.rowwise().sum();
-}
-
-void OscillatorModel::integrate(const Mat& x, const Unpacked& u, Mat& q,
-                                std::vector<Mat>* stages, std::vector<Mat>* sines) const {
+// One RK4 step of the first-order system (q̇, ṗ) = (p, a(q)), with the stage inputs written
+// out in q and p alone (p2 = p + h/2 a1, p3 = p + h/2 a2, p4 = p + h a3):
+//   q1 = q,  q2 = q + h/2 p,  q3 = q2 + h²/4 a1,  q4 = q + h p + h²/2 a2,
+//   q ← q + h p + h²/6 (a1 + a2 + a3),  p ← p + h/6 (a1 + 2 a2 + 2 a3 + a4).
+void OscillatorModel::integrate(const Mat& x, const Unpacked& u, Mat& q, Trace* trace) const {
   const double h = spec_.dt;
+  const Eigen::Index N = x.rows(), B = x.cols();
+  const int steps = spec_.steps;
   q = x;
-  Mat p = Mat::Zero(x.rows(), x.cols());
-  Mat a1, a2, a3, a4;
-  if (stages) stages->clear();
-  if (sines) sines->assign(size_t(4 * spec_.steps), Mat());
-  const auto sine = [&](int s, int k) { return sines ? &(*sines)[size_t(4 * s + k)] : nullptr; };
-  // One RK4 step of the first-order system (q̇, ṗ) = (p, a(q)).
-  for (int s = 0; s < spec_.steps; ++s) {
-    const Mat q1 = q;
-    accel(q1, u, a1, sine(s, 0));
-    const Mat q2 = q + 0.5 * h * p;
-    const Mat p2 = p + 0.5 * h * a1;
-    accel(q2, u, a2, sine(s, 1));
-    const Mat q3 = q + 0.5 * h * p2;
-    const Mat p3 = p + 0.5 * h * a2;
-    accel(q3, u, a3, sine(s, 2));
-    const Mat q4 = q + h * p3;
-    const Mat p4 = p + h * a3;
-    accel(q4, u, a4, sine(s, 3));
-    q += (h / 6.0) * (p + 2.0 * p2 + 2.0 * p3 + p4);
-    p += (h / 6.0) * (a1 + 2.0 * a2 + 2.0 * a3 + a4);
-    if (stages) {
-      stages->push_back(q1);
-      stages->push_back(q2);
-      stages->push_back(q3);
-      stages->push_back(q4);
+  Mat p = Mat::Zero(N, B), qs(N, B), a1(N, B), a2(N, B), a3(N, B), a4(N, B), S;
+  if (trace) {
+    trace->shape(N, 4 * steps * B);
+  } else {
+    S.resize(N, B);
+  }
+  // Stage k of step s: keeps its angles (if tracing) and evaluates the acceleration there.
+  const auto stage = [&](int s, int k, const Mat& qk, Mat& a) {
+    double* sines = S.data();
+    if (trace) {
+      trace->Q().middleCols((4 * s + k) * B, B) = qk;
+      sines = trace->S().data() + (4 * s + k) * B * N;
     }
+    accel(qk, u, a, sines);
+  };
+  for (int s = 0; s < steps; ++s) {
+    stage(s, 0, q, a1);
+    qs = q + (0.5 * h) * p;
+    stage(s, 1, qs, a2);
+    qs += (0.25 * h * h) * a1;
+    stage(s, 2, qs, a3);
+    qs = q + h * p + (0.5 * h * h) * a2;
+    stage(s, 3, qs, a4);
+    q += h * p + (h * h / 6.0) * (a1 + a2 + a3);
+    p += (h / 6.0) * (a1 + 2.0 * (a2 + a3) + a4);
   }
 }
 
 void OscillatorModel::forward(const Mat& x, const Vec& theta, Mat& y) const {
   if (x.rows() != n() || theta.size() != param_size())
     throw std::invalid_argument("OscillatorModel::forward: wrong input or parameter size");
-  integrate(x, unpack(theta), y, nullptr);
+  const Unpacked u = unpack(theta);
+  const int chunks = column_chunks(x.cols());
+  if (chunks == 1) return integrate(x, u, y, nullptr);
+  y.resize(x.rows(), x.cols());
+  run_tasks(chunks, [&](int i) {
+    Eigen::Index b0, nb;
+    chunk_columns(x.cols(), chunks, i, &b0, &nb);
+    Mat yc;
+    integrate(x.middleCols(b0, nb), u, yc, nullptr);
+    y.middleCols(b0, nb) = yc;
+  });
 }
 
 // The adjoint of the RK4 steps, walked backwards. For the stage k_i = f(s_i) of the state
 // s = (q, p) with f(q, p) = (p, a(q)), the pullback of a cotangent (kq, kp) is
 //   s̄_i = ((∂a/∂q)ᵀ kp, kq),
 // and the stage inputs s_2 = s + h/2 k_1, s_3 = s + h/2 k_2, s_4 = s + h k_3 chain the stages.
+// With S' = c cos(c q) at a stage, (∂a/∂q)ᵀ kp = S' ∘ (J kp − (1 + d) ∘ kp).
+//
+// The parameter gradient needs every stage's kp against its sines: since ∂a_i/∂J_ij = S_j − S_i
+// and ∂a_j/∂J_ij = S_i − S_j, summed over the batch and the stages
+//   g_J_ij = Σ (kp_i − kp_j)(S_j − S_i) = M_ij + M_ji − M_ii − M_jj,   M = Σ kp Sᵀ,
+// and g_e = Σ kp. The four stages' kp of a step sit side by side in one matrix, so M grows by
+// one product per step, with the stages' sines (stored side by side by integrate) as its right.
 void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
-                          Vec* g_theta, double* g_c) const {
+                          Vec* g_theta, double* g_c, Mat* y) const {
   if (x.rows() != n() || theta.size() != param_size() || g_y.rows() != n() ||
       g_y.cols() != x.cols())
     throw std::invalid_argument("OscillatorModel::vjp: wrong input, parameter or g_y size");
   const Unpacked u = unpack(theta);
-  std::vector<Mat> stages, sines;
+  const int N = n(), chunks = column_chunks(x.cols());
+  // Each chunk of the batch on its own; their M, g_e and g_c added in chunk order.
+  struct Part {
+    Mat M;
+    Vec ge;
+    double g_c = 0.0;
+  };
+  std::vector<Part> parts(static_cast<size_t>(chunks));
+  if (g_x) g_x->resize(N, x.cols());
+  if (y) y->resize(N, x.cols());
+  run_tasks(chunks, [&](int i) {
+    Eigen::Index b0, nb;
+    chunk_columns(x.cols(), chunks, i, &b0, &nb);
+    Part& part = parts[size_t(i)];
+    Mat gx, yc;
+    vjp_columns(x.middleCols(b0, nb), u, g_y.middleCols(b0, nb), g_x ? &gx : nullptr,
+                g_theta ? &part.M : nullptr, g_theta ? &part.ge : nullptr,
+                g_c ? &part.g_c : nullptr, y ? &yc : nullptr);
+    if (g_x) g_x->middleCols(b0, nb) = gx;
+    if (y) y->middleCols(b0, nb) = yc;
+  });
+  if (g_c)
+    for (const Part& part : parts) *g_c += part.g_c;
+  if (!g_theta) return;
+  Mat M = std::move(parts[0].M);
+  Vec ge = std::move(parts[0].ge);
+  for (size_t i = 1; i < parts.size(); ++i) {
+    M += parts[i].M;
+    ge += parts[i].ge;
+  }
+  int k = 0;
+  for (int i = 0; i < N; ++i)
+    for (int j = i + 1; j < N; ++j) (*g_theta)[k++] += M(i, j) + M(j, i) - M(i, i) - M(j, j);
+  g_theta->tail(N) += ge;
+}
+
+void OscillatorModel::vjp_columns(const Mat& x, const Unpacked& u, const Mat& g_y, Mat* g_x,
+                                  Mat* M_out, Vec* ge_out, double* g_c, Mat* y) const {
+  // The trace is the one big allocation of a vjp (2 x 4 steps x the batch's size); kept per
+  // thread between calls, so training does not map fresh pages for it every step, unless it
+  // is large (a few MB: long integrations of big batches, rare, and wasm memory never shrinks).
+  thread_local Trace kept;
+  Trace local;
+  const bool keep = 2 * 8 * 4 * spec_.steps * x.size() <= (Eigen::Index(8) << 20);
+  Trace& trace = keep ? kept : local;
   Mat q;
-  integrate(x, u, q, &stages, &sines);
+  integrate(x, u, q, &trace);
+  if (y) *y = std::move(q);
 
   const double h = spec_.dt;
-  Mat Gq = g_y;                                 // cotangent of q after the last step
-  Mat Gp = Mat::Zero(g_y.rows(), g_y.cols());   // cotangent of p after the last step
-  Mat sq;                                       // (∂a/∂q)ᵀ kp at a stage
+  const int N = n();
+  const Eigen::Index B = x.cols();
+  Mat Gq = g_y;                  // cotangent of q after the current step
+  Mat Gp = Mat::Zero(N, B);      // cotangent of p after the current step
+  Mat nGq(N, B), nGp(N, B);      // the same before it
+  Mat C(N, 4 * B);               // cos(c q) at the step's four stages
+  Mat K(N, 4 * B);               // kp at the step's four stages (stage k in columns kB..)
+  Mat sq4(N, B), sq3(N, B), sq2(N, B), sq1(N, B), kq4(N, B), kq3(N, B), kq2(N, B);
+  Mat dSc, da;
+  if (M_out) M_out->setZero(N, N);
+  if (ge_out) ge_out->setZero(N);
+
+  // sq = (∂a/∂q)ᵀ kp at stage k of the step (cosines in C).
+  const auto pull = [&](int k, Mat& sq) {
+    const auto kp = K.middleCols(k * B, B);
+    const auto Ck = C.middleCols(k * B, B);
+    sq.noalias() = u.J * kp;
+    for (Eigen::Index b = 0; b < B; ++b)
+      sq.col(b).array() =
+          c_ * Ck.col(b).array() * (sq.col(b).array() - u.dp1.array() * kp.col(b).array());
+  };
   for (int s = spec_.steps - 1; s >= 0; --s) {
-    const Mat* qs = &stages[4 * s];
-    const Mat* Ss = &sines[4 * size_t(s)];
-    Mat nGq = Gq, nGp = Gp;  // the identity path s_{t+1} = s_t + ...
+    const auto Qs = trace.Q().middleCols(4 * s * B, 4 * B);
+    cos_scaled(Qs.data(), c_, C.data(), Qs.size());
     // Stage 4: weight h/6, input s + h k3.
-    Mat kq = (h / 6.0) * Gq, kp = (h / 6.0) * Gp;
-    accel_vjp(qs[3], Ss[3], u, kp, sq, g_theta, g_c);
-    Mat s4q = sq, s4p = kq;
-    nGq += s4q;
-    nGp += s4p;
+    K.middleCols(3 * B, B) = (h / 6.0) * Gp;
+    kq4 = (h / 6.0) * Gq;
+    pull(3, sq4);
     // Stage 3: weight h/3, input s + h/2 k2; receives h · s̄_4.
-    kq = (h / 3.0) * Gq + h * s4q;
-    kp = (h / 3.0) * Gp + h * s4p;
-    accel_vjp(qs[2], Ss[2], u, kp, sq, g_theta, g_c);
-    Mat s3q = sq, s3p = kq;
-    nGq += s3q;
-    nGp += s3p;
+    kq3 = (h / 3.0) * Gq + h * sq4;
+    K.middleCols(2 * B, B) = (h / 3.0) * Gp + h * kq4;
+    pull(2, sq3);
     // Stage 2: weight h/3, input s + h/2 k1; receives h/2 · s̄_3.
-    kq = (h / 3.0) * Gq + (0.5 * h) * s3q;
-    kp = (h / 3.0) * Gp + (0.5 * h) * s3p;
-    accel_vjp(qs[1], Ss[1], u, kp, sq, g_theta, g_c);
-    Mat s2q = sq, s2p = kq;
-    nGq += s2q;
-    nGp += s2p;
+    kq2 = (h / 3.0) * Gq + (0.5 * h) * sq3;
+    K.middleCols(B, B) = (h / 3.0) * Gp + (0.5 * h) * kq3;
+    pull(1, sq2);
     // Stage 1: weight h/6, input s; receives h/2 · s̄_2.
-    kq = (h / 6.0) * Gq + (0.5 * h) * s2q;
-    kp = (h / 6.0) * Gp + (0.5 * h) * s2p;
-    accel_vjp(qs[0], Ss[0], u, kp, sq, g_theta, g_c);
-    nGq += sq;
-    nGp += kq;
+    nGp = Gp + kq4 + kq3 + kq2 + (h / 6.0) * Gq + (0.5 * h) * sq2;  // + kq1
+    K.middleCols(0, B) = (h / 6.0) * Gp + (0.5 * h) * kq2;
+    pull(0, sq1);
+    // The identity path s_{t+1} = s_t + ... plus every stage's pullback.
+    nGq = Gq + sq4 + sq3 + sq2 + sq1;
     Gq.swap(nGq);
     Gp.swap(nGp);
+    if (M_out) {
+      M_out->noalias() += K * trace.S().middleCols(4 * s * B, 4 * B).transpose();
+      *ge_out += K.rowwise().sum();
+    }
+    if (g_c) {
+      // ∂S/∂c = q cos(c q), and a is linear in S: ∂a/∂c = J ∂S/∂c − (1 + d) ∘ ∂S/∂c.
+      dSc = (Qs.array() * C.array()).matrix();
+      da.noalias() = u.J * dSc;
+      da -= (dSc.array().colwise() * u.dp1.array()).matrix();
+      *g_c += (K.array() * da.array()).sum();
+    }
   }
   // q(0) = x and p(0) = 0 is fixed, so the input cotangent is the cotangent of q(0).
-  if (g_x) *g_x = Gq;
+  if (g_x) *g_x = std::move(Gq);
 }
 
 const SystemInfo& OscillatorDevice::info() const { return oscillators_entry_info(); }

@@ -12,12 +12,13 @@ cmp whole/parameters.json split/parameters.json || fail "--stop-after + --resume
 cmp whole/curves.csv split/curves.csv || fail "--stop-after + --resume: curves differ"
 
 # SIGTERM: checkpoint at the next step, exit 130, then resume.
-"$PATLAB" train -q -o killed --steps 300 --knob readout_noise_rad=0.05 --eval-every 15 \
+# (3000 steps, so that the signal lands mid-run: 300 take a fraction of a second.)
+"$PATLAB" train -q -o killed --steps 3000 --knob readout_noise_rad=0.05 --eval-every 15 \
   --checkpoint-every 15 --stop-after 0 &
 pid=$!
 PIDS+=("$pid")
 wait_for killed/checkpoint.bin
-kill -TERM "$pid"
+kill -TERM "$pid" 2>/dev/null || true  # (already finished: checked below)
 rc=0
 wait "$pid" || rc=$?
 if [ "$rc" = 130 ]; then
@@ -25,7 +26,7 @@ if [ "$rc" = 130 ]; then
 else
   [ "$rc" = 0 ] || fail "SIGTERM: exit $rc"  # it may have finished before the signal
 fi
-"$PATLAB" train -q -o whole15 --steps 300 --knob readout_noise_rad=0.05 --eval-every 15
+"$PATLAB" train -q -o whole15 --steps 3000 --knob readout_noise_rad=0.05 --eval-every 15
 cmp whole15/parameters.json killed/parameters.json || fail "SIGTERM + --resume: parameters differ"
 cmp whole15/curves.csv killed/curves.csv || fail "SIGTERM + --resume: curves differ"
 

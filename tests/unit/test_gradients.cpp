@@ -8,6 +8,7 @@
 #include "patlab/core/layer.h"
 #include "patlab/core/loss.h"
 #include "patlab/emulators/coupled_oscillators.h"
+#include "patlab/emulators/parallel.h"
 #include "patlab/emulators/power_law.h"
 
 namespace patlab {
@@ -70,6 +71,23 @@ TEST(GradientCheck, MismatchedOscillatorPhysicsMatchesFiniteDifferences) {
   OscillatorTwin truth(OscillatorModel(spec, 0.15, extra));
   const GradCheck r =
       check_twin_gradients(truth, normal_matrix(4, 5, rng), truth.model().initial_theta(rng), rng);
+  EXPECT_LT(r.max_rel_error_x, 1e-6);
+  EXPECT_LT(r.max_rel_error_theta, 1e-6);
+}
+
+TEST(GradientCheck, OscillatorTwinMatchesFiniteDifferencesOnABatchSplitIntoChunks) {
+  // From 16 samples on the batch is integrated in two column chunks (on two threads where
+  // there are two); the chunks' gradients must add up to the whole batch's.
+  Rng rng(13);
+  OscillatorSpec spec;
+  spec.n = 4;
+  spec.steps = 6;
+  OscillatorTwin twin(spec);
+  const int batch = 19;
+  ASSERT_EQ(column_chunks(batch), 2);
+  Vec theta = twin.model().initial_theta(rng);
+  theta.tail(spec.n) = normal_matrix(spec.n, 1, rng, 0.3);
+  const GradCheck r = check_twin_gradients(twin, normal_matrix(spec.n, batch, rng, 0.8), theta, rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
 }

@@ -143,7 +143,10 @@ TEST(SerialPty, SplitsBatchesAboveTheDeviceLimit) {
   so.max_batch = 5;
   Pair p(kNoisy, SampleFormat::Float64, so);
   EXPECT_EQ(p.serial->batch_limit(), 5);
-  EXPECT_EQ(p.query(0, 23), 0.0);
+  // The same samples, the same noise; only the rounding may differ, since the in-process
+  // device integrates all 23 at once (two column chunks, other vector-loop tails and product
+  // blockings than batches of 5).
+  EXPECT_LT(p.query(0, 23), 1e-12);
   EXPECT_EQ(p.server->stats().batches_run, 5);  // 5 + 5 + 5 + 5 + 3
   EXPECT_EQ(p.serial->queries(), 23);
 }

@@ -153,12 +153,17 @@ class PhysicalLayer : public Layer {
   // Relative distance ‖f_m(x, θ) − y‖ / ‖y‖ between the twin and the device on the batch of
   // the last Device pass, at the device's own inputs. Adds the two squared norms into
   // *num and *den (to pool several layers); returns false if the last pass was not a Device pass.
+  // After a backward pass through the twin the twin's prediction is already known (the pass
+  // computed it, see Twin::forward_vjp) and costs nothing more.
   bool twin_gap(double* num, double* den) const;
 
   PhysicalSystem& device() { return *device_; }
   const PhysicalSystem& device() const { return *device_; }
   const Twin& twin() const { return *twin_; }
-  Twin& twin() { return *twin_; }
+  Twin& twin() {  // (may change the twin: forgets its remembered prediction)
+    y_twin_valid_ = false;
+    return *twin_;
+  }
   const std::shared_ptr<Twin>& shared_twin() const { return twin_; }  // e.g. as a refit's base
   void set_twin(std::shared_ptr<Twin> twin);
 
@@ -177,6 +182,11 @@ class PhysicalLayer : public Layer {
   Vec theta_min_, theta_max_;
   Mat x_, y_;  // the device input (after encoding) and output of the last forward
   Pass last_pass_ = Pass::Twin;
+  // The twin's prediction at x_ from the last backward pass through it, and the parameters it
+  // was made with; valid until the next forward, set_twin or twin() (which may change it).
+  Mat y_twin_;
+  Vec y_twin_params_;
+  bool y_twin_valid_ = false;
   int record_capacity_ = 0;
   DeviceSamples recorded_;
 };

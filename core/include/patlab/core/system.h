@@ -37,6 +37,15 @@ class Twin {
   // in physics-aware training x is the *measured* input of the layer, not the twin's.
   virtual void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
                    Vec* g_theta) const = 0;
+
+  // vjp, and the prediction y = forward(x, theta) as well. Models whose vjp integrates forward
+  // first (the ODE twins) override it to hand out that forward pass for free; the default
+  // runs both.
+  virtual void forward_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat& y, Mat* g_x,
+                           Vec* g_theta) const {
+    forward(x, theta, y);
+    vjp(x, theta, g_y, g_x, g_theta);
+  }
 };
 
 // A device answered with something unusable (NaN, Inf, wrong shape), or could not answer.

@@ -62,9 +62,10 @@ class OscillatorModel {
   const Mat& J_extra() const { return J_extra_; }
 
   void forward(const Mat& x, const Vec& theta, Mat& y) const;
-  // g_eta, if given, receives += Σ_b ∂<g_y, y>/∂η (for calibrating η against device data).
+  // g_eta, if given, receives += Σ_b ∂<g_y, y>/∂η (for calibrating η against device data);
+  // y, if given, the model's output at x (the vjp integrates forward first anyway).
   void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta,
-           double* g_eta = nullptr) const;
+           double* g_eta = nullptr, Mat* y = nullptr) const;
 
   // Parameter range in which the device is driven: |J_ij| <= 1, |e_i| <= 1.
   Vec theta_min() const { return Vec::Constant(param_size(), -1.0); }
@@ -74,22 +75,34 @@ class OscillatorModel {
 
  private:
   struct Unpacked {
-    Mat J;  // total coupling, symmetric, zero diagonal (trainable + extra)
-    Vec d;  // row sums of J: Σ_j J_ij
-    Vec e;  // drives
+    Mat J;    // total coupling, symmetric, zero diagonal (trainable + extra)
+    Vec dp1;  // 1 + row sums of J: 1 + Σ_j J_ij
+    Vec e;    // drives
+  };
+  // Every RK4 stage of one integration, side by side: stage k of step s in the B columns
+  // starting at (4 s + k) B. Q(): the angles at which the stage evaluated the acceleration;
+  // S(): sin(c Q) there (the backward pass reuses them). The storage only grows, so a trace
+  // kept between calls stops allocating once it has seen the largest layer.
+  struct Trace {
+    std::vector<double> store;
+    Eigen::Index rows = 0, cols = 0;
+    void shape(Eigen::Index r, Eigen::Index c) {
+      rows = r;
+      cols = c;
+      if (store.size() < size_t(2 * r * c)) store.resize(size_t(2 * r * c));
+    }
+    Eigen::Map<Mat> Q() { return Eigen::Map<Mat>(store.data(), rows, cols); }
+    Eigen::Map<Mat> S() { return Eigen::Map<Mat>(store.data() + rows * cols, rows, cols); }
   };
   Unpacked unpack(const Vec& theta) const;
-  // Integrates from q(0) = x, q̇(0) = 0. If stages is given, it receives the angles at which
-  // every RK4 stage evaluated the acceleration (4 per step, in order), and sines the sin(c q)
-  // it computed there (the backward pass reuses them).
-  void integrate(const Mat& x, const Unpacked& u, Mat& q, std::vector<Mat>* stages,
-                 std::vector<Mat>* sines = nullptr) const;
-  // a(q); S = sin(c q) if asked for.
-  void accel(const Mat& q, const Unpacked& u, Mat& a, Mat* S = nullptr) const;
-  // Adds the pullback of the acceleration at angles q (where sin(c q) = S) with cotangent ga:
-  //   gq = (∂a/∂q)ᵀ ga (written), and ∂<ga, a>/∂θ (added into g_theta if non-null).
-  void accel_vjp(const Mat& q, const Mat& S, const Unpacked& u, const Mat& ga, Mat& gq,
-                 Vec* g_theta, double* g_c) const;
+  // Integrates from q(0) = x, q̇(0) = 0; fills trace if given.
+  void integrate(const Mat& x, const Unpacked& u, Mat& q, Trace* trace) const;
+  // The vjp of the batch x (or a chunk of it): g_x, y as in vjp; M = Σ kp Sᵀ and g_e = Σ kp
+  // over its stages and samples (see the .cpp), g_c added into.
+  void vjp_columns(const Mat& x, const Unpacked& u, const Mat& g_y, Mat* g_x, Mat* M, Vec* ge,
+                   double* g_c, Mat* y) const;
+  // a(q); S (q's size) receives sin(c q).
+  void accel(const Mat& q, const Unpacked& u, Mat& a, double* S) const;
 
   OscillatorSpec spec_;
   double c_;      // 1 + η
@@ -113,6 +126,10 @@ class OscillatorTwin : public CalibratableTwin {
   void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
            Vec* g_theta) const override {
     model_.vjp(x, theta, g_y, g_x, g_theta);
+  }
+  void forward_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat& y, Mat* g_x,
+                   Vec* g_theta) const override {
+    model_.vjp(x, theta, g_y, g_x, g_theta, nullptr, &y);
   }
   const OscillatorModel& model() const { return model_; }
 

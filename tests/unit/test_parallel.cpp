@@ -1,0 +1,91 @@
+// The emulators' column chunks and worker threads (patlab/emulators/parallel.h) and the
+// vectorised sines and cosines they integrate with (patlab/core/vector_math.h).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "patlab/core/vector_math.h"
+#include "patlab/emulators/parallel.h"
+
+namespace patlab {
+
+TEST(VectorMath, SinesAndCosinesAgreeWithLibmToAFewUlp) {
+  // Odd lengths reach the loops' scalar tails; large and tiny arguments the range reduction.
+  std::vector<double> x;
+  for (int i = 0; i < 1037; ++i) x.push_back(-50.0 + 100.0 * i / 1036.0);
+  for (double v : {0.0, -0.0, 1e-300, 3e-8, 1e4, -12345.678, 1e6, 3.14159265358979})
+    x.push_back(v);
+  const double c = 1.25;
+  std::vector<double> s(x.size()), co(x.size());
+  sin_scaled(x.data(), c, s.data(), std::ptrdiff_t(x.size()));
+  cos_scaled(x.data(), c, co.data(), std::ptrdiff_t(x.size()));
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_NEAR(s[i], std::sin(c * x[i]), 4e-15) << "x = " << x[i];
+    EXPECT_NEAR(co[i], std::cos(c * x[i]), 4e-15) << "x = " << x[i];
+  }
+  // In place, and on matrices.
+  std::vector<double> y = x;
+  sin_scaled(y.data(), c, y.data(), std::ptrdiff_t(y.size()));
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(y[i], s[i]);
+  const Mat m = Mat::Constant(3, 5, 0.7);
+  Mat out;
+  cos_scaled(m, 2.0, out);
+  ASSERT_EQ(out.rows(), 3);
+  ASSERT_EQ(out.cols(), 5);
+  EXPECT_NEAR(out(2, 4), std::cos(1.4), 4e-16);
+}
+
+TEST(Parallel, ChunksCoverTheBatchOnceInOrder) {
+  EXPECT_EQ(column_chunks(1), 1);
+  EXPECT_EQ(column_chunks(15), 1);
+  EXPECT_EQ(column_chunks(16), 2);
+  EXPECT_EQ(column_chunks(1000), 2);
+  for (Eigen::Index cols : {1, 7, 16, 17, 32, 33, 999}) {
+    const int chunks = column_chunks(cols);
+    Eigen::Index next = 0;
+    for (int i = 0; i < chunks; ++i) {
+      Eigen::Index begin, count;
+      chunk_columns(cols, chunks, i, &begin, &count);
+      EXPECT_EQ(begin, next);
+      EXPECT_GE(count, cols / chunks);
+      next = begin + count;
+    }
+    EXPECT_EQ(next, cols);
+  }
+}
+
+TEST(Parallel, RunsEveryTaskOnceAndWaitsForAll) {
+  EXPECT_GE(worker_threads(), 1);
+  for (int round = 0; round < 200; ++round) {
+    std::vector<std::atomic<int>> ran(5);
+    run_tasks(5, [&](int i) { ran[size_t(i)] += 1; });
+    for (auto& r : ran) ASSERT_EQ(r.load(), 1);
+  }
+}
+
+TEST(Parallel, RethrowsTheFirstTasksException) {
+  try {
+    run_tasks(3, [](int i) {
+      if (i >= 1) throw std::runtime_error("task " + std::to_string(i));
+    });
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "task 1");
+  }
+  // The pool is still usable afterwards.
+  std::atomic<int> sum{0};
+  run_tasks(2, [&](int i) { sum += i + 1; });
+  EXPECT_EQ(sum.load(), 3);
+}
+
+TEST(Parallel, TasksMayRunTasksThemselves) {
+  std::atomic<int> inner{0};
+  run_tasks(2, [&](int) { run_tasks(3, [&](int) { inner += 1; }); });
+  EXPECT_EQ(inner.load(), 6);
+}
+
+}  // namespace patlab
