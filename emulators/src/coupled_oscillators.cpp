@@ -45,7 +45,8 @@ void OscillatorModel::accel(const Mat& q, const Unpacked& u, Mat& a, double* S) 
   const Eigen::Index B = q.cols();
   sin_scaled(q.data(), c_, S, q.size());
   const Eigen::Map<const Mat> Sm(S, q.rows(), B);
-  a.noalias() = u.J * Sm;
+  a.resize(q.rows(), B);
+  matmul(q.rows(), B, q.rows(), u.J.data(), S, 1, q.rows(), a.data(), false);  // a = J S
   for (Eigen::Index b = 0; b < B; ++b)
     a.col(b).array() += u.e.array() - u.dp1.array() * Sm.col(b).array();
 }
@@ -186,7 +187,7 @@ void OscillatorModel::vjp_columns(const Mat& x, const Unpacked& u, const Mat& g_
   const auto pull = [&](int k, Mat& sq) {
     const auto kp = K.middleCols(k * B, B);
     const auto Ck = C.middleCols(k * B, B);
-    sq.noalias() = u.J * kp;
+    matmul(N, B, N, u.J.data(), kp.data(), 1, N, sq.data(), false);  // sq = J kp
     for (Eigen::Index b = 0; b < B; ++b)
       sq.col(b).array() =
           c_ * Ck.col(b).array() * (sq.col(b).array() - u.dp1.array() * kp.col(b).array());
@@ -215,7 +216,8 @@ void OscillatorModel::vjp_columns(const Mat& x, const Unpacked& u, const Mat& g_
     Gq.swap(nGq);
     Gp.swap(nGp);
     if (M_out) {
-      M_out->noalias() += K * trace.S().middleCols(4 * s * B, 4 * B).transpose();
+      // M += K Sᵀ over the step's four stages.
+      matmul(N, N, 4 * B, K.data(), trace.S().data() + 4 * s * B * N, N, 1, M_out->data(), true);
       *ge_out += K.rowwise().sum();
     }
     if (g_c) {

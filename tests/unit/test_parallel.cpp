@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "patlab/core/rng.h"
 #include "patlab/core/vector_math.h"
 #include "patlab/emulators/parallel.h"
 
@@ -37,6 +38,26 @@ TEST(VectorMath, SinesAndCosinesAgreeWithLibmToAFewUlp) {
   ASSERT_EQ(out.rows(), 3);
   ASSERT_EQ(out.cols(), 5);
   EXPECT_NEAR(out(2, 4), std::cos(1.4), 4e-16);
+}
+
+TEST(VectorMath, MatmulIsTheMatrixProductForEveryShapeAndLayout) {
+  // The WebAssembly kernel works on blocks of 4 rows x 4 columns: sizes around multiples of 4
+  // reach its edges; natively this checks the strided Eigen maps.
+  Rng rng(5);
+  for (Eigen::Index m : {1, 3, 4, 7, 64, 74})
+    for (Eigen::Index n : {1, 2, 3, 4, 5, 9, 16})
+      for (Eigen::Index k : {1, 4, 6, 64}) {
+        const Mat A = normal_matrix(m, k, rng), X = normal_matrix(k, n, rng);
+        const Mat Xt = X.transpose();  // n x k column major: X's element (p, j) at p * n + j
+        const Mat Y0 = normal_matrix(m, n, rng);
+        const Mat want = A * X;
+        Mat Y(m, n);
+        matmul(m, n, k, A.data(), X.data(), 1, k, Y.data(), false);
+        EXPECT_LT((Y - want).lpNorm<Eigen::Infinity>(), 1e-12) << m << "x" << n << "x" << k;
+        Y = Y0;
+        matmul(m, n, k, A.data(), Xt.data(), n, 1, Y.data(), true);
+        EXPECT_LT((Y - Y0 - want).lpNorm<Eigen::Infinity>(), 1e-12) << m << "x" << n << "x" << k;
+      }
 }
 
 TEST(Parallel, ChunksCoverTheBatchOnceInOrder) {
