@@ -153,10 +153,13 @@ void PlateModel::drive(const Mat& x, const Vec& theta, const Vec* gain, Mat& u, 
 }
 
 // a = b σ(u) − 2ζω v − ω² x − β x³, per mode (rows) and sample (columns).
-void PlateModel::accel(const Mat& X, const Mat& V, const Mat& F, Mat& A) const {
-  A.array() =
-      F.array() - (V.array().colwise() * co_.d.array()) - (X.array().colwise() * co_.w2.array());
-  if (k_.duffing != 0.0) A.array() -= X.array().cube().colwise() * co_.beta.array();
+PlateModel::Wide PlateModel::wide(Eigen::Index B) const {
+  return {co_.d.replicate(1, B), co_.w2.replicate(1, B), co_.beta.replicate(1, B)};
+}
+
+void PlateModel::accel(const Mat& X, const Mat& V, const Mat& F, const Wide& w, Mat& A) const {
+  A.array() = F.array() - V.array() * w.d.array() - X.array() * w.w2.array();
+  if (k_.duffing != 0.0) A.array() -= X.array().cube() * w.beta.array();
 }
 
 void PlateModel::integrate(const Mat& u, Mat& y, std::vector<Mat>* states) const {
@@ -165,6 +168,7 @@ void PlateModel::integrate(const Mat& u, Mat& y, std::vector<Mat>* states) const
   const double h = step_ms();
   Mat X = Mat::Zero(M, B), V = Mat::Zero(M, B);  // the plate starts at rest
   Mat F(M, B), A1(M, B), A2(M, B), A3(M, B), A4(M, B), Xs(M, B), V2(M, B), V3(M, B), V4(M, B);
+  const Wide w = wide(B);
   y.resize(spec_.outputs, B);
   if (states) states->assign(2 * size_t(segments()) * spec_.substeps, Mat());
   int step = 0, k = 0;
@@ -176,16 +180,16 @@ void PlateModel::integrate(const Mat& u, Mat& y, std::vector<Mat>* states) const
         (*states)[2 * step + 1] = V;
       }
       // RK4 on (ẋ, v̇) = (v, a(x, v)); stage k_i = (V_i, A_i) at the stage state (X_i, V_i).
-      accel(X, V, F, A1);
+      accel(X, V, F, w, A1);
       Xs = X + (0.5 * h) * V;
       V2 = V + (0.5 * h) * A1;
-      accel(Xs, V2, F, A2);
+      accel(Xs, V2, F, w, A2);
       Xs = X + (0.5 * h) * V2;
       V3 = V + (0.5 * h) * A2;
-      accel(Xs, V3, F, A3);
+      accel(Xs, V3, F, w, A3);
       Xs = X + h * V3;
       V4 = V + h * A3;
-      accel(Xs, V4, F, A4);
+      accel(Xs, V4, F, w, A4);
       X += (h / 6.0) * (V + 2.0 * V2 + 2.0 * V3 + V4);
       V += (h / 6.0) * (A1 + 2.0 * A2 + 2.0 * A3 + A4);
       ++step;
@@ -245,6 +249,7 @@ void PlateModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, V
     ZV[i].resize(M, B);
   }
   Mat A(M, B), KX(M, B), KV(M, B), Stiff(M, B);
+  const Wide w = wide(B);
   Mat CV, CX, CX3;
   if (g_const) {
     CV.setZero(M, B);
@@ -254,10 +259,9 @@ void PlateModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, V
   // Pulls a stage cotangent (KX, KV) back through f at stage z.
   auto pull = [&](int z) {
     // Local stiffness ω² + 3β x² of each mode at the stage state.
-    Stiff.array() = ZX[z].array().square().colwise() * (3.0 * co_.beta.array());
-    Stiff.array().colwise() += co_.w2.array();
+    Stiff.array() = ZX[z].array().square() * (3.0 * w.beta.array()) + w.w2.array();
     ZXb[z].array() = -KV.array() * Stiff.array();
-    ZVb[z].array() = KX.array() - (KV.array().colwise() * co_.d.array());
+    ZVb[z].array() = KX.array() - KV.array() * w.d.array();
     GF += KV;
     if (g_const) {
       // a depends on the constants through −d v − ω² x − β x³; collect Σ k̄v ∘ (v, x, x³)
@@ -282,13 +286,13 @@ void PlateModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, V
       // Recompute the stage states of this step from its starting state.
       ZX[0] = states[2 * step];
       ZV[0] = states[2 * step + 1];
-      accel(ZX[0], ZV[0], F, A);
+      accel(ZX[0], ZV[0], F, w, A);
       ZX[1] = ZX[0] + (0.5 * h) * ZV[0];
       ZV[1] = ZV[0] + (0.5 * h) * A;
-      accel(ZX[1], ZV[1], F, A);
+      accel(ZX[1], ZV[1], F, w, A);
       ZX[2] = ZX[0] + (0.5 * h) * ZV[1];
       ZV[2] = ZV[0] + (0.5 * h) * A;
-      accel(ZX[2], ZV[2], F, A);
+      accel(ZX[2], ZV[2], F, w, A);
       ZX[3] = ZX[0] + h * ZV[2];
       ZV[3] = ZV[0] + h * A;
       // Stage 4: weight h/6, input s + h k3.
