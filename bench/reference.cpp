@@ -19,7 +19,9 @@
 //
 // Output: one line per method, `key=value` pairs, easy to parse:
 //   reference method=pat steps=660 seconds=… steps_per_s=… cpu_seconds=… last_loss=…
-//             test_acc_device=… test_acc_twin=…
+//             test_acc_device=… test_acc_twin=… threads=… isa=…
+// (cpu_seconds: the process's, all threads; threads: those the emulators use, PATLAB_THREADS;
+// isa: the vector instructions the build was allowed, e.g. avx512 with PATLAB_NATIVE_ARCH).
 // and in WebAssembly a last line with the heap's high-water mark.
 //
 //   patlab_bench_reference --data-dir DIR [--methods pat,in-silico,ideal] [--epochs 15]
@@ -42,6 +44,7 @@
 #include "patlab/core/trainer.h"
 #include "patlab/datasets/pack.h"
 #include "patlab/emulators/catalog.h"
+#include "patlab/emulators/parallel.h"
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten/heap.h>
@@ -51,6 +54,23 @@
 namespace {
 
 using namespace patlab;
+
+// The widest vector instruction set this build was compiled for.
+const char* instruction_set() {
+#if defined(__AVX512F__)
+  return "avx512";
+#elif defined(__AVX2__)
+  return "avx2";
+#elif defined(__AVX__)
+  return "avx";
+#elif defined(__SSE2__)
+  return "sse2";
+#elif defined(__wasm_simd128__)
+  return "wasm-simd128";
+#else
+  return "scalar";
+#endif
+}
 
 // y = [x; 0 (k rows)]: the extra oscillators start at rest at angle 0.
 class AppendZerosLayer : public Layer {
@@ -188,8 +208,9 @@ int main(int argc, char** argv) {
       const Evaluation dev = trainer.evaluate(pack.test, Pass::Device);
       const Evaluation twin = trainer.evaluate(pack.test, Pass::Twin);
       std::printf("reference method=%s steps=%lld seconds=%.3f steps_per_s=%.2f cpu_seconds=%.3f "
-                  "last_loss=%.4f test_acc_device=%.4f test_acc_twin=%.4f\n",
-                  m.c_str(), steps, secs, steps / secs, cpu, loss, dev.accuracy, twin.accuracy);
+                  "last_loss=%.4f test_acc_device=%.4f test_acc_twin=%.4f threads=%d isa=%s\n",
+                  m.c_str(), steps, secs, steps / secs, cpu, loss, dev.accuracy, twin.accuracy,
+                  worker_threads(), instruction_set());
       std::fflush(stdout);
     }
 #ifdef __EMSCRIPTEN__

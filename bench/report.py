@@ -47,6 +47,8 @@ def main():
     doc = sys.argv[sys.argv.index("--doc") + 1] if "--doc" in sys.argv else None
     machine = read(os.path.join(out, "machine.txt")).strip()
     native = by_method(kv_lines(read(os.path.join(out, "native_ref.txt")), "reference"))
+    native1 = by_method(kv_lines(read(os.path.join(out, "native_1thread_ref.txt")), "reference"))
+    portable = by_method(kv_lines(read(os.path.join(out, "portable_ref.txt")), "reference"))
     wasm_text = read(os.path.join(out, "wasm_ref.txt"))
     wasm = by_method(kv_lines(wasm_text, "reference"))
     wasm_heap = kv_lines(wasm_text, "wasm")
@@ -82,6 +84,9 @@ def main():
 
     # -- Targets --------------------------------------------------------------------------
     nat, tor, wa = sps(native, "pat"), sps(torch2, "pat"), sps(wasm, "pat")
+    port = sps(portable, "pat")
+    threads = native.get("pat", {}).get("threads", "?")
+    isa = native.get("pat", {}).get("isa", "?")
     gemm_peak = max((b.get("flops", 0) for n, b in bench.items() if n.startswith("gemm/")), default=None)
     twin_rates = {n: b.get("flops") for n, b in bench.items() if n.startswith("osc64_")}
     big = [twin_rates.get("osc64_fwd/1024"), twin_rates.get("osc64_vjp/1024")]
@@ -92,16 +97,19 @@ def main():
         return "n/a" if ok is None else ("**met**" if ok else "**missed**")
 
     r_torch = nat / tor if nat and tor else None
+    r_wasm_port = port / wa if port and wa else None
     r_wasm = nat / wa if nat and wa else None
     L.append("### Targets (ratios within this one run)")
     L.append("")
     L.append("| target | goal | measured | |")
     L.append("|---|---|---|---|")
-    L.append(f"| native PAT ÷ PyTorch PAT (Debian's python3-torch as installed, 2 threads), reference experiment, steps/s | ≥ 20× | "
+    L.append(f"| native PAT ({isa}, {threads} threads) ÷ PyTorch PAT (Debian's python3-torch as installed, 2 threads), reference experiment, steps/s | ≥ 20× | "
              f"{fmt(r_torch)}× ({fmt(nat)} vs {fmt(tor)} steps/s) | {verdict(None if r_torch is None else r_torch >= 20)} |")
-    L.append(f"| wasm under node vs native, reference experiment (PAT) | ≤ 2× slower | "
+    L.append(f"| wasm under node vs native, like for like: the portable native build (SSE2), 1 thread, reference experiment (PAT) | ≤ 2× slower | "
+             f"{fmt(r_wasm_port, 2)}× slower ({fmt(wa)} vs {fmt(port)} steps/s) | {verdict(None if r_wasm_port is None else r_wasm_port <= 2)} |")
+    L.append(f"| wasm under node vs the fastest native ({isa}, {threads} threads), reference experiment (PAT) | ≤ 2× slower | "
              f"{fmt(r_wasm, 2)}× slower ({fmt(wa)} vs {fmt(nat)} steps/s) | {verdict(None if r_wasm is None else r_wasm <= 2)} |")
-    L.append(f"| large-batch twin products (64 oscillators, batch 1024; the lower of forward and VJP) ÷ best Eigen GEMM | > 30 % | "
+    L.append(f"| large-batch twin products (64 oscillators, batch 1024; the lower of forward and VJP) ÷ best Eigen GEMM, 1 thread | > 30 % | "
              f"{fmt(None if frac is None else 100 * frac)} % | {verdict(None if frac is None else frac > 0.30)} |")
     L.append(f"| peak RSS, `patlab train` on 14×14 MNIST | < 200 MB | {fmt(rss_mb)} MB | "
              f"{verdict(None if rss_mb is None else rss_mb < 200)} |")
@@ -112,8 +120,13 @@ def main():
     L.append("")
     L.append("| implementation | method | steps | seconds | steps/s | CPU ms/step | test accuracy on the device | on the twin |")
     L.append("|---|---|---|---|---|---|---|---|")
-    for label, d in [("patlab native (Eigen, 1 thread)", native), ("patlab wasm (node)", wasm)] + \
-            [(r[0], r[2]) for r in torch_runs]:
+    def native_label(d, what):
+        r = next(iter(d.values()), {})
+        return f"patlab native{what} (Eigen, {r.get('isa', '?')}, {r.get('threads', '?')} thread(s))"
+
+    for label, d in [(native_label(native, ""), native), (native_label(native1, ""), native1),
+                     (native_label(portable, ", portable build"), portable),
+                     ("patlab wasm (node)", wasm)] + [(r[0], r[2]) for r in torch_runs]:
         for meth in ("pat", "in-silico", "ideal"):
             if meth in d:
                 r = d[meth]
@@ -126,18 +139,24 @@ def main():
         L.append("| PyTorch | — | not measured (python3-torch missing: `sudo apt-get install python3-torch`) | | | | | |")
     L.append("")
     ratios = [f"{meth}: native {fmt(sps(native, meth) / sps(torch2, meth))}× PyTorch (Debian default, 2 threads)"
-              + (f", wasm {fmt(sps(native, meth) / sps(wasm, meth), 2)}× slower than native" if meth in wasm else "")
+              + (f", wasm {fmt(sps(portable, meth) / sps(wasm, meth), 2)}× slower than the portable native build (1 thread)"
+                 if meth in wasm and meth in portable else "")
               for meth in ("pat", "in-silico", "ideal") if meth in native and meth in torch2]
     if nat:
         for label, _, d in torch_runs:
             if "pat" in d and d is not torch2:
                 ratios.append(f"PAT: native {fmt(nat / sps(d, 'pat'))}× {label}")
+        if "pat" in native1:
+            ratios.append(f"PAT: {threads} threads {fmt(nat / sps(native1, 'pat'), 2)}× 1 thread")
+        if port:
+            ratios.append(f"PAT: {isa} build {fmt(sps(native1, 'pat') / port, 2)}× the portable build (1 thread each)"
+                          if "pat" in native1 else f"PAT: portable build {fmt(port)} steps/s")
     if ratios:
         L.append("Ratios (steps/s): " + "; ".join(ratios) + ".")
         L.append("")
 
     # -- Per system -----------------------------------------------------------------------
-    L.append("### Per system: CPU µs per sample (device forward, twin forward, twin VJP) and CPU ms per PAT step")
+    L.append("### Per system: CPU µs per sample (device forward, twin forward, twin VJP) and CPU ms per PAT step (1 thread)")
     L.append("")
     L.append("| system | device B=1 | B=32 | B=256 | twin fwd B=1 | B=32 | B=256 | twin VJP B=1 | B=32 | B=256 | PAT step (B=32), ms |")
     L.append("|---|---|---|---|---|---|---|---|---|---|---|")

@@ -2,8 +2,9 @@
 # scripts/bench.sh: the benchmark suite in one command (issue 9; see docs/PERFORMANCE.md).
 #
 # Builds what it needs (native Release and WebAssembly), runs
-#   - the reference experiment (bench/reference.cpp) natively, to wasm under node, and its
-#     PyTorch twin (bench/reference_torch.py, Debian's python3-torch, 2 threads and 1 thread);
+#   - the reference experiment (bench/reference.cpp) natively (built for this machine's
+#     processor, with its default threads and with one; and built for any x86-64, one thread),
+#     to wasm under node, and its PyTorch twin (bench/reference_torch.py, Debian's python3-torch, 2 threads and 1 thread);
 #   - the Google Benchmark suite (bench/systems_bench.cpp): every system's device forward,
 #     twin forward and VJP per sample across batch sizes, a PAT step per system, Eigen's GEMM
 #     rate and the fraction of it the oscillator twin reaches;
@@ -17,8 +18,10 @@
 # and unpacked into the results folder; nothing is installed); --no-openblas skips that.
 # --torch-epochs=N shortens the PyTorch runs (steps/s is a rate; accuracies then differ).
 # --quick runs a shorter Google Benchmark pass (for checking the script, not for numbers).
-# Build folders: $PATLAB_BENCH_BUILD (default build/bench-native) and $PATLAB_BENCH_WASM_BUILD
-# (default build/bench-wasm). Results of the run: $PATLAB_BENCH_OUT (default build/bench-out).
+# Build folders: $PATLAB_BENCH_BUILD (default build/bench-native: -march=native),
+# $PATLAB_BENCH_PORTABLE_BUILD (default build/bench-portable: any x86-64) and
+# $PATLAB_BENCH_WASM_BUILD (default build/bench-wasm). Results of the run: $PATLAB_BENCH_OUT
+# (default build/bench-out).
 # PyTorch is a benchmark-only dependency: it is installed here (apt-get install python3-torch)
 # if missing, never by scripts/setup.sh; --no-torch skips it.
 set -euo pipefail
@@ -34,12 +37,13 @@ for a in "$@"; do
     --no-wasm) with_wasm=0 ;;
     --no-doc) with_doc=0 ;;
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option '$a' (see --help)" >&2; exit 2 ;;
   esac
 done
 
 native_build=${PATLAB_BENCH_BUILD:-build/bench-native}
+portable_build=${PATLAB_BENCH_PORTABLE_BUILD:-build/bench-portable}
 wasm_build=${PATLAB_BENCH_WASM_BUILD:-build/bench-wasm}
 out=${PATLAB_BENCH_OUT:-build/bench-out}
 jobs=${PATLAB_JOBS:-2}
@@ -64,9 +68,15 @@ fi
 # ---- builds ------------------------------------------------------------------------------
 say "native Release build ($native_build)"
 cmake -S . -B "$native_build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPATLAB_BUILD_APP=OFF \
-  -DPATLAB_BUILD_TESTS=OFF >/dev/null
+  -DPATLAB_BUILD_TESTS=OFF -DPATLAB_NATIVE_ARCH=ON >/dev/null
 ninja -C "$native_build" -j"$jobs" patlab_bench_reference patlab_bench_systems patlab_cli patlab_data_packs >&2
 data_dir="$root/$native_build/data"
+# The same code for any x86-64 (SSE2, no -march): what the WebAssembly build is measured
+# against, like for like (one thread, 128-bit vectors at most).
+say "native portable Release build ($portable_build)"
+cmake -S . -B "$portable_build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPATLAB_BUILD_APP=OFF \
+  -DPATLAB_BUILD_TESTS=OFF -DPATLAB_NATIVE_ARCH=OFF >/dev/null
+ninja -C "$portable_build" -j"$jobs" patlab_bench_reference >&2
 
 if [ $with_wasm = 1 ]; then
   say "WebAssembly Release build ($wasm_build)"
@@ -88,8 +98,13 @@ cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 ref="$native_build/bench/patlab_bench_reference"
 
 # ---- reference experiment ----------------------------------------------------------------
-say "reference experiment, native"
+say "reference experiment, native (this machine's instruction set, default threads)"
 "$ref" --data-dir "$data_dir" | tee "$out/native_ref.txt" >&2
+say "reference experiment, native, 1 thread (PAT)"
+PATLAB_THREADS=1 "$ref" --data-dir "$data_dir" --methods pat | tee "$out/native_1thread_ref.txt" >&2
+say "reference experiment, native portable build, 1 thread"
+PATLAB_THREADS=1 "$portable_build/bench/patlab_bench_reference" --data-dir "$data_dir" \
+  | tee "$out/portable_ref.txt" >&2
 if [ $with_wasm = 1 ]; then
   say "reference experiment, wasm under node"
   # bench/ sits in the wrapper's tree or, now that the top level adds it everywhere, in the project's.
@@ -132,7 +147,8 @@ fi
 say "Google Benchmark: systems, PAT steps, GEMM"
 min_time=0.3
 [ $quick = 1 ] && min_time=0.02
-"$native_build/bench/patlab_bench_systems" --benchmark_min_time="$min_time" \
+# One thread: per-sample costs and the GEMM fraction compare single cores.
+PATLAB_THREADS=1 "$native_build/bench/patlab_bench_systems" --benchmark_min_time="$min_time" \
   --benchmark_format=json --benchmark_out="$out/systems.json" --benchmark_out_format=json \
   >/dev/null
 
