@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "patlab/core/rng.h"
@@ -86,6 +87,28 @@ TEST(Parallel, RunsEveryTaskOnceAndWaitsForAll) {
     run_tasks(5, [&](int i) { ran[size_t(i)] += 1; });
     for (auto& r : ran) ASSERT_EQ(r.load(), 1);
   }
+}
+
+TEST(Parallel, RoundsFromTwoThreadsAtOnceRunEveryTaskOnce) {
+  // Rounds of different sizes back to back, from two threads at once (one of them then runs
+  // its tasks itself): no task may run twice, be skipped, or run in another round.
+#ifndef __EMSCRIPTEN__
+  const auto rounds = [](int seed, int* bad) {
+    for (int r = 0; r < 2000; ++r) {
+      const int n = 1 + (r * 7 + seed) % 5;
+      std::vector<std::atomic<int>> ran(static_cast<size_t>(n));
+      run_tasks(n, [&](int i) { ran[size_t(i)] += 1; });
+      for (auto& c : ran)
+        if (c.load() != 1) ++*bad;
+    }
+  };
+  int bad_a = 0, bad_b = 0;
+  std::thread other(rounds, 3, &bad_b);
+  rounds(0, &bad_a);
+  other.join();
+  EXPECT_EQ(bad_a, 0);
+  EXPECT_EQ(bad_b, 0);
+#endif
 }
 
 TEST(Parallel, RethrowsTheFirstTasksException) {
