@@ -11,10 +11,6 @@ namespace patlab {
 
 namespace {
 
-const char* format_name(uint8_t f) {
-  return f == PL_FMT_F32 ? "f32" : f == PL_FMT_Q16 ? "q16" : f == PL_FMT_F64 ? "f64" : "?";
-}
-
 std::string milliseconds(double s) { return std::to_string(int(std::lround(s * 1e3))) + " ms"; }
 
 }  // namespace
@@ -134,45 +130,19 @@ struct DeviceLink::Impl {
   }
 
   void on_describe(const pl_frame& f) {
-    pl_reader r;
-    pl_reader_init(&r, f.payload, f.len);
-    pl_describe d;
-    std::vector<pl_range_run> new_runs(f.len / 10 + 1);
-    const uint8_t err = pl_get_describe(&r, &d, new_runs.data(),
-                                        uint16_t(std::min<size_t>(new_runs.size(), 65535)));
-    if (err != PL_OK) {
-      refuse(err == PL_ERR_VERSION ? who() + " speaks protocol version " + std::to_string(d.version) +
-                                         ", this page version " + std::to_string(PL_VERSION)
-                                   : who() + " sent a malformed description");
+    DescribeReply rep = decode_describe(f.payload, f.len);
+    if (rep.status != PL_OK) {
+      refuse(rep.status == PL_ERR_VERSION
+                 ? who() + " speaks protocol version " + std::to_string(rep.desc.version) +
+                       ", this page version " + std::to_string(PL_VERSION)
+                 : who() + " sent a malformed description");
       return;
     }
     LinkDescription nd;
-    nd.name = d.name;
-    nd.version = d.version;
-    nd.input_size = d.input_size;
-    nd.param_size = d.param_size;
-    nd.output_size = d.output_size;
-    nd.max_batch = d.max_batch;
-    nd.max_frame = d.max_frame;
-    nd.boot_id = d.boot_id;
-    nd.input_min = d.input_min;
-    nd.input_max = d.input_max;
-    nd.output_min = d.output_min;
-    nd.output_max = d.output_max;
-    nd.param_min.resize(d.param_size);
-    nd.param_max.resize(d.param_size);
-    for (int i = 0; i < d.param_size; ++i) {
-      float lo = 0, hi = 0;
-      pl_param_range(&d, uint16_t(i), &lo, &hi);
-      nd.param_min[i] = lo;
-      nd.param_max[i] = hi;
-    }
+    static_cast<DeviceDescription&>(nd) = rep.desc;
     if (described) {
       // The training state belongs to the device met first (as SerialDevice does).
-      if (nd.name != desc.name || nd.input_size != desc.input_size ||
-          nd.param_size != desc.param_size || nd.output_size != desc.output_size ||
-          nd.param_min != desc.param_min || nd.param_max != desc.param_max ||
-          nd.input_min != desc.input_min || nd.input_max != desc.input_max) {
+      if (!same_device(desc, nd)) {
         refuse("a different device answered ('" + nd.name + "', " + std::to_string(nd.input_size) +
                " -> " + std::to_string(nd.output_size) + ", " + std::to_string(nd.param_size) +
                " parameters) where '" + desc.name + "' was: disconnect, then connect again to use it");
@@ -180,25 +150,22 @@ struct DeviceLink::Impl {
       }
       if (nd.boot_id != desc.boot_id) ++stats.device_restarts;
     }
-    uint8_t fmt = uint8_t(opt.format);
-    if (!fmt)
-      for (uint8_t c : {uint8_t(PL_FMT_F32), uint8_t(PL_FMT_Q16), uint8_t(PL_FMT_F64)})
-        if (!fmt && (d.formats & PL_FORMAT_BIT(c)) && pl_sample_size(c)) fmt = c;
-    if (!fmt || !(d.formats & PL_FORMAT_BIT(fmt))) {
+    const uint8_t fmt = uint8_t(choose_format(SampleFormat(opt.format), rep.raw.formats));
+    if (!fmt) {
       refuse(who() + " offers no sample format this page can use");
       return;
     }
-    runs.assign(new_runs.begin(), new_runs.begin() + d.run_count);
-    raw = d;
+    runs = std::move(rep.runs);
+    raw = rep.raw;
     raw.runs = runs.data();
     const int limit = pl_batch_limit(&raw, fmt);
     if (limit < 1) {
-      refuse(who() + " cannot take one sample within its frame limit of " + std::to_string(d.max_frame) + " bytes");
+      refuse(who() + " cannot take one sample within its frame limit of " + std::to_string(nd.max_frame) + " bytes");
       return;
     }
     if (described && fmt != format) forget();
     nd.batch_limit = limit;
-    nd.format = format_name(fmt);
+    nd.format = sample_format_name(SampleFormat(fmt));
     desc = nd;
     described = true;
     format = fmt;
@@ -390,7 +357,7 @@ void DeviceLink::run(const Mat& x, const Vec& theta, Mat& y) {
     for (int j = 0; j < n; ++j)
       for (int k = 0; k < d.input_size; ++k) pl_put_sample(&w, m.format, x(k, c0 + j), lo, hi);
     if (w.error)
-      throw DeviceError(m.who() + ": a value cannot be sent as " + format_name(m.format) + " (NaN or infinite)");
+      throw DeviceError(m.who() + ": a value cannot be sent as " + sample_format_name(SampleFormat(m.format)) + " (NaN or infinite)");
     const size_t len = pl_writer_end(&w);
     const size_t body = pl_cobs_decode(wire.data() + 1, len - 2, m.body.data(), m.body.size());
     const std::string key(reinterpret_cast<const char*>(m.body.data()) + PL_HEADER_SIZE,

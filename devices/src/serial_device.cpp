@@ -17,27 +17,6 @@
 
 namespace patlab {
 
-const char* sample_format_name(SampleFormat f) {
-  switch (f) {
-    case SampleFormat::Auto:
-      return "auto";
-    case SampleFormat::Float32:
-      return "f32";
-    case SampleFormat::Q16:
-      return "q16";
-    case SampleFormat::Float64:
-      return "f64";
-  }
-  return "?";
-}
-
-SampleFormat sample_format_from_name(const std::string& name) {
-  for (SampleFormat f :
-       {SampleFormat::Auto, SampleFormat::Float32, SampleFormat::Q16, SampleFormat::Float64})
-    if (name == sample_format_name(f)) return f;
-  throw std::invalid_argument("unknown sample format '" + name + "': choose auto, f32, q16 or f64");
-}
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -266,73 +245,37 @@ struct SerialDevice::Impl {
     transact(PL_DESCRIBE, 1024);
     throw_if_error();
 
-    pl_reader r;
-    pl_reader_init(&r, reply.data(), reply.size());
-    pl_describe d;
-    std::vector<pl_range_run> new_runs(reply.size() / 10 + 1);  // a run takes 10 bytes
-    const uint8_t err = pl_get_describe(&r, &d, new_runs.data(),
-                                        uint16_t(std::min<size_t>(new_runs.size(), 65535)));
-    if (err == PL_ERR_VERSION)
-      throw DeviceError(who() + ": speaks protocol version " + std::to_string(d.version) +
+    DescribeReply rep = decode_describe(reply.data(), reply.size());
+    if (rep.status == PL_ERR_VERSION)
+      throw DeviceError(who() + ": speaks protocol version " + std::to_string(rep.desc.version) +
                         ", this host version " + std::to_string(PL_VERSION));
-    if (err != PL_OK) throw DeviceError(who() + ": sent a malformed description");
-
-    DeviceDescription nd;
-    nd.version = d.version;
-    nd.name = d.name;
-    nd.input_size = d.input_size;
-    nd.param_size = d.param_size;
-    nd.output_size = d.output_size;
-    nd.max_batch = d.max_batch;
-    nd.max_frame = d.max_frame;
-    nd.boot_id = d.boot_id;
-    nd.input_min = d.input_min;
-    nd.input_max = d.input_max;
-    nd.output_min = d.output_min;
-    nd.output_max = d.output_max;
-    nd.param_min.resize(d.param_size);
-    nd.param_max.resize(d.param_size);
-    for (int i = 0; i < d.param_size; ++i) {
-      float lo = 0, hi = 0;
-      pl_param_range(&d, uint16_t(i), &lo, &hi);
-      nd.param_min[i] = lo;
-      nd.param_max[i] = hi;
-    }
-    for (SampleFormat f : {SampleFormat::Float32, SampleFormat::Q16, SampleFormat::Float64})
-      if (d.formats & PL_FORMAT_BIT(uint8_t(f))) nd.formats.push_back(f);
+    if (rep.status != PL_OK) throw DeviceError(who() + ": sent a malformed description");
+    const DeviceDescription& nd = rep.desc;
 
     if (described) {
       // Training state (parameters, twin) belongs to the device we first met.
-      if (nd.name != desc.name || nd.input_size != desc.input_size ||
-          nd.param_size != desc.param_size || nd.output_size != desc.output_size ||
-          nd.param_min != desc.param_min || nd.param_max != desc.param_max ||
-          nd.input_min != desc.input_min || nd.input_max != desc.input_max)
+      if (!same_device(desc, nd))
         throw DeviceError(who() + ": a different device answered ('" + nd.name + "', " +
                           std::to_string(nd.input_size) + " -> " + std::to_string(nd.output_size) +
                           ", " + std::to_string(nd.param_size) + " parameters)");
       if (nd.boot_id != desc.boot_id) ++stats.device_restarts;
     }
 
-    uint8_t fmt = uint8_t(opt.format);
-    if (opt.format == SampleFormat::Auto) {
-      fmt = 0;
-      for (uint8_t f : {uint8_t(PL_FMT_F32), uint8_t(PL_FMT_Q16), uint8_t(PL_FMT_F64)})
-        if (!fmt && (d.formats & PL_FORMAT_BIT(f)) && pl_sample_size(f)) fmt = f;
-    }
-    if (!fmt || !(d.formats & PL_FORMAT_BIT(fmt))) {
+    const uint8_t fmt = uint8_t(choose_format(opt.format, rep.raw.formats));
+    if (!fmt) {
       std::string offered;
       for (SampleFormat f : nd.formats)
         offered += std::string(offered.empty() ? "" : ", ") + sample_format_name(f);
       throw DeviceError(who() + ": does not offer sample format " +
                         sample_format_name(SampleFormat(opt.format)) + " (offers " + offered + ")");
     }
-    runs.assign(new_runs.begin(), new_runs.begin() + d.run_count);
-    raw = d;
+    runs = std::move(rep.runs);
+    raw = rep.raw;
     raw.runs = runs.data();
     const int new_limit = pl_batch_limit(&raw, fmt);
     if (new_limit < 1)
       throw DeviceError(who() + ": cannot take one sample within its frame limit of " +
-                        std::to_string(d.max_frame) + " bytes");
+                        std::to_string(nd.max_frame) + " bytes");
     desc = nd;
     described = true;
     format = fmt;

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "patlab/core/system.h"
+#include "patlab/devices/description.h"
 
 namespace patlab {
 
@@ -61,14 +62,11 @@ struct LinkStats {
 };
 
 // What the device said about itself (DESCRIBE), with the format chosen for it.
-struct LinkDescription {
-  std::string name;
-  int version = 0, input_size = 0, param_size = 0, output_size = 0;
-  int max_batch = 0, max_frame = 0, batch_limit = 0;
-  uint32_t boot_id = 0;
-  double input_min = 0, input_max = 0, output_min = 0, output_max = 0;
-  Vec param_min, param_max;
-  std::string format;  // "f32", "q16" or "f64"
+// The device's own description (the handshake's, as SerialDevice reads it) and how this link
+// talks to it.
+struct LinkDescription : DeviceDescription {
+  int batch_limit = 0;  // samples per request, within max_batch and max_frame
+  std::string format;   // in use: "f32", "q16" or "f64"
 };
 
 class DeviceLink {

@@ -22,33 +22,9 @@
 #include <vector>
 
 #include "patlab/core/system.h"
+#include "patlab/devices/description.h"
 
 namespace patlab {
-
-// How values travel on the wire (see "Sample formats" in docs/protocol.md).
-enum class SampleFormat {
-  Auto = 0,     // the device's best: float32 if offered, else q16, else float64
-  Float32 = 1,  // 4 bytes a value; about 7 significant digits
-  Q16 = 2,      // 2 bytes a value, 65536 steps over the declared range (needs finite ranges)
-  Float64 = 3,  // 8 bytes a value; lossless, so a run matches in-process emulation bit for bit
-};
-const char* sample_format_name(SampleFormat f);  // "auto", "f32", "q16", "f64"
-// Parses a name; throws std::invalid_argument listing the valid ones.
-SampleFormat sample_format_from_name(const std::string& name);
-
-// What the device said about itself in the handshake (DESCRIBE).
-struct DeviceDescription {
-  int version = 0;
-  std::string name;
-  int input_size = 0, param_size = 0, output_size = 0;
-  int max_batch = 0;  // samples per request, the device's own limit
-  int max_frame = 0;  // bytes of the largest frame body it sends or accepts
-  uint32_t boot_id = 0;
-  double input_min = 0, input_max = 0;    // may be infinite
-  double output_min = 0, output_max = 0;  // may be infinite
-  Vec param_min, param_max;               // per parameter
-  std::vector<SampleFormat> formats;      // offered
-};
 
 struct SerialOptions {
   int baud = 115200;  // the UART's rate; also how long a frame takes on the wire
