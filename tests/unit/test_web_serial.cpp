@@ -67,6 +67,20 @@ struct Wire {
   }
 };
 
+// A link that has shaken hands with a loopback device over a test wire: where most tests start.
+struct Connected {
+  SystemInstance sys;
+  LoopbackDevice device;
+  std::shared_ptr<DeviceLink> link;
+  Wire wire;
+  explicit Connected(SystemInstance s, const LinkOptions& o = LinkOptions())
+      : sys(std::move(s)), device(sys.device), link(std::make_shared<DeviceLink>(o)),
+        wire{*link, device} {
+    link->opened(0);
+    wire.pump();
+  }
+};
+
 TEST(WebSerial, HandshakeDescribesTheDevice) {
   SystemInstance sys = noisy_oscillators(1);
   LoopbackDevice device(sys.device);
@@ -88,108 +102,89 @@ TEST(WebSerial, HandshakeDescribesTheDevice) {
 }
 
 TEST(WebSerial, PendingUntilTheReplyArrivesThenTheSameAnswer) {
-  SystemInstance sys = noisy_oscillators(2), twin_copy = noisy_oscillators(2);
-  LoopbackDevice device(sys.device);
+  SystemInstance twin_copy = noisy_oscillators(2);
   LinkOptions o;
   o.format = PL_FMT_F64;  // lossless: the answers match in-process emulation bit for bit
-  auto link = std::make_shared<DeviceLink>(o);
-  Wire wire{*link, device};
-  link->opened(0);
-  wire.pump();
-  ASSERT_TRUE(link->ready());
-  LinkedDevice remote(link);
+  Connected c(noisy_oscillators(2), o);
+  ASSERT_TRUE(c.link->ready());
+  LinkedDevice remote(c.link);
   const Mat x = Mat::Random(remote.input_size(), 5) * 0.5;
   Mat y;
-  EXPECT_THROW(remote.forward(x, sys.theta0, y), DevicePending);
+  EXPECT_THROW(remote.forward(x, c.sys.theta0, y), DevicePending);
   EXPECT_EQ(remote.queries(), 0) << "a pending query is not spent";
-  EXPECT_EQ(link->waiting(), 1);
+  EXPECT_EQ(c.link->waiting(), 1);
   // Asked again before the reply: no second request.
-  EXPECT_THROW(remote.forward(x, sys.theta0, y), DevicePending);
-  EXPECT_EQ(link->stats().requests, 2);  // HELLO and this one
-  wire.pump();
-  remote.forward(x, sys.theta0, y);
+  EXPECT_THROW(remote.forward(x, c.sys.theta0, y), DevicePending);
+  EXPECT_EQ(c.link->stats().requests, 2);  // HELLO and this one
+  c.wire.pump();
+  remote.forward(x, c.sys.theta0, y);
   Mat expected;
-  twin_copy.device->forward(x, sys.theta0, expected);
+  twin_copy.device->forward(x, c.sys.theta0, expected);
   EXPECT_EQ(y, expected);
   EXPECT_EQ(remote.queries(), 5);
-  EXPECT_EQ(device.batches_run(), 1);
+  EXPECT_EQ(c.device.batches_run(), 1);
   // The same question again is answered from the kept reply: no second run on the device.
   Mat again;
-  remote.forward(x, sys.theta0, again);
+  remote.forward(x, c.sys.theta0, again);
   EXPECT_EQ(again, y);
-  EXPECT_EQ(device.batches_run(), 1);
+  EXPECT_EQ(c.device.batches_run(), 1);
 }
 
 TEST(WebSerial, ADroppedReplyIsResentAsTheSameFrameAndReplayed) {
-  SystemInstance sys = noisy_oscillators(3);
-  LoopbackDevice device(sys.device);
-  auto link = std::make_shared<DeviceLink>();
-  Wire wire{*link, device};
-  link->opened(0);
-  wire.pump();
-  LinkedDevice remote(link);
+  Connected c(noisy_oscillators(3));
+  LinkedDevice remote(c.link);
   const Mat x = Mat::Random(remote.input_size(), 3) * 0.5;
   Mat y;
-  wire.drop_next_reply = true;
-  EXPECT_THROW(remote.forward(x, sys.theta0, y), DevicePending);
-  wire.pump();
-  EXPECT_THROW(remote.forward(x, sys.theta0, y), DevicePending);
-  link->poll(0.1);  // not yet timed out
-  EXPECT_EQ(link->stats().retries, 0);
-  link->poll(5.0);  // timed out: the identical frame again
-  EXPECT_EQ(link->stats().retries, 1);
-  wire.pump();
-  remote.forward(x, sys.theta0, y);
-  EXPECT_EQ(device.batches_run(), 1) << "the batch ran once";
-  EXPECT_EQ(device.replays(), 1) << "the retry was answered from the device's cache";
+  c.wire.drop_next_reply = true;
+  EXPECT_THROW(remote.forward(x, c.sys.theta0, y), DevicePending);
+  c.wire.pump();
+  EXPECT_THROW(remote.forward(x, c.sys.theta0, y), DevicePending);
+  c.link->poll(0.1);  // not yet timed out
+  EXPECT_EQ(c.link->stats().retries, 0);
+  c.link->poll(5.0);  // timed out: the identical frame again
+  EXPECT_EQ(c.link->stats().retries, 1);
+  c.wire.pump();
+  remote.forward(x, c.sys.theta0, y);
+  EXPECT_EQ(c.device.batches_run(), 1) << "the batch ran once";
+  EXPECT_EQ(c.device.replays(), 1) << "the retry was answered from the device's cache";
 }
 
 TEST(WebSerial, GarbageOnTheLineIsSkipped) {
-  SystemInstance sys = noisy_oscillators(4);
-  LoopbackDevice device(sys.device);
-  auto link = std::make_shared<DeviceLink>();
-  Wire wire{*link, device};
-  link->opened(0);
-  wire.pump();
-  LinkedDevice remote(link);
+  Connected c(noisy_oscillators(4));
+  LinkedDevice remote(c.link);
   const Mat x = Mat::Random(remote.input_size(), 3) * 0.5;
   Mat y;
-  wire.garbage_before_reply = true;
-  EXPECT_THROW(remote.forward(x, sys.theta0, y), DevicePending);
-  wire.pump();
-  remote.forward(x, sys.theta0, y);
-  EXPECT_GE(link->stats().bad_frames, 1);
-  EXPECT_EQ(link->stats().retries, 0);
+  c.wire.garbage_before_reply = true;
+  EXPECT_THROW(remote.forward(x, c.sys.theta0, y), DevicePending);
+  c.wire.pump();
+  remote.forward(x, c.sys.theta0, y);
+  EXPECT_GE(c.link->stats().bad_frames, 1);
+  EXPECT_EQ(c.link->stats().retries, 0);
 }
 
 TEST(WebSerial, NoReplyAtAllStallsThenANewHandshakeResumes) {
-  SystemInstance sys = noisy_oscillators(5);
-  LoopbackDevice device(sys.device);
   LinkOptions o;
   o.retries = 1;
-  auto link = std::make_shared<DeviceLink>(o);
-  Wire wire{*link, device};
-  link->opened(0);
-  wire.pump();
-  LinkedDevice remote(link);
+  Connected c(noisy_oscillators(5), o);
+  LinkedDevice remote(c.link);
   const Mat x = Mat::Random(remote.input_size(), 2) * 0.5;
   Mat y;
-  EXPECT_THROW(remote.forward(x, sys.theta0, y), DevicePending);
-  link->take_output();  // lost on the way
-  link->poll(10);
-  link->take_output();  // the retry too
-  link->poll(20);       // out of retries: shake hands again
-  EXPECT_EQ(link->state(), DeviceLink::State::Handshaking);
+  EXPECT_THROW(remote.forward(x, c.sys.theta0, y), DevicePending);
+  c.link->take_output();  // lost on the way
+  c.link->poll(10);
+  c.link->take_output();  // the retry too
+  c.link->poll(20);       // out of retries: shake hands again
+  EXPECT_EQ(c.link->state(), DeviceLink::State::Handshaking);
   try {
-    remote.forward(x, sys.theta0, y);
+    remote.forward(x, c.sys.theta0, y);
     FAIL() << "expected DevicePending";
   } catch (const DevicePending& e) {
     EXPECT_TRUE(e.stalled());
     EXPECT_NE(std::string(e.what()).find("no reply"), std::string::npos) << e.what();
   }
-  wire.pump();  // HELLO answered, then the request again
-  remote.forward(x, sys.theta0, y);
-  EXPECT_EQ(link->stats().handshakes, 2);
+  c.wire.pump();  // HELLO answered, then the request again
+  remote.forward(x, c.sys.theta0, y);
+  EXPECT_EQ(c.link->stats().handshakes, 2);
 }
 
 TEST(WebSerial, ALostPortWaitsAndARestartedDeviceIsAcceptedAgain) {
@@ -241,24 +236,19 @@ TEST(WebSerial, ADifferentDeviceIsRefused) {
 }
 
 TEST(WebSerial, KeptRepliesAreBounded) {
-  SystemInstance sys = noisy_oscillators(8);
-  LoopbackDevice device(sys.device);
   LinkOptions o;
   o.max_replies = 4;
-  auto link = std::make_shared<DeviceLink>(o);
-  Wire wire{*link, device};
-  link->opened(0);
-  wire.pump();
-  LinkedDevice remote(link);
+  Connected c(noisy_oscillators(8), o);
+  LinkedDevice remote(c.link);
   Mat y;
   for (int i = 0; i < 10; ++i) {
     const Mat x = Mat::Constant(remote.input_size(), 1, 0.05 * i);
-    EXPECT_THROW(remote.forward(x, sys.theta0, y), DevicePending);
-    wire.pump();
-    remote.forward(x, sys.theta0, y);
+    EXPECT_THROW(remote.forward(x, c.sys.theta0, y), DevicePending);
+    c.wire.pump();
+    remote.forward(x, c.sys.theta0, y);
   }
   // The first question's answer is gone: asking it again is a new request.
-  EXPECT_THROW(remote.forward(Mat::Constant(remote.input_size(), 1, 0.0), sys.theta0, y), DevicePending);
+  EXPECT_THROW(remote.forward(Mat::Constant(remote.input_size(), 1, 0.0), c.sys.theta0, y), DevicePending);
 }
 
 // PAT over the link, retrying each rejected step after the wire moved, ends with exactly the
@@ -310,17 +300,12 @@ TEST(WebSerial, PatThroughPendingStepsMatchesInProcessTraining) {
 // The lab with a device hook: PAT on the linked device, in-silico on the emulator, the lanes in
 // lockstep while replies come a frame later; measurements and maps wait for their replies.
 TEST(WebSerial, TheLabTrainsAPatLaneOnALinkedDeviceInLockstep) {
-  SystemInstance sys = make_system("oscillators", Shape{}, lab_knobs("oscillators"), 1);
-  LoopbackDevice device(sys.device);
-  auto link = std::make_shared<DeviceLink>();
-  Wire wire{*link, device};
-  link->opened(0);
-  wire.pump();
-  ASSERT_TRUE(link->ready());
+  Connected c(make_system("oscillators", Shape{}, lab_knobs("oscillators"), 1));
+  ASSERT_TRUE(c.link->ready());
   Lab lab;
   Lab::DeviceHook hook;
   hook.source = [&](const EmulatedDevice& emulated, int) -> std::shared_ptr<PhysicalSystem> {
-    return emulated.name() == link->description().name ? std::make_shared<LinkedDevice>(link) : nullptr;
+    return emulated.name() == c.link->description().name ? std::make_shared<LinkedDevice>(c.link) : nullptr;
   };
   lab.set_device_hook(hook);
   auto status = [&] { return nlohmann::json::parse(lab.status_json()); };
@@ -330,7 +315,7 @@ TEST(WebSerial, TheLabTrainsAPatLaneOnALinkedDeviceInLockstep) {
   for (int frame = 0; frame < 400 && lab.steps() < 60; ++frame) {
     lab.advance(50.0);
     EXPECT_LE(std::abs(lab.lane(0).trainer->steps() - lab.lane(1).trainer->steps()), 1);
-    wire.pump();
+    c.wire.pump();
   }
   const auto s = status();
   EXPECT_GE(lab.steps(), 60);
@@ -339,14 +324,14 @@ TEST(WebSerial, TheLabTrainsAPatLaneOnALinkedDeviceInLockstep) {
   EXPECT_GT(s["measured_at_step"].get<int>(), 0);
   EXPECT_GT(lab.lane(0).net.device_queries(), 60 * 32);
   // A device that vanishes: training waits (not paused) with a message, and resumes.
-  link->closed("the device was unplugged");
+  c.link->closed("the device was unplugged");
   for (int frame = 0; frame < 5; ++frame) lab.advance(50.0);
   const long long at = lab.steps();
   EXPECT_TRUE(status()["training"]);
   EXPECT_NE(status()["error"].get<std::string>().find("unplugged"), std::string::npos) << status()["error"];
-  link->opened(1);
+  c.link->opened(1);
   for (int frame = 0; frame < 200 && lab.steps() < at + 20; ++frame) {
-    wire.pump();
+    c.wire.pump();
     lab.advance(50.0);
   }
   EXPECT_GE(lab.steps(), at + 20);
@@ -356,7 +341,7 @@ TEST(WebSerial, TheLabTrainsAPatLaneOnALinkedDeviceInLockstep) {
   const long long before = lab.steps();
   lab.command("step");
   for (int frame = 0; frame < 20; ++frame) {
-    wire.pump();
+    c.wire.pump();
     lab.advance(50.0);
   }
   EXPECT_EQ(lab.steps(), before + 1);
