@@ -201,13 +201,13 @@ void PhysicalLayer::project_params() {
 
 bool PhysicalLayer::twin_gap(double* num, double* den) const {
   if (last_pass_ != Pass::Device) return false;
-  if (y_twin_valid_ && y_twin_params_ == params_) {
-    *num += (y_twin_ - y_).squaredNorm();
-  } else {
-    Mat y_twin;
-    twin_->forward(x_, params_, y_twin);
-    *num += (y_twin - y_).squaredNorm();
+  const Mat* y_twin = &y_twin_;
+  Mat fresh;
+  if (!y_twin_valid_ || y_twin_params_ != params_) {
+    twin_->forward(x_, params_, fresh);
+    y_twin = &fresh;
   }
+  *num += (*y_twin - y_).squaredNorm();
   *den += y_.squaredNorm();
   return true;
 }

@@ -29,16 +29,10 @@ TEST(VectorMath, SinesAndCosinesAgreeWithLibmToAFewUlp) {
     EXPECT_NEAR(s[i], std::sin(c * x[i]), 4e-15) << "x = " << x[i];
     EXPECT_NEAR(co[i], std::cos(c * x[i]), 4e-15) << "x = " << x[i];
   }
-  // In place, and on matrices.
+  // In place.
   std::vector<double> y = x;
   sin_scaled(y.data(), c, y.data(), std::ptrdiff_t(y.size()));
   for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(y[i], s[i]);
-  const Mat m = Mat::Constant(3, 5, 0.7);
-  Mat out;
-  cos_scaled(m, 2.0, out);
-  ASSERT_EQ(out.rows(), 3);
-  ASSERT_EQ(out.cols(), 5);
-  EXPECT_NEAR(out(2, 4), std::cos(1.4), 4e-16);
 }
 
 TEST(VectorMath, MatmulIsTheMatrixProductForEveryShapeAndLayout) {

@@ -22,14 +22,4 @@ void cos_scaled(const double* x, double c, double* y, std::ptrdiff_t n);
 void matmul(Eigen::Index m, Eigen::Index n, Eigen::Index k, const double* A, const double* X,
             Eigen::Index sp, Eigen::Index sj, double* Y, bool accumulate);
 
-// The same on matrices (y is resized to x's shape).
-inline void sin_scaled(const Mat& x, double c, Mat& y) {
-  y.resize(x.rows(), x.cols());
-  sin_scaled(x.data(), c, y.data(), x.size());
-}
-inline void cos_scaled(const Mat& x, double c, Mat& y) {
-  y.resize(x.rows(), x.cols());
-  cos_scaled(x.data(), c, y.data(), x.size());
-}
-
 }  // namespace patlab
