@@ -91,4 +91,57 @@ void matmul(Eigen::Index m, Eigen::Index n, Eigen::Index k, const double* A, con
 
 #endif
 
+namespace {
+// Up to this many elements the packed factor is one panel block of Eigen's kernel (kc = k,
+// mc = m: 512 kB, well inside L2); larger factors go through matmul, which blocks for cache.
+constexpr Eigen::Index kMaxPacked = 256 * 256;
+#ifndef __wasm_simd128__
+namespace ei = Eigen::internal;
+using Traits = ei::gebp_traits<double, double>;
+using LhsMapper = ei::const_blas_data_mapper<double, Eigen::Index, Eigen::ColMajor>;
+using ResMapper = ei::blas_data_mapper<double, Eigen::Index, Eigen::ColMajor, Eigen::Unaligned, 1>;
+#endif
+}  // namespace
+
+PackedLhs::PackedLhs(Eigen::Index m, Eigen::Index k, const double* A) : m_(m), k_(k) {
+  block_.resize(size_t(m * k));
+#ifndef __wasm_simd128__
+  packed_ = m * k <= kMaxPacked;
+  if (packed_) {
+    // The same packing, kernel and panel sizes as Eigen's general_matrix_matrix_product.
+    ei::gemm_pack_lhs<double, Eigen::Index, LhsMapper, Traits::mr, Traits::LhsProgress,
+                      Traits::LhsPacket4Packing, Eigen::ColMajor>
+        pack;
+    pack(block_.data(), LhsMapper(A, m), k, m);
+    return;
+  }
+#endif
+  std::copy(A, A + m * k, block_.data());
+}
+
+void PackedLhs::multiply(Eigen::Index n, const double* X, double* Y, bool accumulate) const {
+#ifndef __wasm_simd128__
+  if (packed_) {
+    if (!accumulate) std::fill(Y, Y + m_ * n, 0.0);
+    ei::gemm_pack_rhs<double, Eigen::Index, LhsMapper, Traits::nr, Eigen::ColMajor> pack_rhs;
+    ei::gebp_kernel<double, double, Eigen::Index, ResMapper, Traits::mr, Traits::nr, false, false>
+        gebp;
+    // X in blocks of columns that keep its packed copy near 128 kB.
+    const Eigen::Index nc =
+        std::max<Eigen::Index>(Traits::nr, (16384 / std::max<Eigen::Index>(k_, 1)) / Traits::nr * Traits::nr);
+    thread_local std::vector<double, Eigen::aligned_allocator<double>> blockB;
+    if (blockB.size() < size_t(k_ * std::min(n, nc))) blockB.resize(size_t(k_ * std::min(n, nc)));
+    const LhsMapper x(X, k_);
+    const ResMapper y(Y, m_);
+    for (Eigen::Index j = 0; j < n; j += nc) {
+      const Eigen::Index cols = std::min(nc, n - j);
+      pack_rhs(blockB.data(), x.getSubMapper(0, j), k_, cols);
+      gebp(y.getSubMapper(0, j), block_.data(), blockB.data(), m_, k_, cols, 1.0);
+    }
+    return;
+  }
+#endif
+  matmul(m_, n, k_, block_.data(), X, 1, k_, Y, accumulate);
+}
+
 }  // namespace patlab

@@ -1,7 +1,10 @@
 #include "patlab/core/rng.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+
+#include "patlab/core/vector_math.h"
 
 namespace patlab {
 
@@ -50,6 +53,35 @@ double Rng::normal() {
   spare_ = r * std::sin(phi);
   has_spare_ = true;
   return r * std::cos(phi);
+}
+
+void Rng::add_normal(double* y, std::ptrdiff_t n, double std) {
+  if (n <= 0) return;
+  std::ptrdiff_t i = 0;
+  if (has_spare_) {
+    has_spare_ = false;
+    y[i++] += std * spare_;
+  }
+  constexpr std::ptrdiff_t kPairs = 128;
+  double u1[kPairs], u2[kPairs], c[kPairs], s[kPairs];
+  while (i < n) {
+    const std::ptrdiff_t pairs = std::min(kPairs, (n - i + 1) / 2);
+    for (std::ptrdiff_t k = 0; k < pairs; ++k) {  // the uniforms in normal()'s order
+      u1[k] = uniform();
+      while (u1[k] <= 0.0) u1[k] = uniform();
+      u2[k] = uniform();
+    }
+    box_muller(u1, u2, c, s, pairs);
+    for (std::ptrdiff_t k = 0; k < pairs; ++k) {
+      y[i++] += std * c[k];
+      if (i < n) {
+        y[i++] += std * s[k];
+      } else {  // an odd count: the pair's second normal waits, as normal() leaves it
+        spare_ = s[k];
+        has_spare_ = true;
+      }
+    }
+  }
 }
 
 int Rng::below(int n) {

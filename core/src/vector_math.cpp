@@ -108,4 +108,15 @@ void cos_scaled(const double* x, double c, double* y, std::ptrdiff_t n) {
 
 #endif
 
+// r = √(−2 log u1) needs no care with fast-math: u1 is in (0, 1], so the logarithm is finite.
+void box_muller(const double* u1, const double* u2, double* c, double* s, std::ptrdiff_t n) {
+  sin_scaled(u2, 6.283185307179586, s, n);
+  cos_scaled(u2, 6.283185307179586, c, n);
+  for (std::ptrdiff_t i = 0; i < n; ++i) {
+    const double r = std::sqrt(-2.0 * std::log(u1[i]));
+    c[i] *= r;
+    s[i] *= r;
+  }
+}
+
 }  // namespace patlab

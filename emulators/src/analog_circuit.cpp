@@ -368,8 +368,7 @@ void CircuitDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   truth_->forward(xq_, thq_, y);
   // Thermal and readout noise at the ADC input, then the ADC itself.
   const double noise_v = knobs_.at("readout_noise_v");
-  if (noise_v > 0)
-    for (Eigen::Index j = 0; j < y.size(); ++j) y.data()[j] += noise_v * noise_rng_.normal();
+  if (noise_v > 0) noise_rng_.add_normal(y.data(), y.size(), noise_v);
   const int adc_bits = int(knobs_.at("adc_bits"));
   if (adc_bits > 0)
     for (Eigen::Index j = 0; j < y.size(); ++j)

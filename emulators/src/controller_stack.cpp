@@ -255,8 +255,7 @@ void ControlDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   // The batch runs with the friction of the bench as it was before these queries.
   truth_->forward(x, theta, y);
   if (typed_.sensor_noise_rad > 0)
-    for (Eigen::Index i = 0; i < y.size(); ++i)
-      y.data()[i] += typed_.sensor_noise_rad * noise_rng_.normal();
+    noise_rng_.add_normal(y.data(), y.size(), typed_.sensor_noise_rad);
   if (typed_.encoder_step_rad > 0) {
     // An incremental encoder reports whole counts of its step.
     const double q = typed_.encoder_step_rad;

@@ -35,6 +35,7 @@ OscillatorModel::Unpacked OscillatorModel::unpack(const Vec& theta) const {
   if (J_extra_.size()) u.J += J_extra_;
   u.dp1 = (u.J.rowwise().sum().array() + 1.0).matrix();
   u.e = theta.tail(N);
+  u.Jp = PackedLhs(N, N, u.J.data());
   return u;
 }
 
@@ -46,7 +47,7 @@ void OscillatorModel::accel(const Mat& q, const Unpacked& u, Mat& a, double* S) 
   sin_scaled(q.data(), c_, S, q.size());
   const Eigen::Map<const Mat> Sm(S, q.rows(), B);
   a.resize(q.rows(), B);
-  matmul(q.rows(), B, q.rows(), u.J.data(), S, 1, q.rows(), a.data(), false);  // a = J S
+  u.Jp.multiply(B, S, a.data(), false);  // a = J S
   for (Eigen::Index b = 0; b < B; ++b)
     a.col(b).array() += u.e.array() - u.dp1.array() * Sm.col(b).array();
 }
@@ -187,7 +188,7 @@ void OscillatorModel::vjp_columns(const Mat& x, const Unpacked& u, const Mat& g_
   const auto pull = [&](int k, Mat& sq) {
     const auto kp = K.middleCols(k * B, B);
     const auto Ck = C.middleCols(k * B, B);
-    matmul(N, B, N, u.J.data(), kp.data(), 1, N, sq.data(), false);  // sq = J kp
+    u.Jp.multiply(B, kp.data(), sq.data(), false);  // sq = J kp (J is symmetric)
     for (Eigen::Index b = 0; b < B; ++b)
       sq.col(b).array() =
           c_ * Ck.col(b).array() * (sq.col(b).array() - u.dp1.array() * kp.col(b).array());
@@ -276,14 +277,12 @@ void OscillatorDevice::apply_knobs() {
 void OscillatorDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (typed_.input_noise_rad > 0) {
     Mat xn = x;
-    for (Eigen::Index i = 0; i < xn.size(); ++i) xn.data()[i] += typed_.input_noise_rad * noise_rng_.normal();
+    noise_rng_.add_normal(xn.data(), xn.size(), typed_.input_noise_rad);
     truth_->forward(xn, theta, y);
   } else {
     truth_->forward(x, theta, y);
   }
-  if (typed_.readout_noise_rad > 0)
-    for (Eigen::Index i = 0; i < y.size(); ++i)
-      y.data()[i] += typed_.readout_noise_rad * noise_rng_.normal();
+  if (typed_.readout_noise_rad > 0) noise_rng_.add_normal(y.data(), y.size(), typed_.readout_noise_rad);
   if (typed_.eta_drift > 0) {
     // A random walk in η: variance grows linearly with the queries answered.
     eta_walk_ += typed_.eta_drift * std::sqrt(double(x.cols()) / 1000.0) * drift_rng_.normal();

@@ -179,8 +179,7 @@ void CrossbarDevice::run(const Mat& x, const Vec& theta, Mat& y) {
       y.data()[i] += typed_.read_noise_rel * std::sqrt(var_.data()[i]) * noise_rng_.normal();
   }
   if (typed_.out_noise > 0)
-    for (Eigen::Index i = 0; i < y.size(); ++i)
-      y.data()[i] += typed_.out_noise * noise_rng_.normal();
+    noise_rng_.add_normal(y.data(), y.size(), typed_.out_noise);
   // ADC: clip to the full scale, round to 2^bits levels.
   if (typed_.adc_bits > 0) {
     const int bits = int(typed_.adc_bits);

@@ -405,8 +405,7 @@ void PlateDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   } else {
     truth_->model().forward(x, theta, y);
   }
-  if (mic_noise > 0)
-    for (Eigen::Index i = 0; i < y.size(); ++i) y.data()[i] += mic_noise * noise_rng_.normal();
+  if (mic_noise > 0) noise_rng_.add_normal(y.data(), y.size(), mic_noise);
   if (adc_step > 0)
     for (Eigen::Index i = 0; i < y.size(); ++i)
       y.data()[i] = adc_step * std::round(y.data()[i] / adc_step);

@@ -255,8 +255,7 @@ void ShgDevice::run(const Mat& x, const Vec& theta, Mat& y) {
       y.data()[i] +=
           std::sqrt(typed_.shot_noise * std::max(0.0, y.data()[i])) * noise_rng_.normal();
   if (typed_.detector_noise > 0)
-    for (Eigen::Index i = 0; i < y.size(); ++i)
-      y.data()[i] += typed_.detector_noise * noise_rng_.normal();
+    noise_rng_.add_normal(y.data(), y.size(), typed_.detector_noise);
   if (typed_.power_drift > 0) {
     // The laser's power wanders: a random walk in log power, variance linear in queries.
     log_power_walk_ +=

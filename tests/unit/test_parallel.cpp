@@ -55,6 +55,33 @@ TEST(VectorMath, MatmulIsTheMatrixProductForEveryShapeAndLayout) {
       }
 }
 
+TEST(VectorMath, PackedLhsMultipliesLikeTheProduct) {
+  // Natively the factor sits in Eigen's kernel panels (24 or 8 rows, depending on the
+  // instruction set: sizes around those reach the remainder rows) and X is packed in blocks of
+  // about 16384 / k columns (n = 300 at k = 74 spans two); 257 x 257 is past the packed size
+  // and goes through matmul. In WebAssembly every size goes through matmul's kernel.
+  Rng rng(6);
+  for (Eigen::Index m : {1, 5, 8, 23, 25, 64, 74, 257})
+    for (Eigen::Index k : {1, 3, 64, 74, 257})
+      for (Eigen::Index n : {1, 4, 16, 300}) {
+        const Mat A = normal_matrix(m, k, rng), X = normal_matrix(k, n, rng);
+        const Mat Y0 = normal_matrix(m, n, rng);
+        const PackedLhs P(m, k, A.data());
+        ASSERT_EQ(P.rows(), m);
+        ASSERT_EQ(P.cols(), k);
+        const Mat want = A * X;
+        const double tol = 1e-12 * std::sqrt(double(k));
+        Mat Y = Mat::Constant(m, n, 99.0);  // overwritten, not added to
+        P.multiply(n, X.data(), Y.data(), false);
+        EXPECT_LT((Y - want).lpNorm<Eigen::Infinity>(), tol) << m << "x" << k << "x" << n;
+        Y = Y0;
+        P.multiply(n, X.data(), Y.data(), true);
+        EXPECT_LT((Y - Y0 - want).lpNorm<Eigen::Infinity>(), tol) << m << "x" << k << "x" << n;
+      }
+  const PackedLhs empty;
+  EXPECT_EQ(empty.rows(), 0);
+}
+
 TEST(Parallel, ChunksCoverTheBatchOnceInOrder) {
   EXPECT_EQ(column_chunks(1), 1);
   EXPECT_EQ(column_chunks(15), 1);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 namespace patlab {
 
@@ -50,6 +51,35 @@ TEST(Rng, StateRestoresTheStreamExactly) {
   r.set_state(st);
   EXPECT_EQ(a, r.normal());
   EXPECT_EQ(b, r.normal());
+}
+
+TEST(Rng, AddNormalDrawsWhatNormalDraws) {
+  // Counts that start and end on either half of a Box-Muller pair, and span the batches of
+  // 128 pairs: the same normals as one normal() after another (to the last bits of the vector
+  // sines and logarithms), the same spare left waiting, the same stream afterwards.
+  for (const int n : {1, 2, 7, 256, 257, 1001}) {
+    for (const bool spare_first : {false, true}) {
+      Rng a(11), b(11);
+      if (spare_first) {
+        a.normal();
+        b.normal();
+      }
+      std::vector<double> y(size_t(n), 1.0);
+      a.add_normal(y.data(), n, 0.5);
+      for (int i = 0; i < n; ++i) {
+        const double z = b.normal();
+        ASSERT_NEAR(y[size_t(i)], 1.0 + 0.5 * z, 1e-14 * (1.0 + std::abs(z))) << "n=" << n << " i=" << i;
+      }
+      const Rng::State sa = a.state(), sb = b.state();
+      EXPECT_EQ(sa.s, sb.s) << "n=" << n;
+      EXPECT_EQ(sa.has_spare, sb.has_spare) << "n=" << n;
+      EXPECT_NEAR(a.normal(), b.normal(), 1e-14) << "n=" << n;
+    }
+  }
+  Rng r(12);
+  const Rng::State before = r.state();
+  r.add_normal(nullptr, 0, 1.0);  // nothing drawn
+  EXPECT_EQ(before.s, r.state().s);
 }
 
 TEST(Rng, BelowStaysInRangeAndCoversIt) {

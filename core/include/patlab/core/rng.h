@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include "patlab/core/tensor.h"
@@ -23,6 +24,10 @@ class Rng {
   double uniform();                         // in [0, 1), 53 random bits
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
   double normal();                          // standard normal (Box-Muller)
+  // y[i] += std · (the next n standard normals), for noise on whole measurements: the same
+  // uniforms, pairs and spare as n calls of normal(), with the logarithms, sines and cosines
+  // taken in vectors (vector_math.h), so the draws may differ from normal()'s in the last bits.
+  void add_normal(double* y, std::ptrdiff_t n, double std);
   int below(int n);                         // uniform integer in [0, n), n > 0
 
   // The whole state, for checkpoints: restoring it continues the same stream.

@@ -26,6 +26,7 @@
 #include "patlab/core/rng.h"
 #include "patlab/core/system.h"
 #include "patlab/core/twin_learning.h"
+#include "patlab/core/vector_math.h"
 #include "patlab/emulators/catalog.h"
 
 namespace patlab {
@@ -78,6 +79,7 @@ class OscillatorModel {
     Mat J;    // total coupling, symmetric, zero diagonal (trainable + extra)
     Vec dp1;  // 1 + row sums of J: 1 + Σ_j J_ij
     Vec e;    // drives
+    PackedLhs Jp;  // J, packed once for the products of every RK4 stage
   };
   // Every RK4 stage of one integration, side by side: stage k of step s in the B columns
   // starting at (4 s + k) B. Q(): the angles at which the stage evaluated the acceleration;
