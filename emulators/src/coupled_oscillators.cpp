@@ -39,51 +39,86 @@ OscillatorModel::Unpacked OscillatorModel::unpack(const Vec& theta) const {
   return u;
 }
 
+namespace {
+
+// Scratch memory of one thread, kept between calls. Training asks for the same shapes every
+// step; buffers freed and taken again every call made glibc hand the top of its heap back to
+// the system and fault fresh pages in on the next call (5-7 % of a PAT step). Past kKeep bytes
+// (big batches, rare; WebAssembly memory never shrinks) a call uses a buffer of its own.
+constexpr size_t kKeep = size_t(8) << 20;
+struct Scratch {
+  std::vector<double> store;
+  double* get(size_t n) {
+    if (store.size() < n) store.resize(n);
+    return store.data();
+  }
+};
+double* scratch(Scratch& kept, Scratch& local, size_t n) {
+  return (n * sizeof(double) <= kKeep ? kept : local).get(n);
+}
+
+using CMap = Eigen::Map<const Mat>;
+using MMap = Eigen::Map<Mat>;
+
+}  // namespace
+
 // a = −S + J S − d∘S + e, with S = sin(c q): restoring force plus the coupling torques
-// Σ_j J_ij (S_j − S_i), rewritten as one matrix product and a diagonal term. S (N x B, column
-// major) receives the sines; the backward pass reuses them.
-void OscillatorModel::accel(const Mat& q, const Unpacked& u, Mat& a, double* S) const {
-  const Eigen::Index B = q.cols();
-  sin_scaled(q.data(), c_, S, q.size());
-  const Eigen::Map<const Mat> Sm(S, q.rows(), B);
-  a.resize(q.rows(), B);
-  u.Jp.multiply(B, S, a.data(), false);  // a = J S
+// Σ_j J_ij (S_j − S_i), rewritten as one matrix product and a diagonal term. q, a and S are
+// N x B, column major; S receives the sines (the backward pass reuses them). The product is
+// added last, onto e − (1 + d)∘S, so a is written once before it and never zeroed.
+void OscillatorModel::accel(const double* q, Eigen::Index B, const Unpacked& u, double* a,
+                            double* S) const {
+  const Eigen::Index N = n();
+  sin_scaled(q, c_, S, N * B);
+  const CMap Sm(S, N, B);
+  MMap am(a, N, B);
   for (Eigen::Index b = 0; b < B; ++b)
-    a.col(b).array() += u.e.array() - u.dp1.array() * Sm.col(b).array();
+    am.col(b).array() = u.e.array() - u.dp1.array() * Sm.col(b).array();
+  u.Jp.multiply(B, S, a, true);  // a += J S
 }
 
 // One RK4 step of the first-order system (q̇, ṗ) = (p, a(q)), with the stage inputs written
 // out in q and p alone (p2 = p + h/2 a1, p3 = p + h/2 a2, p4 = p + h a3):
 //   q1 = q,  q2 = q + h/2 p,  q3 = q2 + h²/4 a1,  q4 = q + h p + h²/2 a2,
 //   q ← q + h p + h²/6 (a1 + a2 + a3),  p ← p + h/6 (a1 + 2 a2 + 2 a3 + a4).
-void OscillatorModel::integrate(const Mat& x, const Unpacked& u, Mat& q, Trace* trace) const {
+// With a trace, each stage's angles are computed straight into it.
+void OscillatorModel::integrate(const double* x, Eigen::Index B, const Unpacked& u, double* q_out,
+                                Trace* trace) const {
   const double h = spec_.dt;
-  const Eigen::Index N = x.rows(), B = x.cols();
+  const Eigen::Index N = n(), NB = N * B;
   const int steps = spec_.steps;
-  q = x;
-  Mat p = Mat::Zero(N, B), qs(N, B), a1(N, B), a2(N, B), a3(N, B), a4(N, B), S;
-  if (trace) {
-    trace->shape(N, 4 * steps * B);
-  } else {
-    S.resize(N, B);
-  }
-  // Stage k of step s: keeps its angles (if tracing) and evaluates the acceleration there.
-  const auto stage = [&](int s, int k, const Mat& qk, Mat& a) {
-    double* sines = S.data();
-    if (trace) {
-      trace->Q().middleCols((4 * s + k) * B, B) = qk;
-      sines = trace->S().data() + (4 * s + k) * B * N;
-    }
-    accel(qk, u, a, sines);
+  thread_local Scratch kept;
+  Scratch local;
+  // p, a1..a4, and without a trace the stage angles and sines.
+  double* w = scratch(kept, local, size_t((trace ? 5 : 7) * NB));
+  MMap q(q_out, N, B), p(w, N, B), a1(w + NB, N, B), a2(w + 2 * NB, N, B), a3(w + 3 * NB, N, B),
+      a4(w + 4 * NB, N, B);
+  if (q_out != x) q = CMap(x, N, B);
+  p.setZero();
+  if (trace) trace->shape(N, 4 * steps * B);
+  // Where stage k of step s keeps its angles and sines.
+  const auto angles = [&](int s, int k) {
+    return trace ? trace->Q().data() + (4 * s + k) * NB : w + 5 * NB;
+  };
+  const auto sines = [&](int s, int k) {
+    return trace ? trace->S().data() + (4 * s + k) * NB : w + 6 * NB;
   };
   for (int s = 0; s < steps; ++s) {
-    stage(s, 0, q, a1);
-    qs = q + (0.5 * h) * p;
-    stage(s, 1, qs, a2);
-    qs += (0.25 * h * h) * a1;
-    stage(s, 2, qs, a3);
-    qs = q + h * p + (0.5 * h * h) * a2;
-    stage(s, 3, qs, a4);
+    double* q1 = q_out;
+    if (trace) {
+      q1 = angles(s, 0);
+      MMap(q1, N, B) = q;
+    }
+    accel(q1, B, u, a1.data(), sines(s, 0));
+    MMap q2(angles(s, 1), N, B);
+    q2 = q + (0.5 * h) * p;
+    accel(q2.data(), B, u, a2.data(), sines(s, 1));
+    MMap q3(angles(s, 2), N, B);  // without a trace the same memory as q2: updated in place
+    q3 = q2 + (0.25 * h * h) * a1;
+    accel(q3.data(), B, u, a3.data(), sines(s, 2));
+    MMap q4(angles(s, 3), N, B);
+    q4 = q + h * p + (0.5 * h * h) * a2;
+    accel(q4.data(), B, u, a4.data(), sines(s, 3));
     q += h * p + (h * h / 6.0) * (a1 + a2 + a3);
     p += (h / 6.0) * (a1 + 2.0 * (a2 + a3) + a4);
   }
@@ -93,15 +128,15 @@ void OscillatorModel::forward(const Mat& x, const Vec& theta, Mat& y) const {
   if (x.rows() != n() || theta.size() != param_size())
     throw std::invalid_argument("OscillatorModel::forward: wrong input or parameter size");
   const Unpacked u = unpack(theta);
+  const Eigen::Index N = n();
   const int chunks = column_chunks(x.cols());
-  if (chunks == 1) return integrate(x, u, y, nullptr);
-  y.resize(x.rows(), x.cols());
+  if (y.data() == x.data()) y = Mat();  // never integrate in place over the input
+  y.resize(N, x.cols());
+  if (chunks == 1) return integrate(x.data(), x.cols(), u, y.data(), nullptr);
   run_tasks(chunks, [&](int i) {
     Eigen::Index b0, nb;
     chunk_columns(x.cols(), chunks, i, &b0, &nb);
-    Mat yc;
-    integrate(x.middleCols(b0, nb), u, yc, nullptr);
-    y.middleCols(b0, nb) = yc;
+    integrate(x.data() + b0 * N, nb, u, y.data() + b0 * N, nullptr);
   });
 }
 
@@ -130,18 +165,19 @@ void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g
     double g_c = 0.0;
   };
   std::vector<Part> parts(static_cast<size_t>(chunks));
+  // Outputs written in place, chunk by chunk (never over an input).
+  for (Mat* out : {g_x, y})
+    if (out && (out->data() == x.data() || out->data() == g_y.data())) *out = Mat();
   if (g_x) g_x->resize(N, x.cols());
   if (y) y->resize(N, x.cols());
   run_tasks(chunks, [&](int i) {
     Eigen::Index b0, nb;
     chunk_columns(x.cols(), chunks, i, &b0, &nb);
     Part& part = parts[size_t(i)];
-    Mat gx, yc;
-    vjp_columns(x.middleCols(b0, nb), u, g_y.middleCols(b0, nb), g_x ? &gx : nullptr,
-                g_theta ? &part.M : nullptr, g_theta ? &part.ge : nullptr,
-                g_c ? &part.g_c : nullptr, y ? &yc : nullptr);
-    if (g_x) g_x->middleCols(b0, nb) = gx;
-    if (y) y->middleCols(b0, nb) = yc;
+    vjp_columns(x.data() + b0 * N, nb, u, g_y.data() + b0 * N,
+                g_x ? g_x->data() + b0 * N : nullptr, g_theta ? &part.M : nullptr,
+                g_theta ? &part.ge : nullptr, g_c ? &part.g_c : nullptr,
+                y ? y->data() + b0 * N : nullptr);
   });
   if (g_c)
     for (const Part& part : parts) *g_c += part.g_c;
@@ -158,42 +194,45 @@ void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g
   g_theta->tail(N) += ge;
 }
 
-void OscillatorModel::vjp_columns(const Mat& x, const Unpacked& u, const Mat& g_y, Mat* g_x,
-                                  Mat* M_out, Vec* ge_out, double* g_c, Mat* y) const {
+void OscillatorModel::vjp_columns(const double* x, Eigen::Index B, const Unpacked& u,
+                                  const double* g_y, double* g_x, Mat* M_out, Vec* ge_out,
+                                  double* g_c, double* y) const {
   // The trace is the one big allocation of a vjp (2 x 4 steps x the batch's size); kept per
-  // thread between calls, so training does not map fresh pages for it every step, unless it
-  // is large (a few MB: long integrations of big batches, rare, and wasm memory never shrinks).
-  thread_local Trace kept;
-  Trace local;
-  const bool keep = 2 * 8 * 4 * spec_.steps * x.size() <= (Eigen::Index(8) << 20);
-  Trace& trace = keep ? kept : local;
-  Mat q;
-  integrate(x, u, q, &trace);
-  if (y) *y = std::move(q);
-
+  // thread between calls like the scratch below.
+  thread_local Trace kept_trace;
+  Trace local_trace;
+  const bool keep = size_t(2 * 8 * 4 * spec_.steps * n() * B) <= kKeep;
+  Trace& trace = keep ? kept_trace : local_trace;
   const double h = spec_.dt;
-  const int N = n();
-  const Eigen::Index B = x.cols();
-  Mat Gq = g_y;                  // cotangent of q after the current step
-  Mat Gp = Mat::Zero(N, B);      // cotangent of p after the current step
-  Mat nGq(N, B), nGp(N, B);      // the same before it
-  Mat C(N, 4 * B);               // cos(c q) at the step's four stages
-  Mat K(N, 4 * B);               // kp at the step's four stages (stage k in columns kB..)
-  Mat sq4(N, B), sq3(N, B), sq2(N, B), sq1(N, B), kq4(N, B), kq3(N, B), kq2(N, B);
+  const Eigen::Index N = n(), NB = N * B;
+  // Gq, Gp (cotangents of q and p after the current step), the same before it, the stages'
+  // pullbacks sq1..sq4 and kq2..kq4, cos(c q) at the step's four stages (C) and their kp (K,
+  // stage k in columns kB..), and q at the end if y is not wanted.
+  thread_local Scratch kept;
+  Scratch local;
+  double* w = scratch(kept, local, size_t(21 * NB));
+  double *gq = w, *gp = w + NB, *ngq = w + 2 * NB, *ngp = w + 3 * NB;
+  MMap sq1(w + 4 * NB, N, B), sq2(w + 5 * NB, N, B), sq3(w + 6 * NB, N, B), sq4(w + 7 * NB, N, B),
+      kq2(w + 8 * NB, N, B), kq3(w + 9 * NB, N, B), kq4(w + 10 * NB, N, B),
+      C(w + 11 * NB, N, 4 * B), K(w + 15 * NB, N, 4 * B);
+  integrate(x, B, u, y ? y : w + 19 * NB, &trace);
+
+  MMap(gq, N, B) = CMap(g_y, N, B);
+  MMap(gp, N, B).setZero();
   Mat dSc, da;
-  if (M_out) M_out->setZero(N, N);
+  if (M_out) M_out->resize(N, N);
   if (ge_out) ge_out->setZero(N);
 
-  // sq = (∂a/∂q)ᵀ kp at stage k of the step (cosines in C).
-  const auto pull = [&](int k, Mat& sq) {
+  // sq = (∂a/∂q)ᵀ kp at stage k of the step (cosines in C): −(1 + d)∘kp, plus J kp, times S'.
+  const auto pull = [&](int k, MMap& sq) {
     const auto kp = K.middleCols(k * B, B);
     const auto Ck = C.middleCols(k * B, B);
-    u.Jp.multiply(B, kp.data(), sq.data(), false);  // sq = J kp (J is symmetric)
-    for (Eigen::Index b = 0; b < B; ++b)
-      sq.col(b).array() =
-          c_ * Ck.col(b).array() * (sq.col(b).array() - u.dp1.array() * kp.col(b).array());
+    for (Eigen::Index b = 0; b < B; ++b) sq.col(b).array() = -u.dp1.array() * kp.col(b).array();
+    u.Jp.multiply(B, kp.data(), sq.data(), true);  // += J kp (J is symmetric)
+    sq.array() *= c_ * Ck.array();
   };
   for (int s = spec_.steps - 1; s >= 0; --s) {
+    const MMap Gq(gq, N, B), Gp(gp, N, B);
     const auto Qs = trace.Q().middleCols(4 * s * B, 4 * B);
     cos_scaled(Qs.data(), c_, C.data(), Qs.size());
     // Stage 4: weight h/6, input s + h k3.
@@ -209,16 +248,17 @@ void OscillatorModel::vjp_columns(const Mat& x, const Unpacked& u, const Mat& g_
     K.middleCols(B, B) = (h / 3.0) * Gp + (0.5 * h) * kq3;
     pull(1, sq2);
     // Stage 1: weight h/6, input s; receives h/2 · s̄_2.
-    nGp = Gp + kq4 + kq3 + kq2 + (h / 6.0) * Gq + (0.5 * h) * sq2;  // + kq1
+    MMap(ngp, N, B) = Gp + kq4 + kq3 + kq2 + (h / 6.0) * Gq + (0.5 * h) * sq2;  // + kq1
     K.middleCols(0, B) = (h / 6.0) * Gp + (0.5 * h) * kq2;
     pull(0, sq1);
     // The identity path s_{t+1} = s_t + ... plus every stage's pullback.
-    nGq = Gq + sq4 + sq3 + sq2 + sq1;
-    Gq.swap(nGq);
-    Gp.swap(nGp);
+    MMap(ngq, N, B) = Gq + sq4 + sq3 + sq2 + sq1;
+    std::swap(gq, ngq);
+    std::swap(gp, ngp);
     if (M_out) {
-      // M += K Sᵀ over the step's four stages.
-      matmul(N, N, 4 * B, K.data(), trace.S().data() + 4 * s * B * N, N, 1, M_out->data(), true);
+      // M (=|+=) K Sᵀ over the step's four stages; the last step, walked first, sets it.
+      matmul(N, N, 4 * B, K.data(), trace.S().data() + 4 * s * NB, N, 1, M_out->data(),
+             s != spec_.steps - 1);
       *ge_out += K.rowwise().sum();
     }
     if (g_c) {
@@ -230,7 +270,7 @@ void OscillatorModel::vjp_columns(const Mat& x, const Unpacked& u, const Mat& g_
     }
   }
   // q(0) = x and p(0) = 0 is fixed, so the input cotangent is the cotangent of q(0).
-  if (g_x) *g_x = std::move(Gq);
+  if (g_x) MMap(g_x, N, B) = MMap(gq, N, B);
 }
 
 const SystemInfo& OscillatorDevice::info() const { return oscillators_entry_info(); }

@@ -97,14 +97,16 @@ class OscillatorModel {
     Eigen::Map<Mat> S() { return Eigen::Map<Mat>(store.data() + rows * cols, rows, cols); }
   };
   Unpacked unpack(const Vec& theta) const;
-  // Integrates from q(0) = x, q̇(0) = 0; fills trace if given.
-  void integrate(const Mat& x, const Unpacked& u, Mat& q, Trace* trace) const;
-  // The vjp of the batch x (or a chunk of it): g_x, y as in vjp; M = Σ kp Sᵀ and g_e = Σ kp
-  // over its stages and samples (see the .cpp), g_c added into.
-  void vjp_columns(const Mat& x, const Unpacked& u, const Mat& g_y, Mat* g_x, Mat* M, Vec* ge,
-                   double* g_c, Mat* y) const;
-  // a(q); S (q's size) receives sin(c q).
-  void accel(const Mat& q, const Unpacked& u, Mat& a, double* S) const;
+  // Integrates B samples from q(0) = x, q̇(0) = 0 into q (N x B column major, may be x itself);
+  // fills trace if given.
+  void integrate(const double* x, Eigen::Index B, const Unpacked& u, double* q, Trace* trace) const;
+  // The vjp of B samples (the batch or a chunk of it; N x B arrays, column major): g_x and y
+  // (if not null) as in vjp; M = Σ kp Sᵀ and g_e = Σ kp over its stages and samples (see the
+  // .cpp), g_c added into.
+  void vjp_columns(const double* x, Eigen::Index B, const Unpacked& u, const double* g_y,
+                   double* g_x, Mat* M, Vec* ge, double* g_c, double* y) const;
+  // a(q) for B samples; S receives sin(c q).
+  void accel(const double* q, Eigen::Index B, const Unpacked& u, double* a, double* S) const;
 
   OscillatorSpec spec_;
   double c_;      // 1 + η
