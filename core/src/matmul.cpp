@@ -103,7 +103,9 @@ using ResMapper = ei::blas_data_mapper<double, Eigen::Index, Eigen::ColMajor, Ei
 #endif
 }  // namespace
 
-PackedLhs::PackedLhs(Eigen::Index m, Eigen::Index k, const double* A) : m_(m), k_(k) {
+void PackedLhs::pack(Eigen::Index m, Eigen::Index k, const double* A) {
+  m_ = m;
+  k_ = k;
   block_.resize(size_t(m * k));
 #ifndef __wasm_simd128__
   packed_ = m * k <= kMaxPacked;

@@ -25,18 +25,27 @@ Vec OscillatorModel::initial_theta(Rng& rng) const {
   return theta;
 }
 
-OscillatorModel::Unpacked OscillatorModel::unpack(const Vec& theta) const {
+void OscillatorModel::unpack(const Vec& theta, Unpacked& u) const {
   const int N = n();
-  Unpacked u;
-  u.J = Mat::Zero(N, N);
+  u.J.setZero(N, N);
   int k = 0;
   for (int i = 0; i < N; ++i)
     for (int j = i + 1; j < N; ++j) u.J(i, j) = u.J(j, i) = theta[k++];
   if (J_extra_.size()) u.J += J_extra_;
   u.dp1 = (u.J.rowwise().sum().array() + 1.0).matrix();
   u.e = theta.tail(N);
-  u.Jp = PackedLhs(N, N, u.J.data());
-  return u;
+  u.Jp.pack(N, N, u.J.data());
+}
+
+OscillatorModel::CallBuffers& OscillatorModel::call_buffers(int N) {
+  // A call holds its buffers until it returns, and its tasks never call forward or vjp on this
+  // thread, so the buffers of one size are never wanted twice at once.
+  thread_local std::vector<std::pair<int, std::unique_ptr<CallBuffers>>> kept;
+  for (auto& [n, buffers] : kept)
+    if (n == N) return *buffers;
+  if (kept.size() >= 8) kept.erase(kept.begin());  // many sizes on one thread: keep the last 8
+  kept.emplace_back(N, std::make_unique<CallBuffers>());
+  return *kept.back().second;
 }
 
 namespace {
@@ -127,7 +136,8 @@ void OscillatorModel::integrate(const double* x, Eigen::Index B, const Unpacked&
 void OscillatorModel::forward(const Mat& x, const Vec& theta, Mat& y) const {
   if (x.rows() != n() || theta.size() != param_size())
     throw std::invalid_argument("OscillatorModel::forward: wrong input or parameter size");
-  const Unpacked u = unpack(theta);
+  Unpacked& u = call_buffers(n()).u;
+  unpack(theta, u);
   const Eigen::Index N = n();
   const int chunks = column_chunks(x.cols());
   if (y.data() == x.data()) y = Mat();  // never integrate in place over the input
@@ -156,15 +166,14 @@ void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g
   if (x.rows() != n() || theta.size() != param_size() || g_y.rows() != n() ||
       g_y.cols() != x.cols())
     throw std::invalid_argument("OscillatorModel::vjp: wrong input, parameter or g_y size");
-  const Unpacked u = unpack(theta);
   const int N = n(), chunks = column_chunks(x.cols());
+  CallBuffers& call = call_buffers(N);
+  const Unpacked& u = call.u;
+  unpack(theta, call.u);
   // Each chunk of the batch on its own; their M, g_e and g_c added in chunk order.
-  struct Part {
-    Mat M;
-    Vec ge;
-    double g_c = 0.0;
-  };
-  std::vector<Part> parts(static_cast<size_t>(chunks));
+  std::vector<Part>& parts = call.parts;
+  parts.resize(size_t(chunks));
+  for (Part& part : parts) part.g_c = 0.0;
   // Outputs written in place, chunk by chunk (never over an input).
   for (Mat* out : {g_x, y})
     if (out && (out->data() == x.data() || out->data() == g_y.data())) *out = Mat();
@@ -182,8 +191,8 @@ void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g
   if (g_c)
     for (const Part& part : parts) *g_c += part.g_c;
   if (!g_theta) return;
-  Mat M = std::move(parts[0].M);
-  Vec ge = std::move(parts[0].ge);
+  Mat& M = parts[0].M;
+  Vec& ge = parts[0].ge;
   for (size_t i = 1; i < parts.size(); ++i) {
     M += parts[i].M;
     ge += parts[i].ge;

@@ -35,7 +35,9 @@ void matmul(Eigen::Index m, Eigen::Index n, Eigen::Index k, const double* A, con
 class PackedLhs {
  public:
   PackedLhs() = default;
-  PackedLhs(Eigen::Index m, Eigen::Index k, const double* A);
+  PackedLhs(Eigen::Index m, Eigen::Index k, const double* A) { pack(m, k, A); }
+  // Packs a new factor, reusing the storage of the last one.
+  void pack(Eigen::Index m, Eigen::Index k, const double* A);
   Eigen::Index rows() const { return m_; }
   Eigen::Index cols() const { return k_; }
   // Box-Muller over arrays: with r = √(−2 log u1[i]) and φ = 2π u2[i], c[i] = r cos φ and

@@ -96,7 +96,22 @@ class OscillatorModel {
     Eigen::Map<Mat> Q() { return Eigen::Map<Mat>(store.data(), rows, cols); }
     Eigen::Map<Mat> S() { return Eigen::Map<Mat>(store.data() + rows * cols, rows, cols); }
   };
-  Unpacked unpack(const Vec& theta) const;
+  // A chunk's share of the parameter gradient (see vjp_columns).
+  struct Part {
+    Mat M;
+    Vec ge;
+    double g_c = 0.0;
+  };
+  // What one forward or vjp call holds besides its scratch: the unpacked parameters and the
+  // chunks' parts. The calling thread keeps one per size N (a network alternates between its
+  // layers' sizes), so a training step allocates none of it again.
+  struct CallBuffers {
+    Unpacked u;
+    std::vector<Part> parts;
+  };
+  static CallBuffers& call_buffers(int N);
+  // Fills u from θ (reusing u's storage).
+  void unpack(const Vec& theta, Unpacked& u) const;
   // Integrates B samples from q(0) = x, q̇(0) = 0 into q (N x B column major, may be x itself);
   // fills trace if given.
   void integrate(const double* x, Eigen::Index B, const Unpacked& u, double* q, Trace* trace) const;
