@@ -120,8 +120,16 @@ void OscillatorModel::integrate(const double* x, Eigen::Index B, const Unpacked&
     }
     accel(q1, B, u, a1.data(), sines(s, 0));
     MMap q2(angles(s, 1), N, B);
-    q2 = q + (0.5 * h) * p;
-    accel(q2.data(), B, u, a2.data(), sines(s, 1));
+    if (s == 0) {
+      // p(0) = 0, so the second stage of the first step is the first (q2 = q exactly): its
+      // acceleration is a1, and the trace keeps a copy for the backward pass.
+      q2 = MMap(q1, N, B);
+      a2 = a1;
+      if (trace) MMap(sines(s, 1), N, B) = MMap(sines(s, 0), N, B);
+    } else {
+      q2 = q + (0.5 * h) * p;
+      accel(q2.data(), B, u, a2.data(), sines(s, 1));
+    }
     MMap q3(angles(s, 2), N, B);  // without a trace the same memory as q2: updated in place
     q3 = q2 + (0.25 * h * h) * a1;
     accel(q3.data(), B, u, a3.data(), sines(s, 2));
@@ -179,6 +187,7 @@ void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g
     if (out && (out->data() == x.data() || out->data() == g_y.data())) *out = Mat();
   if (g_x) g_x->resize(N, x.cols());
   if (y) y->resize(N, x.cols());
+  const int P = param_size();
   run_tasks(chunks, [&](int i) {
     Eigen::Index b0, nb;
     chunk_columns(x.cols(), chunks, i, &b0, &nb);
@@ -187,20 +196,20 @@ void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g
                 g_x ? g_x->data() + b0 * N : nullptr, g_theta ? &part.M : nullptr,
                 g_theta ? &part.ge : nullptr, g_c ? &part.g_c : nullptr,
                 y ? y->data() + b0 * N : nullptr);
+    if (!g_theta) return;
+    // The chunk's own share of g_θ (it is linear in M), made here, in parallel, so the calling
+    // thread only adds vectors half M's size instead of reading the other threads' M.
+    const Mat& M = part.M;
+    part.g.resize(P);
+    int k = 0;
+    for (int r = 0; r < N; ++r)
+      for (int c = r + 1; c < N; ++c) part.g[k++] = M(r, c) + M(c, r) - M(r, r) - M(c, c);
+    part.g.tail(N) = part.ge;
   });
   if (g_c)
     for (const Part& part : parts) *g_c += part.g_c;
-  if (!g_theta) return;
-  Mat& M = parts[0].M;
-  Vec& ge = parts[0].ge;
-  for (size_t i = 1; i < parts.size(); ++i) {
-    M += parts[i].M;
-    ge += parts[i].ge;
-  }
-  int k = 0;
-  for (int i = 0; i < N; ++i)
-    for (int j = i + 1; j < N; ++j) (*g_theta)[k++] += M(i, j) + M(j, i) - M(i, i) - M(j, j);
-  g_theta->tail(N) += ge;
+  if (g_theta)
+    for (const Part& part : parts) *g_theta += part.g;
 }
 
 void OscillatorModel::vjp_columns(const double* x, Eigen::Index B, const Unpacked& u,
@@ -240,14 +249,23 @@ void OscillatorModel::vjp_columns(const double* x, Eigen::Index B, const Unpacke
     u.Jp.multiply(B, kp.data(), sq.data(), true);  // += J kp (J is symmetric)
     sq.array() *= c_ * Ck.array();
   };
-  for (int s = spec_.steps - 1; s >= 0; --s) {
+  // Two stages need no product of their own. After the last step Gp = 0 (only q(T) is
+  // measured), so the last step's stage 4 has kp = 0 and pulls back nothing; and the first
+  // step's stages 1 and 2 are the same point (p(0) = 0), so their pullbacks, linear in kp, are
+  // one pullback of the two kp summed (K holds the sum in stage 2's place, zero in stage 1's),
+  // and p(0)'s cotangent is not needed. M's product then skips those stages' columns.
+  const int last = spec_.steps - 1;
+  for (int s = last; s >= 0; --s) {
     const MMap Gq(gq, N, B), Gp(gp, N, B);
     const auto Qs = trace.Q().middleCols(4 * s * B, 4 * B);
     cos_scaled(Qs.data(), c_, C.data(), Qs.size());
     // Stage 4: weight h/6, input s + h k3.
     K.middleCols(3 * B, B) = (h / 6.0) * Gp;
     kq4 = (h / 6.0) * Gq;
-    pull(3, sq4);
+    if (s == last)
+      sq4.setZero();
+    else
+      pull(3, sq4);
     // Stage 3: weight h/3, input s + h/2 k2; receives h · s̄_4.
     kq3 = (h / 3.0) * Gq + h * sq4;
     K.middleCols(2 * B, B) = (h / 3.0) * Gp + h * kq4;
@@ -255,19 +273,28 @@ void OscillatorModel::vjp_columns(const double* x, Eigen::Index B, const Unpacke
     // Stage 2: weight h/3, input s + h/2 k1; receives h/2 · s̄_3.
     kq2 = (h / 3.0) * Gq + (0.5 * h) * sq3;
     K.middleCols(B, B) = (h / 3.0) * Gp + (0.5 * h) * kq3;
-    pull(1, sq2);
-    // Stage 1: weight h/6, input s; receives h/2 · s̄_2.
-    MMap(ngp, N, B) = Gp + kq4 + kq3 + kq2 + (h / 6.0) * Gq + (0.5 * h) * sq2;  // + kq1
-    K.middleCols(0, B) = (h / 6.0) * Gp + (0.5 * h) * kq2;
-    pull(0, sq1);
-    // The identity path s_{t+1} = s_t + ... plus every stage's pullback.
-    MMap(ngq, N, B) = Gq + sq4 + sq3 + sq2 + sq1;
+    if (s == 0) {
+      // Stage 1 (weight h/6, input s; receives h/2 · s̄_2) merged into stage 2.
+      K.middleCols(B, B) += (h / 6.0) * Gp + (0.5 * h) * kq2;
+      K.middleCols(0, B).setZero();
+      pull(1, sq2);
+      MMap(ngq, N, B) = Gq + sq4 + sq3 + sq2;
+    } else {
+      pull(1, sq2);
+      // Stage 1: weight h/6, input s; receives h/2 · s̄_2.
+      MMap(ngp, N, B) = Gp + kq4 + kq3 + kq2 + (h / 6.0) * Gq + (0.5 * h) * sq2;  // + kq1
+      K.middleCols(0, B) = (h / 6.0) * Gp + (0.5 * h) * kq2;
+      pull(0, sq1);
+      // The identity path s_{t+1} = s_t + ... plus every stage's pullback.
+      MMap(ngq, N, B) = Gq + sq4 + sq3 + sq2 + sq1;
+    }
     std::swap(gq, ngq);
     std::swap(gp, ngp);
     if (M_out) {
-      // M (=|+=) K Sᵀ over the step's four stages; the last step, walked first, sets it.
-      matmul(N, N, 4 * B, K.data(), trace.S().data() + 4 * s * NB, N, 1, M_out->data(),
-             s != spec_.steps - 1);
+      // M (=|+=) K Sᵀ over the step's stages [k0, k1); the last step, walked first, sets it.
+      const int k0 = s == 0 ? 1 : 0, k1 = s == last ? 3 : 4;
+      matmul(N, N, (k1 - k0) * B, K.data() + k0 * NB, trace.S().data() + (4 * s + k0) * NB, N,
+             1, M_out->data(), s != last);
       *ge_out += K.rowwise().sum();
     }
     if (g_c) {

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <memory>
+#include <string>
 
 #include "patlab/core/gradient_check.h"
 #include "patlab/core/layer.h"
@@ -90,6 +91,38 @@ TEST(GradientCheck, OscillatorTwinMatchesFiniteDifferencesOnABatchSplitIntoChunk
   const GradCheck r = check_twin_gradients(twin, normal_matrix(spec.n, batch, rng, 0.8), theta, rng);
   EXPECT_LT(r.max_rel_error_x, 1e-6);
   EXPECT_LT(r.max_rel_error_theta, 1e-6);
+}
+
+TEST(GradientCheck, OscillatorGradientsHoldForOneTwoAndThreeSteps) {
+  // The backward pass skips two stages' products: the last step's fourth stage (nothing flows
+  // into p(T)) and the first step's second, the same point as its first (p(0) = 0). With one
+  // step both happen in the same step; batches of 3 and of 17 (two chunks) for θ, x and η.
+  for (const int steps : {1, 2, 3})
+    for (const int batch : {3, 17}) {
+      SCOPED_TRACE("steps " + std::to_string(steps) + ", batch " + std::to_string(batch));
+      Rng rng(uint64_t(20 + steps));
+      OscillatorSpec spec;
+      spec.n = 4;
+      spec.steps = steps;
+      spec.dt = 0.3;
+      OscillatorTwin twin(OscillatorModel(spec, 0.1, Mat()));
+      Vec theta = twin.model().initial_theta(rng);
+      theta.tail(spec.n) = normal_matrix(spec.n, 1, rng, 0.3);
+      const Mat x = normal_matrix(spec.n, batch, rng, 0.8);
+      const GradCheck r = check_twin_gradients(twin, x, theta, rng);
+      EXPECT_LT(r.max_rel_error_x, 1e-6);
+      EXPECT_LT(r.max_rel_error_theta, 1e-6);
+      const Mat g_y = normal_matrix(spec.n, batch, rng);
+      Vec g = Vec::Zero(1);
+      twin.constants_vjp(x, theta, g_y, g);
+      const auto L = [&](double eta) {
+        Mat y;
+        OscillatorModel(spec, eta, Mat()).forward(x, theta, y);
+        return (g_y.array() * y.array()).sum();
+      };
+      const double eps = 1e-6, num = (L(0.1 + eps) - L(0.1 - eps)) / (2 * eps);
+      EXPECT_NEAR(g[0], num, 1e-6 * std::abs(num) + 1e-9);
+    }
 }
 
 TEST(GradientCheck, ScaleOffsetLayerMatchesFiniteDifferences) {

@@ -100,6 +100,7 @@ class OscillatorModel {
   struct Part {
     Mat M;
     Vec ge;
+    Vec g;  // the chunk's g_θ
     double g_c = 0.0;
   };
   // What one forward or vjp call holds besides its scratch: the unpacked parameters and the
