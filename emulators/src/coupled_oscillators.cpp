@@ -1,6 +1,7 @@
 #include "patlab/emulators/coupled_oscillators.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -35,6 +36,20 @@ void OscillatorModel::unpack(const Vec& theta, Unpacked& u) const {
   u.dp1 = (u.J.rowwise().sum().array() + 1.0).matrix();
   u.e = theta.tail(N);
   u.Jp.pack(N, N, u.J.data());
+}
+
+const OscillatorModel::Unpacked& OscillatorModel::unpacked(const Vec& theta, uint64_t call) const {
+  Unpacked& u = call_buffers(n()).u;
+  if (u.call != call) {
+    unpack(theta, u);
+    u.call = call;
+  }
+  return u;
+}
+
+uint64_t OscillatorModel::new_call() {
+  static std::atomic<uint64_t> calls{0};
+  return ++calls;
 }
 
 OscillatorModel::CallBuffers& OscillatorModel::call_buffers(int N) {
@@ -144,17 +159,15 @@ void OscillatorModel::integrate(const double* x, Eigen::Index B, const Unpacked&
 void OscillatorModel::forward(const Mat& x, const Vec& theta, Mat& y) const {
   if (x.rows() != n() || theta.size() != param_size())
     throw std::invalid_argument("OscillatorModel::forward: wrong input or parameter size");
-  Unpacked& u = call_buffers(n()).u;
-  unpack(theta, u);
+  const uint64_t call = new_call();
   const Eigen::Index N = n();
   const int chunks = column_chunks(x.cols());
   if (y.data() == x.data()) y = Mat();  // never integrate in place over the input
   y.resize(N, x.cols());
-  if (chunks == 1) return integrate(x.data(), x.cols(), u, y.data(), nullptr);
   run_tasks(chunks, [&](int i) {
     Eigen::Index b0, nb;
     chunk_columns(x.cols(), chunks, i, &b0, &nb);
-    integrate(x.data() + b0 * N, nb, u, y.data() + b0 * N, nullptr);
+    integrate(x.data() + b0 * N, nb, unpacked(theta, call), y.data() + b0 * N, nullptr);
   });
 }
 
@@ -175,11 +188,9 @@ void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g
       g_y.cols() != x.cols())
     throw std::invalid_argument("OscillatorModel::vjp: wrong input, parameter or g_y size");
   const int N = n(), chunks = column_chunks(x.cols());
-  CallBuffers& call = call_buffers(N);
-  const Unpacked& u = call.u;
-  unpack(theta, call.u);
+  const uint64_t call = new_call();
   // Each chunk of the batch on its own; their M, g_e and g_c added in chunk order.
-  std::vector<Part>& parts = call.parts;
+  std::vector<Part>& parts = call_buffers(N).parts;
   parts.resize(size_t(chunks));
   for (Part& part : parts) part.g_c = 0.0;
   // Outputs written in place, chunk by chunk (never over an input).
@@ -192,7 +203,7 @@ void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g
     Eigen::Index b0, nb;
     chunk_columns(x.cols(), chunks, i, &b0, &nb);
     Part& part = parts[size_t(i)];
-    vjp_columns(x.data() + b0 * N, nb, u, g_y.data() + b0 * N,
+    vjp_columns(x.data() + b0 * N, nb, unpacked(theta, call), g_y.data() + b0 * N,
                 g_x ? g_x->data() + b0 * N : nullptr, g_theta ? &part.M : nullptr,
                 g_theta ? &part.ge : nullptr, g_c ? &part.g_c : nullptr,
                 y ? y->data() + b0 * N : nullptr);

@@ -80,6 +80,7 @@ class OscillatorModel {
     Vec dp1;  // 1 + row sums of J: 1 + Σ_j J_ij
     Vec e;    // drives
     PackedLhs Jp;  // J, packed once for the products of every RK4 stage
+    uint64_t call = 0;  // the forward or vjp call it was unpacked for (new_call())
   };
   // Every RK4 stage of one integration, side by side: stage k of step s in the B columns
   // starting at (4 s + k) B. Q(): the angles at which the stage evaluated the acceleration;
@@ -103,9 +104,10 @@ class OscillatorModel {
     Vec g;  // the chunk's g_θ
     double g_c = 0.0;
   };
-  // What one forward or vjp call holds besides its scratch: the unpacked parameters and the
-  // chunks' parts. The calling thread keeps one per size N (a network alternates between its
-  // layers' sizes), so a training step allocates none of it again.
+  // What a forward or vjp call holds besides its scratch, kept by each thread per size N (a
+  // network alternates between its layers' sizes), so a training step allocates none of it
+  // again: the parameters unpacked on this thread, and (on the calling thread) the chunks'
+  // parts.
   struct CallBuffers {
     Unpacked u;
     std::vector<Part> parts;
@@ -113,6 +115,12 @@ class OscillatorModel {
   static CallBuffers& call_buffers(int N);
   // Fills u from θ (reusing u's storage).
   void unpack(const Vec& theta, Unpacked& u) const;
+  // θ unpacked on the calling thread for the given call: every thread running a call's chunks
+  // unpacks (and packs J) once itself, into memory of its own, rather than the caller doing it
+  // alone before the chunks start and the other threads reading it from the caller's cache.
+  const Unpacked& unpacked(const Vec& theta, uint64_t call) const;
+  // A number no earlier call had.
+  static uint64_t new_call();
   // Integrates B samples from q(0) = x, q̇(0) = 0 into q (N x B column major, may be x itself);
   // fills trace if given.
   void integrate(const double* x, Eigen::Index B, const Unpacked& u, double* q, Trace* trace) const;
