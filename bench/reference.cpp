@@ -19,14 +19,20 @@
 //
 // Output: one line per method, `key=value` pairs, easy to parse:
 //   reference method=pat steps=660 seconds=… steps_per_s=… cpu_seconds=… last_loss=…
-//             test_acc_device=… test_acc_twin=… threads=… isa=…
+//             test_acc_device=… test_acc_twin=… threads=… isa=… runs=… min_steps_per_s=…
+//             max_steps_per_s=…
+// With --repeat N each method is trained N times from the same start (the same trajectory
+// each time): a `run` line per training, then the `reference` line of the median run by
+// steps/s, with the range. One training here lasts about a second, short enough for a shared
+// machine's hiccups to move it by 10 %; the median of a few is the figure to compare.
 // (cpu_seconds: the process's, all threads; threads: those the emulators use, PATLAB_THREADS;
 // isa: the vector instructions the build was allowed, e.g. avx512 with PATLAB_NATIVE_ARCH).
 // and in WebAssembly a last line with the heap's high-water mark.
 //
 //   patlab_bench_reference --data-dir DIR [--methods pat,in-silico,ideal] [--epochs 15]
-//                          [--batch 32] [--seed 1]
+//                          [--batch 32] [--seed 1] [--repeat 1]
 //   patlab_bench_reference --data-dir DIR --export-csv PREFIX   (the split, for PyTorch)
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
@@ -114,6 +120,7 @@ struct Options {
   int epochs = 15;
   int batch = 32;
   uint64_t seed = 1;
+  int repeat = 1;
   std::string export_csv;  // write the pack's split as CSV (label, then features) and stop
 };
 
@@ -146,7 +153,7 @@ std::vector<std::string> split(const std::string& s) {
 int usage() {
   std::fprintf(stderr,
                "usage: patlab_bench_reference --data-dir DIR [--methods pat,in-silico,ideal] "
-               "[--epochs 15] [--batch 32] [--seed 1]\n");
+               "[--epochs 15] [--batch 32] [--seed 1] [--repeat 1]\n");
   return 2;
 }
 
@@ -163,10 +170,11 @@ int main(int argc, char** argv) {
     else if (a == "--epochs" && (v = next())) o.epochs = std::atoi(v);
     else if (a == "--batch" && (v = next())) o.batch = std::atoi(v);
     else if (a == "--seed" && (v = next())) o.seed = std::strtoull(v, nullptr, 10);
+    else if (a == "--repeat" && (v = next())) o.repeat = std::atoi(v);
     else if (a == "--export-csv" && (v = next())) o.export_csv = v;
     else return usage();
   }
-  if (o.data_dir.empty() || o.epochs < 1 || o.batch < 1) return usage();
+  if (o.data_dir.empty() || o.epochs < 1 || o.batch < 1 || o.repeat < 1) return usage();
 
   try {
     const DataPack pack = decode_pack(read_file_bytes(o.data_dir + "/digits8.pdp"));
@@ -188,29 +196,45 @@ int main(int argc, char** argv) {
       return 0;
     }
     for (const std::string& m : o.methods) {
-      Network net = reference_network(o.seed);
-      TrainConfig cfg;
-      cfg.method = method_from_name(m);
-      cfg.batch_size = o.batch;
-      cfg.seed = o.seed;
-      cfg.optimizer.kind = OptimizerKind::Adam;
-      cfg.optimizer.learning_rate = 0.02;
-      Trainer trainer(net, pack.train, cfg);
+      struct Run {
+        double secs, cpu, loss, acc_device, acc_twin;
+      };
+      std::vector<Run> runs;
       const long long steps = (long long)(pack.train.size() / o.batch) * o.epochs;
-      double loss = 0.0;
-      const auto t0 = std::chrono::steady_clock::now();
-      const std::clock_t c0 = std::clock();
-      for (long long s = 0; s < steps; ++s) loss = trainer.step().loss;
-      const double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      // Processor time of this process (natively; emscripten's clock() follows the wall clock).
-      const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
-      const Evaluation dev = trainer.evaluate(pack.test, Pass::Device);
-      const Evaluation twin = trainer.evaluate(pack.test, Pass::Twin);
+      for (int r = 0; r < o.repeat; ++r) {
+        Network net = reference_network(o.seed);
+        TrainConfig cfg;
+        cfg.method = method_from_name(m);
+        cfg.batch_size = o.batch;
+        cfg.seed = o.seed;
+        cfg.optimizer.kind = OptimizerKind::Adam;
+        cfg.optimizer.learning_rate = 0.02;
+        Trainer trainer(net, pack.train, cfg);
+        double loss = 0.0;
+        const auto t0 = std::chrono::steady_clock::now();
+        const std::clock_t c0 = std::clock();
+        for (long long s = 0; s < steps; ++s) loss = trainer.step().loss;
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        // Processor time of this process (natively; emscripten's clock() follows the wall clock).
+        const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
+        const Evaluation dev = trainer.evaluate(pack.test, Pass::Device);
+        const Evaluation twin = trainer.evaluate(pack.test, Pass::Twin);
+        runs.push_back({secs, cpu, loss, dev.accuracy, twin.accuracy});
+        if (o.repeat > 1)
+          std::printf("run method=%s run=%d seconds=%.3f steps_per_s=%.2f\n", m.c_str(), r + 1,
+                      secs, steps / secs);
+      }
+      std::vector<Run> by_speed = runs;
+      std::sort(by_speed.begin(), by_speed.end(),
+                [](const Run& a, const Run& b) { return a.secs < b.secs; });
+      const Run& med = by_speed[by_speed.size() / 2];
       std::printf("reference method=%s steps=%lld seconds=%.3f steps_per_s=%.2f cpu_seconds=%.3f "
-                  "last_loss=%.4f test_acc_device=%.4f test_acc_twin=%.4f threads=%d isa=%s\n",
-                  m.c_str(), steps, secs, steps / secs, cpu, loss, dev.accuracy, twin.accuracy,
-                  worker_threads(), instruction_set());
+                  "last_loss=%.4f test_acc_device=%.4f test_acc_twin=%.4f threads=%d isa=%s "
+                  "runs=%d min_steps_per_s=%.2f max_steps_per_s=%.2f\n",
+                  m.c_str(), steps, med.secs, steps / med.secs, med.cpu, med.loss, med.acc_device,
+                  med.acc_twin, worker_threads(), instruction_set(), o.repeat,
+                  steps / by_speed.back().secs, steps / by_speed.front().secs);
       std::fflush(stdout);
     }
 #ifdef __EMSCRIPTEN__

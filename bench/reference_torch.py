@@ -24,7 +24,8 @@ Data: the split patlab_bench_reference --export-csv writes (the digits8 pack's).
 
   /usr/bin/python3 bench/reference_torch.py --data PREFIX [--threads 2] [--methods pat,...]
 
-Prints one line per method in the same key=value form as the C++ binary. A benchmark
+Prints one line per method in the same key=value form as the C++ binary; with --repeat N,
+each method is trained N times (a "run" line each) and the line is the median run's. A benchmark
 dependency only (Debian's python3-torch); nothing in patlab's build or tests needs it.
 """
 import argparse
@@ -179,6 +180,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     xtr, ytr = load(a.data + "_train.csv")
@@ -186,28 +188,37 @@ def main():
     print(f"torch version={torch.__version__} threads={torch.get_num_threads()} "
           f"blas={blas_in_use()} train={len(ytr)} test={len(yte)}", flush=True)
     for mode in a.methods.split(","):
-        torch.manual_seed(a.seed)
-        net = Net(a.seed)
-        opt = torch.optim.Adam(net.params, lr=0.02, betas=(0.9, 0.999), eps=1e-8)
-        per_epoch = len(ytr) // a.batch
-        steps = 0
-        loss = torch.tensor(0.0)
-        t0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(a.epochs):
-            order = torch.randperm(len(ytr))
-            for b in range(per_epoch):
-                idx = order[b * a.batch:(b + 1) * a.batch]
-                opt.zero_grad()
-                loss = F.cross_entropy(net.forward(xtr[idx], mode), ytr[idx])
-                loss.backward()
-                opt.step()
-                net.clamp()
-                steps += 1
-        secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+        runs = []
+        for r in range(a.repeat):
+            torch.manual_seed(a.seed)
+            net = Net(a.seed)
+            opt = torch.optim.Adam(net.params, lr=0.02, betas=(0.9, 0.999), eps=1e-8)
+            per_epoch = len(ytr) // a.batch
+            steps = 0
+            loss = torch.tensor(0.0)
+            t0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(a.epochs):
+                order = torch.randperm(len(ytr))
+                for b in range(per_epoch):
+                    idx = order[b * a.batch:(b + 1) * a.batch]
+                    opt.zero_grad()
+                    loss = F.cross_entropy(net.forward(xtr[idx], mode), ytr[idx])
+                    loss.backward()
+                    opt.step()
+                    net.clamp()
+                    steps += 1
+            secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+            runs.append((secs, cpu, loss.item(), accuracy(net, xte, yte, 'pat'),
+                         accuracy(net, xte, yte, 'in-silico')))
+            if a.repeat > 1:
+                print(f"run method={mode} run={r + 1} seconds={secs:.3f} steps_per_s={steps / secs:.2f}",
+                      flush=True)
+        by_speed = sorted(runs)
+        secs, cpu, last, acc_dev, acc_twin = by_speed[len(by_speed) // 2]
         print(f"reference method={mode} steps={steps} seconds={secs:.3f} steps_per_s={steps / secs:.2f} cpu_seconds={cpu:.3f} "
-              f"last_loss={loss.item():.4f} test_acc_device={accuracy(net, xte, yte, 'pat'):.4f} "
-              f"test_acc_twin={accuracy(net, xte, yte, 'in-silico'):.4f}", flush=True)
-
+              f"last_loss={last:.4f} test_acc_device={acc_dev:.4f} test_acc_twin={acc_twin:.4f} "
+              f"runs={a.repeat} min_steps_per_s={steps / by_speed[-1][0]:.2f} "
+              f"max_steps_per_s={steps / by_speed[0][0]:.2f}", flush=True)
 
 if __name__ == "__main__":
     main()

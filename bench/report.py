@@ -47,6 +47,7 @@ def main():
     doc = sys.argv[sys.argv.index("--doc") + 1] if "--doc" in sys.argv else None
     machine = read(os.path.join(out, "machine.txt")).strip()
     native = by_method(kv_lines(read(os.path.join(out, "native_ref.txt")), "reference"))
+    runs = next((r.get("runs") for r in native.values() if r.get("runs")), "1")
     native1 = by_method(kv_lines(read(os.path.join(out, "native_1thread_ref.txt")), "reference"))
     portable = by_method(kv_lines(read(os.path.join(out, "portable_ref.txt")), "reference"))
     wasm_text = read(os.path.join(out, "wasm_ref.txt"))
@@ -99,7 +100,7 @@ def main():
     r_torch = nat / tor if nat and tor else None
     r_wasm_port = port / wa if port and wa else None
     r_wasm = nat / wa if nat and wa else None
-    L.append("### Targets (ratios within this one run)")
+    L.append("### Targets (ratios within this one run" + (f"; medians of {runs} trainings each)" if runs != "1" else ")"))
     L.append("")
     L.append("| target | goal | measured | |")
     L.append("|---|---|---|---|")
@@ -118,6 +119,10 @@ def main():
     # -- Reference experiment -------------------------------------------------------------
     L.append("### Reference experiment: 2 coupled-oscillator layers on 8×8 digits, 15 epochs")
     L.append("")
+    if runs != "1":
+        L.append(f"Every configuration trained {runs} times; the row is the median run, the "
+                 "range in brackets.")
+        L.append("")
     L.append("| implementation | method | steps | seconds | steps/s | CPU ms/step | test accuracy on the device | on the twin |")
     L.append("|---|---|---|---|---|---|---|---|")
     def native_label(d, what):
@@ -132,8 +137,10 @@ def main():
                 r = d[meth]
                 cpu = (f"{1e3 * float(r['cpu_seconds']) / float(r['steps']):.1f}"
                        if "cpu_seconds" in r and "wasm" not in label and float(r["steps"]) > 0 else "n/a")
+                spread = (f" ({fmt(float(r['min_steps_per_s']))}–{fmt(float(r['max_steps_per_s']))})"
+                          if r.get("runs", "1") != "1" and "min_steps_per_s" in r else "")
                 L.append(f"| {label} | {meth} | {r['steps']} | {float(r['seconds']):.2f} | "
-                         f"{fmt(float(r['steps_per_s']))} | {cpu} | {100 * float(r['test_acc_device']):.1f} % | "
+                         f"{fmt(float(r['steps_per_s']))}{spread} | {cpu} | {100 * float(r['test_acc_device']):.1f} % | "
                          f"{100 * float(r['test_acc_twin']):.1f} % |")
     if not torch2:
         L.append("| PyTorch | — | not measured (python3-torch missing: `sudo apt-get install python3-torch`) | | | | | |")

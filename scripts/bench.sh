@@ -11,13 +11,17 @@
 #   - the peak memory of a command-line training run on 14x14 MNIST (/usr/bin/time -v);
 # then prints one table and writes it into docs/PERFORMANCE.md.
 #
-#   scripts/bench.sh [--no-torch] [--no-openblas] [--torch-epochs=N] [--no-wasm] [--no-doc] [--quick]
+#   scripts/bench.sh [--no-torch] [--no-openblas] [--torch-epochs=N] [--no-wasm] [--no-doc]
+#                    [--repeat=N] [--quick]
 #
 # PyTorch runs with the BLAS the system selects (Debian's default: the reference BLAS), and
 # also with OpenBLAS for these runs only (the package is downloaded with `apt-get download`
 # and unpacked into the results folder; nothing is installed); --no-openblas skips that.
 # --torch-epochs=N shortens the PyTorch runs (steps/s is a rate; accuracies then differ).
-# --quick runs a shorter Google Benchmark pass (for checking the script, not for numbers).
+# --repeat=N (default 3) trains every reference configuration N times, in each implementation,
+# and reports the median run (a native run lasts about a second: one hiccup of a shared
+# machine moves it by 10 %). --quick runs a shorter Google Benchmark pass and one training
+# per configuration (for checking the script, not for numbers).
 # Build folders: $PATLAB_BENCH_BUILD (default build/bench-native: -march=native),
 # $PATLAB_BENCH_PORTABLE_BUILD (default build/bench-portable: any x86-64) and
 # $PATLAB_BENCH_WASM_BUILD (default build/bench-wasm). Results of the run: $PATLAB_BENCH_OUT
@@ -28,7 +32,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-with_torch=1 with_openblas=1 with_wasm=1 with_doc=1 quick=0 torch_epochs=15
+with_torch=1 with_openblas=1 with_wasm=1 with_doc=1 quick=0 torch_epochs=15 repeat=
 for a in "$@"; do
   case "$a" in
     --no-torch) with_torch=0 ;;
@@ -37,10 +41,13 @@ for a in "$@"; do
     --no-wasm) with_wasm=0 ;;
     --no-doc) with_doc=0 ;;
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    --repeat=*) repeat=${a#*=} ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option '$a' (see --help)" >&2; exit 2 ;;
   esac
 done
+if [ -z "$repeat" ]; then repeat=3; [ $quick = 1 ] && repeat=1; fi
+case "$repeat" in ''|*[!0-9]*|0) echo "bench.sh: --repeat needs a whole number >= 1" >&2; exit 2 ;; esac
 
 native_build=${PATLAB_BENCH_BUILD:-build/bench-native}
 portable_build=${PATLAB_BENCH_PORTABLE_BUILD:-build/bench-portable}
@@ -99,17 +106,17 @@ ref="$native_build/bench/patlab_bench_reference"
 
 # ---- reference experiment ----------------------------------------------------------------
 say "reference experiment, native (this machine's instruction set, default threads)"
-"$ref" --data-dir "$data_dir" | tee "$out/native_ref.txt" >&2
+"$ref" --data-dir "$data_dir" --repeat "$repeat" | tee "$out/native_ref.txt" >&2
 say "reference experiment, native, 1 thread (PAT)"
-PATLAB_THREADS=1 "$ref" --data-dir "$data_dir" --methods pat | tee "$out/native_1thread_ref.txt" >&2
+PATLAB_THREADS=1 "$ref" --data-dir "$data_dir" --methods pat --repeat "$repeat" | tee "$out/native_1thread_ref.txt" >&2
 say "reference experiment, native portable build, 1 thread"
-PATLAB_THREADS=1 "$portable_build/bench/patlab_bench_reference" --data-dir "$data_dir" \
+PATLAB_THREADS=1 "$portable_build/bench/patlab_bench_reference" --data-dir "$data_dir" --repeat "$repeat" \
   | tee "$out/portable_ref.txt" >&2
 if [ $with_wasm = 1 ]; then
   say "reference experiment, wasm under node"
   # bench/ sits in the wrapper's tree or, now that the top level adds it everywhere, in the project's.
   wasm_ref=$(find "$wasm_build" -name patlab_bench_reference.js | head -n 1)
-  node --no-experimental-fetch "$wasm_ref" --data-dir "$data_dir" \
+  node --no-experimental-fetch "$wasm_ref" --data-dir "$data_dir" --repeat "$repeat" \
     | tee "$out/wasm_ref.txt" >&2
 fi
 if [ $with_torch = 1 ]; then
@@ -118,7 +125,7 @@ if [ $with_torch = 1 ]; then
     local file=$1 lib=$2
     shift 3
     LD_LIBRARY_PATH="$lib" /usr/bin/python3 bench/reference_torch.py --data "$out/digits8" \
-      --epochs "$torch_epochs" "$@" | tee "$out/$file" >&2
+      --epochs "$torch_epochs" --repeat "$repeat" "$@" | tee "$out/$file" >&2
   }
   say "reference experiment, PyTorch (Debian's python3-torch as installed), 2 threads"
   torch_ref torch_a_2threads.txt "" -- --threads 2
