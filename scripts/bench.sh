@@ -18,9 +18,9 @@
 # also with OpenBLAS for these runs only (the package is downloaded with `apt-get download`
 # and unpacked into the results folder; nothing is installed); --no-openblas skips that.
 # --torch-epochs=N shortens the PyTorch runs (steps/s is a rate; accuracies then differ).
-# --repeat=N (default 3) trains every reference configuration N times, in each implementation,
-# and reports the median run (a native run lasts about a second: one hiccup of a shared
-# machine moves it by 10 %). --quick runs a shorter Google Benchmark pass and one training
+# --repeat=N (default 3) trains every reference configuration N times, in N rounds that
+# alternate patlab and PyTorch, and reports each one's median run (a native run lasts about a
+# second: one hiccup of a shared machine moves it by 10 %). --quick runs a shorter Google Benchmark pass and one training
 # per configuration (for checking the script, not for numbers).
 # Build folders: $PATLAB_BENCH_BUILD (default build/bench-native: -march=native),
 # $PATLAB_BENCH_PORTABLE_BUILD (default build/bench-portable: any x86-64) and
@@ -105,32 +105,17 @@ cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 ref="$native_build/bench/patlab_bench_reference"
 
 # ---- reference experiment ----------------------------------------------------------------
-say "reference experiment, native (this machine's instruction set, default threads)"
-"$ref" --data-dir "$data_dir" --repeat "$repeat" | tee "$out/native_ref.txt" >&2
-say "reference experiment, native, 1 thread (PAT)"
-PATLAB_THREADS=1 "$ref" --data-dir "$data_dir" --methods pat --repeat "$repeat" | tee "$out/native_1thread_ref.txt" >&2
-say "reference experiment, native portable build, 1 thread"
-PATLAB_THREADS=1 "$portable_build/bench/patlab_bench_reference" --data-dir "$data_dir" --repeat "$repeat" \
-  | tee "$out/portable_ref.txt" >&2
+# In rounds: each round trains every configuration once, patlab's and PyTorch's one after the
+# other, so a slow spell of this shared machine falls on both sides of a ratio rather than on
+# one; report.py takes each configuration's median over the rounds.
+wasm_ref=""
 if [ $with_wasm = 1 ]; then
-  say "reference experiment, wasm under node"
   # bench/ sits in the wrapper's tree or, now that the top level adds it everywhere, in the project's.
   wasm_ref=$(find "$wasm_build" -name patlab_bench_reference.js | head -n 1)
-  node --no-experimental-fetch "$wasm_ref" --data-dir "$data_dir" --repeat "$repeat" \
-    | tee "$out/wasm_ref.txt" >&2
 fi
+oblib=""
 if [ $with_torch = 1 ]; then
   "$ref" --data-dir "$data_dir" --export-csv "$out/digits8" >/dev/null
-  torch_ref() {  # FILE [LD_LIBRARY_PATH] -- reference_torch.py options
-    local file=$1 lib=$2
-    shift 3
-    LD_LIBRARY_PATH="$lib" /usr/bin/python3 bench/reference_torch.py --data "$out/digits8" \
-      --epochs "$torch_epochs" --repeat "$repeat" "$@" | tee "$out/$file" >&2
-  }
-  say "reference experiment, PyTorch (Debian's python3-torch as installed), 2 threads"
-  torch_ref torch_a_2threads.txt "" -- --threads 2
-  say "reference experiment, PyTorch, 1 thread (PAT)"
-  torch_ref torch_b_1thread.txt "" -- --threads 1 --methods pat
   if [ $with_openblas = 1 ]; then
     # Debian's python3-torch uses whatever libblas.so.3 the system selects (by default the
     # slow reference BLAS). A tuned BLAS, without changing the system: OpenBLAS unpacked into
@@ -142,13 +127,41 @@ if [ $with_torch = 1 ]; then
         || say "could not fetch libopenblas0-pthread; skipping the OpenBLAS rows"
     fi
     oblib="$ob/usr/lib/x86_64-linux-gnu/openblas-pthread"
-    if [ -e "$oblib/libblas.so.3" ]; then
-      say "reference experiment, PyTorch + OpenBLAS, 2 threads and 1 thread (PAT)"
-      torch_ref torch_c_openblas_2threads.txt "$oblib" -- --threads 2 --methods pat
-      torch_ref torch_d_openblas_1thread.txt "$oblib" -- --threads 1 --methods pat
-    fi
+    [ -e "$oblib/libblas.so.3" ] || oblib=""
   fi
 fi
+torch_ref() {  # FILE LD_LIBRARY_PATH -- reference_torch.py options
+  local file=$1 lib=$2
+  shift 3
+  LD_LIBRARY_PATH="$lib" /usr/bin/python3 bench/reference_torch.py --data "$out/digits8" \
+    --epochs "$torch_epochs" "$@" | tee -a "$out/$file" >&2
+}
+for round in $(seq "$repeat"); do
+  say "reference experiment, round $round of $repeat: native (this machine's instruction set, default threads)"
+  "$ref" --data-dir "$data_dir" | tee -a "$out/native_ref.txt" >&2
+  if [ $with_torch = 1 ]; then
+    say "reference experiment, round $round: PyTorch (Debian's python3-torch as installed), 2 threads"
+    torch_ref torch_a_2threads.txt "" -- --threads 2
+  fi
+  say "reference experiment, round $round: native, 1 thread (PAT)"
+  PATLAB_THREADS=1 "$ref" --data-dir "$data_dir" --methods pat | tee -a "$out/native_1thread_ref.txt" >&2
+  if [ $with_torch = 1 ]; then
+    say "reference experiment, round $round: PyTorch, 1 thread (PAT)"
+    torch_ref torch_b_1thread.txt "" -- --threads 1 --methods pat
+  fi
+  say "reference experiment, round $round: native portable build, 1 thread"
+  PATLAB_THREADS=1 "$portable_build/bench/patlab_bench_reference" --data-dir "$data_dir" \
+    | tee -a "$out/portable_ref.txt" >&2
+  if [ -n "$wasm_ref" ]; then
+    say "reference experiment, round $round: wasm under node"
+    node --no-experimental-fetch "$wasm_ref" --data-dir "$data_dir" | tee -a "$out/wasm_ref.txt" >&2
+  fi
+  if [ -n "$oblib" ]; then
+    say "reference experiment, round $round: PyTorch + OpenBLAS, 2 threads and 1 thread (PAT)"
+    torch_ref torch_c_openblas_2threads.txt "$oblib" -- --threads 2 --methods pat
+    torch_ref torch_d_openblas_1thread.txt "$oblib" -- --threads 1 --methods pat
+  fi
+done
 
 # ---- Google Benchmark --------------------------------------------------------------------
 say "Google Benchmark: systems, PAT steps, GEMM"
