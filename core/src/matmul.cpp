@@ -92,10 +92,10 @@ void matmul(Eigen::Index m, Eigen::Index n, Eigen::Index k, const double* A, con
 #endif
 
 namespace {
+#ifndef __wasm_simd128__
 // Up to this many elements the packed factor is one panel block of Eigen's kernel (kc = k,
 // mc = m: 512 kB, well inside L2); larger factors go through matmul, which blocks for cache.
 constexpr Eigen::Index kMaxPacked = 256 * 256;
-#ifndef __wasm_simd128__
 namespace ei = Eigen::internal;
 using Traits = ei::gebp_traits<double, double>;
 using LhsMapper = ei::const_blas_data_mapper<double, Eigen::Index, Eigen::ColMajor>;
