@@ -324,7 +324,8 @@ bool known_data_set(const std::string& name) {
          std::find(packs.begin(), packs.end(), name) != packs.end();
 }
 
-std::unique_ptr<Run> build_run(const Experiment& e, const std::string& pack_dir) {
+std::unique_ptr<Run> build_run(const Experiment& e, const std::string& pack_dir,
+                               const DeviceFactory& device) {
   if (e.layers.empty()) throw std::invalid_argument("experiment: the network has no layers");
   auto run = std::make_unique<Run>();
   run->experiment = e;
@@ -348,6 +349,7 @@ std::unique_ptr<Run> build_run(const Experiment& e, const std::string& pack_dir)
   }
   Rng rng(e.train.seed);
   int width = run->train.features();
+  int physical = 0;
   for (size_t i = 0; i < e.layers.size(); ++i) {
     const LayerSpec& l = e.layers[i];
     const std::string where = "experiment: layers[" + std::to_string(i) + "] (" + l.kind + ")";
@@ -365,9 +367,11 @@ std::unique_ptr<Run> build_run(const Experiment& e, const std::string& pack_dir)
       } catch (const std::invalid_argument& err) {
         throw std::invalid_argument(where + ": " + err.what());
       }
-      run->devices.push_back(sys.device);
-      run->net.add(std::make_unique<PhysicalLayer>(sys.device, sys.twin, sys.theta0, l.encoding));
-      width = sys.device->output_size();
+      const std::shared_ptr<PhysicalSystem> dev = device ? device(l, physical, sys) : sys.device;
+      ++physical;
+      run->devices.push_back(dev);
+      run->net.add(std::make_unique<PhysicalLayer>(dev, sys.twin, sys.theta0, l.encoding));
+      width = dev->output_size();
     } else {
       run->net.add(std::make_unique<ActivationLayer>(width, activation_from_name(l.kind)));
     }

@@ -61,77 +61,49 @@ std::string pack_dir(const RunOptions& o) {
 }
 
 std::unique_ptr<Run> make_run(const Experiment& e, const RunOptions& o) {
-  std::unique_ptr<Run> run;
-  try {
-    run = build_run(e, pack_dir(o));
-  } catch (const std::invalid_argument& err) {
-    throw UsageError(err.what());
-  }
-  if (o.device_paths.empty()) return run;
-
-  int physical = 0;
-  for (const LayerSpec& l : e.layers) physical += l.kind == "physical";
-  if (int(o.device_paths.size()) != physical)
-    throw UsageError("--device given " + std::to_string(o.device_paths.size()) +
-                     " times, but the experiment has " + std::to_string(physical) +
-                     " physical layers: give one serial port per physical layer, in layer order");
+  DeviceFactory serial;
   SerialOptions so = o.serial;
-  try {
-    so.format = sample_format_from_name(o.serial_format);
-  } catch (const std::invalid_argument& err) {
-    throw UsageError(std::string("--format: ") + err.what());
-  }
-
-  // The experiment module builds physical layers on emulators only, and a Network cannot swap
-  // a layer's device, so the network is built again here layer by layer with serial devices,
-  // then given build_run()'s initial parameters: both runs start from the same point.
-  const Vec p0 = run->net.get_params();
-  Network net;
-  std::vector<std::shared_ptr<PhysicalSystem>> devices;
-  Rng rng(e.train.seed);
-  int width = run->train.features();
-  size_t next = 0;
-  for (const LayerSpec& l : e.layers) {
-    if (l.kind == "affine") {
-      net.add(std::make_unique<AffineLayer>(width, l.size, rng, l.init));
-      width = l.size;
-    } else if (l.kind == "scale_offset") {
-      net.add(std::make_unique<ScaleOffsetLayer>(width, l.init, 0.0));
-    } else if (l.kind == "readout_scale") {
-      net.add(std::make_unique<ReadoutScaleLayer>(width, l.init));
-    } else if (l.kind == "physical") {
-      SystemInstance sys = make_system(l.system, Shape{width, l.size}, l.knobs, l.seed);
-      const std::string& path = o.device_paths[next++];
+  if (!o.device_paths.empty()) {
+    int physical = 0;
+    for (const LayerSpec& l : e.layers) physical += l.kind == "physical";
+    if (int(o.device_paths.size()) != physical)
+      throw UsageError("--device given " + std::to_string(o.device_paths.size()) +
+                       " times, but the experiment has " + std::to_string(physical) +
+                       " physical layers: give one serial port per physical layer, in layer order");
+    try {
+      so.format = sample_format_from_name(o.serial_format);
+    } catch (const std::invalid_argument& err) {
+      throw UsageError(std::string("--format: ") + err.what());
+    }
+    // Each physical layer on the serial port given for it, in layer order, with the catalog's
+    // twin and starting parameters for the system and shape the port's device must serve.
+    serial = [&](const LayerSpec& l, int index, const SystemInstance& sys) {
+      const std::string& path = o.device_paths[size_t(index)];
       std::shared_ptr<SerialDevice> dev;
       // A device that is not there yet (still booting, being replugged) is waited for like
       // one that goes away during training.
       if (!with_device_retries(o, [&] { dev = std::make_shared<SerialDevice>(path, so); }))
         throw std::runtime_error("stopped while waiting for the device at " + path);
-      if (dev->name() != l.system || dev->input_size() != sys.device->input_size() ||
-          dev->param_size() != sys.device->param_size() ||
-          dev->output_size() != sys.device->output_size())
+      const PhysicalSystem& want = *sys.device;
+      if (dev->name() != l.system || dev->input_size() != want.input_size() ||
+          dev->param_size() != want.param_size() || dev->output_size() != want.output_size())
         throw UsageError("the device at " + path + " is '" + dev->name() + "' (" +
                          std::to_string(dev->input_size()) + " inputs, " +
                          std::to_string(dev->param_size()) + " parameters, " +
                          std::to_string(dev->output_size()) + " outputs), but the layer wants '" +
-                         l.system + "' (" + std::to_string(sys.device->input_size()) + ", " +
-                         std::to_string(sys.device->param_size()) + ", " +
-                         std::to_string(sys.device->output_size()) +
+                         l.system + "' (" + std::to_string(want.input_size()) + ", " +
+                         std::to_string(want.param_size()) + ", " +
+                         std::to_string(want.output_size()) +
                          "): serve the same system and shape, "
                          "or change the experiment");
-      devices.push_back(dev);
-      net.add(std::make_unique<PhysicalLayer>(dev, sys.twin, sys.theta0, l.encoding));
-      width = dev->output_size();
-    } else {
-      net.add(std::make_unique<ActivationLayer>(width, activation_from_name(l.kind)));
-    }
+      return std::shared_ptr<PhysicalSystem>(dev);
+    };
   }
-  run->trainer.reset();  // it refers to the old network
-  run->net = std::move(net);
-  run->devices = std::move(devices);
-  run->net.set_params(p0);
-  run->trainer = std::make_unique<Trainer>(run->net, run->train, e.train);
-  return run;
+  try {
+    return build_run(e, pack_dir(o), serial);
+  } catch (const std::invalid_argument& err) {
+    throw UsageError(err.what());
+  }
 }
 
 void apply_twins(Run& run, const Experiment& e, const std::vector<nlohmann::json>& twins) {

@@ -14,6 +14,14 @@ wait_for "$WORK/dev0"
 "$PATLAB" train -q "$exp" -o wire --steps 150 --eval-every 30 --device "$WORK/dev0" --format f64
 cmp local/parameters.json wire/parameters.json || fail "over the wire (f64) differs from in-process"
 
+# 1b. A device serving another system (or shape) than the layer's: refused before training,
+# with exit code 2, saying what each side is.
+"$PATLAB" device-sim crossbar --link "$WORK/devx" -q >simx.log &
+PIDS+=("$!")
+wait_for "$WORK/devx"
+expect_code 2 "is 'crossbar'.*but the layer wants 'oscillators'" -- "$PATLAB" train -q "$exp" \
+  -o wrong --steps 10 --device "$WORK/devx"
+
 # 2. Faults: garbage, a lost reply, and the device vanishing for 1.5 s and coming back.
 "$PATLAB" device-sim --experiment "$exp" --link "$WORK/dev1" -q --fault garbage@5 \
   --fault drop-reply@20 --fault disconnect@40:1.5 >sim1.log &

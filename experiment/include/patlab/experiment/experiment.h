@@ -12,6 +12,7 @@
 // CheckpointError saying what is wrong.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -77,8 +78,16 @@ struct Run {
   std::vector<std::shared_ptr<PhysicalSystem>> devices;  // in layer order
   std::unique_ptr<Trainer> trainer;
 };
+// Makes the device of physical layer `index` (counting physical layers only, from 0) in place
+// of the catalog's emulator: how the command line trains on serial-port devices. `sys` is the
+// catalog's instance for the layer (its emulator, twin and θ0); the layer keeps sys's twin and
+// θ0, so the device must take the same inputs, parameters and outputs.
+using DeviceFactory =
+    std::function<std::shared_ptr<PhysicalSystem>(const LayerSpec& l, int index, const SystemInstance& sys)>;
 // Data packs are read from pack_dir (the build's data folder); other data sets are made.
-std::unique_ptr<Run> build_run(const Experiment& e, const std::string& pack_dir = "");
+// Physical layers run on the catalog's emulators, or on what `device` makes if given.
+std::unique_ptr<Run> build_run(const Experiment& e, const std::string& pack_dir = "",
+                               const DeviceFactory& device = nullptr);
 // The data set names an experiment may use.
 bool known_data_set(const std::string& name);
 
