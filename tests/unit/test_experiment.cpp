@@ -121,6 +121,40 @@ TEST(Experiment, BuildRunChecksLayerSizes) {
   }
 }
 
+TEST(Experiment, ADeviceFactoryReplacesEachPhysicalLayersEmulator) {
+  // Two physical layers: the factory is asked for each in order, with the catalog's instance
+  // for its shape; the layer runs on what it returns and keeps the catalog's twin and θ0.
+  Experiment e = default_experiment();
+  e.data.train_size = 40;
+  LayerSpec second = e.layers[1];
+  second.seed = 7;
+  e.layers.insert(e.layers.begin() + 2, second);
+  std::vector<int> asked;
+  std::vector<std::shared_ptr<PhysicalSystem>> made;
+  const auto factory = [&](const LayerSpec& l, int index, const SystemInstance& sys) {
+    asked.push_back(index);
+    EXPECT_EQ(l.system, "oscillators");
+    // Another emulator of the same system and shape, as a serial device would be.
+    SystemInstance other = make_system(l.system, Shape{sys.device->input_size(), l.size}, l.knobs,
+                                       l.seed + 100);
+    made.push_back(other.device);
+    return other.device;
+  };
+  auto run = build_run(e, "", factory);
+  EXPECT_EQ(asked, (std::vector<int>{0, 1}));
+  ASSERT_EQ(run->devices.size(), 2u);
+  const std::vector<PhysicalLayer*> layers = run->net.physical_layers();
+  ASSERT_EQ(layers.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(run->devices[i], made[i]);
+    EXPECT_EQ(&layers[i]->device(), made[i].get());
+  }
+  // Without a factory, the same experiment starts from the same parameters on the emulators.
+  auto plain = build_run(e);
+  EXPECT_EQ(plain->net.get_params(), run->net.get_params());
+  EXPECT_NE(plain->devices[0], made[0]);
+}
+
 TEST(Experiment, TheDefaultTrainsAboveChance) {
   auto run = build_run(default_experiment());
   for (long long i = 0; i < run->experiment.steps; ++i) run->trainer->step();
