@@ -292,25 +292,10 @@ bool Lab::import_experiment(const std::string& text) {
 }
 
 bool Lab::import_csv(const std::string& name, const std::string& text) {
-  // The label column: the first header cell called label, class, target or y; else the last.
-  const std::string header = text.substr(0, text.find('\n'));
-  std::vector<std::string> cols;
-  std::stringstream hs(header);
-  for (std::string c; std::getline(hs, c, ',');) {
-    while (!c.empty() && (c.back() == '\r' || c.back() == ' ')) c.pop_back();
-    while (!c.empty() && c.front() == ' ') c.erase(0, 1);
-    cols.push_back(c);
-  }
-  CsvOptions options;
-  options.label_column = cols.empty() ? "label" : cols.back();
-  for (const char* want : {"label", "class", "target", "y"})
-    if (std::find(cols.begin(), cols.end(), want) != cols.end()) {
-      options.label_column = want;
-      break;
-    }
-  if (std::find(cols.begin(), cols.end(), "split") != cols.end()) options.split_column = "split";
   auto pack = std::make_shared<DataPack>();
   try {
+    // The label column: the first called label, class, target or y; else the last.
+    const CsvOptions options = guess_csv_options(text);
     CsvData csv = parse_csv(text, options);
     if (csv.data.num_classes < 2) throw CsvError(0, options.label_column, "needs at least two classes");
     std::vector<int> tr, te;

@@ -1,6 +1,7 @@
 #include "patlab/datasets/csv.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -48,6 +49,8 @@ std::vector<std::string> split_fields(const std::string& line, char delim, int l
       out.push_back(was_quoted ? cur : trim(cur));
       cur.clear();
       was_quoted = false;
+    } else if (was_quoted && (c == ' ' || c == '\t' || c == '\r')) {
+      // Spaces between a closing quote and the delimiter are not part of the field.
     } else {
       cur += c;
     }
@@ -65,20 +68,52 @@ bool parse_integer(const std::string& s, long long& v) {
   return errno == 0 && *end == '\0';
 }
 
+// The header row: the first line that is not blank (line_no is left at its number).
+std::vector<std::string> read_header(std::istream& in, char delim, int& line_no) {
+  std::string line;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!trim(line).empty()) return split_fields(line, delim, line_no);
+  }
+  return {};
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 }  // namespace
+
+std::vector<std::string> csv_header(const std::string& text, char delimiter) {
+  std::istringstream in(text);
+  int line_no = 0;
+  return read_header(in, delimiter, line_no);
+}
+
+CsvOptions guess_csv_options(const std::string& text, char delimiter) {
+  const std::vector<std::string> cols = csv_header(text, delimiter);
+  CsvOptions o;
+  o.delimiter = delimiter;
+  if (!cols.empty()) o.label_column = cols.back();
+  const auto named = [&](const char* want) {
+    return std::find_if(cols.begin(), cols.end(),
+                        [&](const std::string& c) { return lower(c) == want; });
+  };
+  for (const char* want : {"label", "class", "target", "y"})
+    if (auto it = named(want); it != cols.end()) {
+      o.label_column = *it;
+      break;
+    }
+  if (auto it = named("split"); it != cols.end() && *it != o.label_column) o.split_column = *it;
+  return o;
+}
 
 CsvData parse_csv(const std::string& text, const CsvOptions& opt) {
   std::istringstream in(text);
   std::string line;
   int line_no = 0;
-  std::vector<std::string> header;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!trim(line).empty()) {
-      header = split_fields(line, opt.delimiter, line_no);
-      break;
-    }
-  }
+  const std::vector<std::string> header = read_header(in, opt.delimiter, line_no);
   if (header.empty()) throw CsvError(0, "", "the file is empty");
   const int header_line = line_no;
   std::set<std::string> seen;

@@ -49,6 +49,28 @@ TEST(Csv, IntegerLabelsAreOrderedNumericallyAndQuotesWork) {
   EXPECT_EQ(r.feature_names[0], "x, the first");
 }
 
+TEST(Csv, HeaderAndGuessedOptionsReadTheHeaderAsTheParserDoes) {
+  // Blank lines before the header, quoted names with commas, spaces and carriage returns.
+  const std::string text = "\n  \r\n\"x, first\" , \"Class\",split\r\n1,a,train\n2,b,test\n";
+  EXPECT_EQ(csv_header(text), (std::vector<std::string>{"x, first", "Class", "split"}));
+  const CsvOptions o = guess_csv_options(text);
+  EXPECT_EQ(o.label_column, "Class");
+  EXPECT_EQ(o.split_column, "split");
+  const CsvData r = parse_csv(text, o);
+  EXPECT_EQ(r.feature_names, (std::vector<std::string>{"x, first"}));
+  EXPECT_EQ(r.is_test, (std::vector<int>{0, 1}));
+  // Preference: label over class over target over y; else the last column; no split column.
+  EXPECT_EQ(guess_csv_options("y,target,a\n").label_column, "target");
+  EXPECT_EQ(guess_csv_options("a,y,b\n").label_column, "y");
+  const CsvOptions last = guess_csv_options("a,b,kind\n");
+  EXPECT_EQ(last.label_column, "kind");
+  EXPECT_EQ(last.split_column, "");
+  EXPECT_TRUE(csv_header("").empty());
+  EXPECT_TRUE(csv_header("\n \n").empty());
+  EXPECT_THROW(csv_header("\"open,label\n"), CsvError);
+  EXPECT_EQ(guess_csv_options(";a;label\n", ';').label_column, "label");
+}
+
 TEST(Csv, BadFilesAreRefusedNamingTheLineAndColumn) {
   EXPECT_NE(error_of("").find("empty"), std::string::npos);
   EXPECT_NE(error_of("a,label\n").find("not followed by any data"), std::string::npos);

@@ -42,6 +42,14 @@ class CsvError : public std::runtime_error {
 
 // Labels that all read as integers are ordered numerically, others alphabetically.
 CsvData parse_csv(const std::string& text, const CsvOptions& options = CsvOptions());
+// The column names of the header row (the first line that is not blank), read as parse_csv
+// reads them (quotes, spaces around names); empty for a file with no such line. Throws
+// CsvError for a quoted name left open.
+std::vector<std::string> csv_header(const std::string& text, char delimiter = ',');
+// Options for a file whose columns nobody named (one dropped on the lab): the label is the
+// first column called label, class, target or y (in that order of preference; any case), else
+// the last column; a column called split, if any, assigns rows to train and test.
+CsvOptions guess_csv_options(const std::string& text, char delimiter = ',');
 // Reads the file (throws CsvError with line 0 if it cannot be opened).
 CsvData load_csv_file(const std::string& path, const CsvOptions& options = CsvOptions());
 
