@@ -268,14 +268,23 @@ void Lab::measure() {
   ++revision_;
 }
 
+const Mat& Lab::map_grid() {
+  // The cells' centres, row by row: the same for every map, so made once.
+  static const Mat grid = [] {
+    Mat g(2, kMapGrid * kMapGrid);
+    for (int r = 0; r < kMapGrid; ++r)
+      for (int c = 0; c < kMapGrid; ++c) {
+        g(0, r * kMapGrid + c) = kMapLo + (c + 0.5) * (kMapHi - kMapLo) / kMapGrid;
+        g(1, r * kMapGrid + c) = kMapLo + (r + 0.5) * (kMapHi - kMapLo) / kMapGrid;
+      }
+    return g;
+  }();
+  return grid;
+}
+
 void Lab::refresh_map(Lane& lane) {
   if (train_.features() != 2) return;  // maps are for 2-D data only
-  Mat grid(2, kMapGrid * kMapGrid);
-  for (int r = 0; r < kMapGrid; ++r)
-    for (int c = 0; c < kMapGrid; ++c) {
-      grid(0, r * kMapGrid + c) = kMapLo + (c + 0.5) * (kMapHi - kMapLo) / kMapGrid;
-      grid(1, r * kMapGrid + c) = kMapLo + (r + 0.5) * (kMapHi - kMapLo) / kMapGrid;
-    }
+  const Mat& grid = map_grid();
   auto probabilities = [&](Pass pass, Mat& out) {
     // Softmax over the class logits, per cell.
     out = lane.net.forward(grid, pass).topRows(train_.num_classes);

@@ -293,6 +293,7 @@ class Lab {
   void draw_explorer();
   void draw_robustness();
   void refresh_maps();   // recomputes the class maps on a grid, device and twin
+  static const Mat& map_grid();  // the maps' cell centres (2 x kMapGrid², row by row)
   void refresh_map(Lane& lane);
   void draw_header();    // the name and, outside teacher mode, the question the lab asks
   void draw_controls();
