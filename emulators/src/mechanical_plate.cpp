@@ -162,13 +162,12 @@ void PlateModel::accel(const Mat& X, const Mat& V, const Mat& F, const Wide& w, 
   if (k_.duffing != 0.0) A.array() -= X.array().cube() * w.beta.array();
 }
 
-void PlateModel::integrate(const Mat& u, Mat& y, std::vector<Mat>* states) const {
+void PlateModel::integrate(const Mat& u, const Wide& w, Mat& y, std::vector<Mat>* states) const {
   const int M = int(modes_.size());
   const Eigen::Index B = u.cols();
   const double h = step_ms();
   Mat X = Mat::Zero(M, B), V = Mat::Zero(M, B);  // the plate starts at rest
   Mat F(M, B), A1(M, B), A2(M, B), A3(M, B), A4(M, B), Xs(M, B), V2(M, B), V3(M, B), V4(M, B);
-  const Wide w = wide(B);
   y.resize(spec_.outputs, B);
   if (states) states->assign(2 * size_t(segments()) * spec_.substeps, Mat());
   int step = 0, k = 0;
@@ -207,7 +206,7 @@ void PlateModel::forward(const Mat& x, const Vec& theta, Mat& y, const Vec* gain
     throw std::invalid_argument("PlateModel::forward: one gain per sample");
   Mat u;
   drive(x, theta, gain, u, nullptr);
-  integrate(u, y, nullptr);
+  integrate(u, wide(u.cols()), y, nullptr);
 }
 
 // The adjoint of the RK4 steps, walked backwards. For a stage k_i = f(z_i) of the state
@@ -229,7 +228,8 @@ void PlateModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, V
   Mat u, du, y;
   drive(x, theta, nullptr, u, &du);
   std::vector<Mat> states;
-  integrate(u, y, &states);
+  const Wide w = wide(B);
+  integrate(u, w, y, &states);
 
   if (g_x) g_x->setZero(input_size(), B);
   // ∂a/∂(freq_rel, damping_rel, κ) per mode, evaluated at a stage state (see below).
@@ -249,7 +249,6 @@ void PlateModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, V
     ZV[i].resize(M, B);
   }
   Mat A(M, B), KX(M, B), KV(M, B), Stiff(M, B);
-  const Wide w = wide(B);
   Mat CV, CX, CX3;
   if (g_const) {
     CV.setZero(M, B);

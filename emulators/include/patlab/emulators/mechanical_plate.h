@@ -118,14 +118,15 @@ class PlateModel {
   // The speaker's drive of each segment after gain and saturation (segments x B), and the
   // derivative of the saturation at each entry (for the VJP).
   void drive(const Mat& x, const Vec& theta, const Vec* gain, Mat& u, Mat* du) const;
-  // Integrates from rest. If states is given it receives (x, v) at the start of every step.
-  void integrate(const Mat& u, Mat& y, std::vector<Mat>* states) const;
   // d, w2 and beta repeated for every sample of a batch (modes x B): with them the stage
   // arithmetic runs over whole arrays instead of 5-row columns, which wide vector units
   // (AVX-512) handle badly.
   struct Wide {
     Mat d, w2, beta;
   };
+  // Integrates from rest, with w = wide(u.cols()). If states is given it receives (x, v) at
+  // the start of every step.
+  void integrate(const Mat& u, const Wide& w, Mat& y, std::vector<Mat>* states) const;
   Wide wide(Eigen::Index B) const;
   void accel(const Mat& X, const Mat& V, const Mat& F, const Wide& w, Mat& A) const;
 
