@@ -216,6 +216,12 @@ void Lab::draw_controls() {
   if (control_visible("knobs")) {
     ImGui::Spacing();
     ImGui::TextUnformatted("How reality differs from the twin");
+    if (any_lane_on_device()) {
+      ImGui::PushTextWrapPos(0.0f);
+      ImGui::TextDisabled("These change the emulated lanes only: the connected device's physics "
+                          "is whatever it is.");
+      ImGui::PopTextWrapPos();
+    }
     KnobValues k = settings_.knobs;
     bool knob = false;
     for (const KnobInfo& info : system_info().knobs) {

@@ -303,6 +303,7 @@ TEST(WebSerial, TheLabTrainsAPatLaneOnALinkedDeviceInLockstep) {
   Connected c(make_system("oscillators", Shape{}, lab_knobs("oscillators"), 1));
   ASSERT_TRUE(c.link->ready());
   Lab lab;
+  EXPECT_FALSE(lab.any_lane_on_device());  // the knobs reach every lane
   Lab::DeviceHook hook;
   hook.source = [&](const EmulatedDevice& emulated, int) -> std::shared_ptr<PhysicalSystem> {
     return emulated.name() == c.link->description().name ? std::make_shared<LinkedDevice>(c.link) : nullptr;
@@ -311,6 +312,7 @@ TEST(WebSerial, TheLabTrainsAPatLaneOnALinkedDeviceInLockstep) {
   auto status = [&] { return nlohmann::json::parse(lab.status_json()); };
   EXPECT_TRUE(status()["lanes"][0]["on_device"]);
   EXPECT_FALSE(status()["lanes"][1]["on_device"]);
+  EXPECT_TRUE(lab.any_lane_on_device());  // the knobs panel says they cannot reach it
   EXPECT_TRUE(lab.command("train"));
   for (int frame = 0; frame < 400 && lab.steps() < 60; ++frame) {
     lab.advance(50.0);

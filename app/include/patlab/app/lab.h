@@ -267,6 +267,12 @@ class Lab {
   // map...): the host redraws only then, or on input.
   long long revision() const { return revision_; }
   const Lane& lane(int i) const { return lanes_[size_t(i)]; }
+  // Some lane's physical layers run on the host's device: the knobs cannot reach those.
+  bool any_lane_on_device() const {
+    for (const Lane& l : lanes_)
+      if (l.on_device) return true;
+    return false;
+  }
   int lanes() const { return int(lanes_.size()); }
 
  private:
