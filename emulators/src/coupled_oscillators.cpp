@@ -189,7 +189,7 @@ void OscillatorModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g
     throw std::invalid_argument("OscillatorModel::vjp: wrong input, parameter or g_y size");
   const int N = n(), chunks = column_chunks(x.cols());
   const uint64_t call = new_call();
-  // Each chunk of the batch on its own; their M, g_e and g_c added in chunk order.
+  // Each chunk of the batch on its own; their g_θ and g_c added in chunk order.
   std::vector<Part>& parts = call_buffers(N).parts;
   parts.resize(size_t(chunks));
   for (Part& part : parts) part.g_c = 0.0;

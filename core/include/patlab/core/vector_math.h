@@ -40,11 +40,7 @@ class PackedLhs {
   void pack(Eigen::Index m, Eigen::Index k, const double* A);
   Eigen::Index rows() const { return m_; }
   Eigen::Index cols() const { return k_; }
-  // Box-Muller over arrays: with r = √(−2 log u1[i]) and φ = 2π u2[i], c[i] = r cos φ and
-// s[i] = r sin φ (u1 in (0, 1], u2 in [0, 1)); what Rng::add_normal draws its normals with.
-void box_muller(const double* u1, const double* u2, double* c, double* s, std::ptrdiff_t n);
-
-// Y = A X, or Y += A X if accumulate: X is k x n column major (leading dimension k), Y is
+  // Y = A X, or Y += A X if accumulate: X is k x n column major (leading dimension k), Y is
   // m x n column major.
   void multiply(Eigen::Index n, const double* X, double* Y, bool accumulate) const;
 
