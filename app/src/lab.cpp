@@ -328,6 +328,11 @@ void Lab::advance(double budget_ms) {
       owed_ &= ~kOwedStep;
       step_target_ = steps();
       report(std::string("step refused: ") + e.what());
+    } catch (const TrainingError& e) {
+      owed_ &= ~kOwedStep;
+      training_ = false;
+      step_target_ = steps();
+      report(std::string("training diverged and was stopped: ") + e.what());
     }
     if (!(owed_ & kOwedStep)) {
       if (owed_ & kOwedMeasure) measure();
@@ -348,6 +353,11 @@ void Lab::advance(double budget_ms) {
     training_ = false;
     step_target_ = steps();
     report(std::string("training paused: ") + e.what());
+    return;
+  } catch (const TrainingError& e) {
+    training_ = false;
+    step_target_ = steps();
+    report(std::string("training diverged and was stopped: ") + e.what());
     return;
   }
   // A measurement and a map refresh each take a frame of their own: done inside a training
@@ -395,6 +405,10 @@ void Lab::advance(double budget_ms) {
     training_ = false;
     step_target_ = steps();
     report(std::string("training paused: ") + e.what());
+  } catch (const TrainingError& e) {
+    training_ = false;
+    step_target_ = steps();
+    report(std::string("training diverged and was stopped: ") + e.what());
   }
 }
 
@@ -467,6 +481,9 @@ void Lab::step_once() {
   } catch (const DeviceError& e) {
     step_target_ = steps();
     report(std::string("step refused: ") + e.what());
+  } catch (const TrainingError& e) {
+    step_target_ = steps();
+    report(std::string("step refused, the training diverged: ") + e.what());
   }
   measure();
   refresh_maps();
@@ -781,6 +798,8 @@ void Lab::advance_robustness(double budget_ms) {
       m.accuracy[size_t(sweep_method_)](row, col) = lane.trainer->evaluate(test_, Pass::Device).accuracy;
     } catch (const DeviceError&) {
       m.accuracy[size_t(sweep_method_)](row, col) = 0.0;  // the device failed: nothing learnt
+    } catch (const TrainingError&) {
+      m.accuracy[size_t(sweep_method_)](row, col) = 0.0;  // the training diverged
     }
     sweep_lane_.reset();
     ++m.done;

@@ -133,6 +133,11 @@ Mat PhysicalLayer::encode(const Mat& u) const {
 }
 
 Mat PhysicalLayer::forward(const Mat& u, Pass pass) {
+  // NaN or Inf from the layers before would reach the device and come back as a device
+  // fault; it is the training's.
+  if (pass == Pass::Device && !u.allFinite())
+    throw TrainingError("the input of device '" + device_->name() +
+                        "' is not finite: a layer before it diverged");
   const Mat x = encode(u);
   Mat y;
   switch (pass) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <stdexcept>
 
@@ -94,6 +95,7 @@ LossResult Trainer::zeroth_order(const Mat& x, const Labels& y, const Mat& t) {
   double loss_sum = 0.0;
   int evaluations = 0;
   auto loss_at = [&](const Vec& theta) {
+    check_interrupt();  // a step of many device evaluations can take long
     net_.set_params(theta);
     LossResult lr = loss_of(net_.forward(x, Pass::Device), y, t);
     loss_sum += lr.loss;
@@ -146,11 +148,80 @@ double Trainer::add_range_penalty() {
   return penalty;
 }
 
+namespace {
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Inf" : "-Inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+}  // namespace
+
+void Trainer::check_interrupt() const {
+  if (interrupt_ && interrupt_()) throw Interrupted();
+}
+
 StepResult Trainer::step() {
-  // Remember where the data order stood: a rejected step must not consume its batch.
+  // Where everything stood before the step: a rejected step (a device fault, a diverging
+  // update, an interruption) must not consume its batch or random numbers.
   const int cursor0 = cursor_, epoch0 = epoch_;
+  const long long steps0 = steps_;
   const auto rng0 = rng_.words();
   std::vector<int> order0;
+  const std::vector<PhysicalLayer*> physical = net_.physical_layers();
+  // An interrupted step is undone on the devices too (their noise streams and query counts,
+  // the samples recorded for twin refits), so a run stopped mid-step and resumed passes
+  // through exactly the states of one never stopped. Only a caller that can interrupt pays.
+  std::vector<std::vector<uint64_t>> devices0;
+  std::vector<DeviceSamples> recorded0;
+  if (interrupt_)
+    for (PhysicalLayer* l : physical) {
+      devices0.push_back(l->device().save_state());
+      if (config_.twin_refresh_every > 0) recorded0.push_back(l->recorded());
+    }
+  // A twin refit comes after the update: undoing it needs the parameters, the optimiser and
+  // the twins as they were. Taken only on the steps that refit.
+  const bool refit = config_.twin_refresh_every > 0 && (steps_ + 1) % config_.twin_refresh_every == 0;
+  Vec params0;
+  Optimizer::State optimizer0;
+  std::vector<Vec> twins0;
+  if (refit) {
+    params0 = net_.get_params();
+    optimizer0 = optimizer_.state();
+    for (PhysicalLayer* l : physical) {
+      auto* f = dynamic_cast<FittableTwin*>(&l->twin());
+      twins0.push_back(f ? f->fitted_state() : Vec());
+    }
+  }
+  auto roll_back = [&](bool interrupted, bool updated) {
+    cursor_ = cursor0;
+    epoch_ = epoch0;
+    steps_ = steps0;
+    rng_.set_words(rng0);
+    if (!order0.empty()) order_ = order0;
+    if (updated) {
+      net_.set_params(params0);
+      optimizer_.set_state(optimizer0);
+      for (size_t i = 0; i < physical.size(); ++i)
+        if (auto* f = dynamic_cast<FittableTwin*>(&physical[i]->twin())) f->set_fitted_state(twins0[i]);
+    }
+    if (interrupted && !devices0.empty())
+      for (size_t i = 0; i < physical.size(); ++i) {
+        physical[i]->device().load_state(devices0[i]);
+        if (!recorded0.empty()) physical[i]->set_recorded(recorded0[i]);
+      }
+  };
+
+  StepResult r;
+  r.learning_rate = config_.optimizer.learning_rate * config_.schedule.factor(steps_);
+  // The training's own failures name the step and the learning rate, the usual culprit.
+  auto diverged = [&](const std::string& what) {
+    return TrainingError("step " + std::to_string(steps0 + 1) + ": " + what + "; learning rate " +
+                         number(r.learning_rate) + " (" + number(config_.optimizer.learning_rate) +
+                         " x schedule factor " + number(config_.schedule.factor(steps0)) + ")");
+  };
+
   const int n = std::min(config_.batch_size, train_.size());
   if (cursor_ + n > train_.size()) {
     order0 = order_;
@@ -164,47 +235,65 @@ StepResult Trainer::step() {
   train_.gather(index, xb, yb, tb);
 
   LossResult lr;
+  double penalty = 0.0;
   try {
     lr = compute_gradient(xb, yb, tb);
+    if (!std::isfinite(lr.loss)) throw diverged("the loss on the batch is " + number(lr.loss));
+    if (config_.method == Method::PAT || config_.method == Method::Ideal) {
+      double num = 0.0, den = 0.0;
+      for (PhysicalLayer* l : physical) l->twin_gap(&num, &den);
+      if (den > 0.0) r.twin_gap = std::sqrt(num / den);
+    }
+    if (config_.measure_alignment) {
+      const Vec g = net_.get_grads();
+      net_.zero_grad();
+      const LossResult ref = loss_of(net_.forward(xb, Pass::Oracle), yb, tb);
+      net_.backward(ref.grad, Backprop::Oracle);
+      const Vec g_ideal = net_.get_grads();
+      const double denom = g.norm() * g_ideal.norm();
+      r.grad_alignment = denom > 0.0 ? g.dot(g_ideal) / denom : 0.0;
+      net_.set_grads(g);
+    }
+    penalty = add_range_penalty();
+    try {
+      optimizer_.step(net_, r.learning_rate);  // all or nothing
+    } catch (const TrainingError& e) {
+      throw diverged(e.what());
+    }
+  } catch (const Interrupted&) {
+    roll_back(true, false);
+    throw;
   } catch (...) {
-    cursor_ = cursor0;
-    epoch_ = epoch0;
-    rng_.set_words(rng0);
-    if (!order0.empty()) order_ = order0;
+    roll_back(false, false);
     throw;
   }
-
-  StepResult r;
-  if (config_.method == Method::PAT || config_.method == Method::Ideal) {
-    double num = 0.0, den = 0.0;
-    for (PhysicalLayer* l : net_.physical_layers()) l->twin_gap(&num, &den);
-    if (den > 0.0) r.twin_gap = std::sqrt(num / den);
-  }
-  if (config_.measure_alignment) {
-    const Vec g = net_.get_grads();
-    net_.zero_grad();
-    const LossResult ref = loss_of(net_.forward(xb, Pass::Oracle), yb, tb);
-    net_.backward(ref.grad, Backprop::Oracle);
-    const Vec g_ideal = net_.get_grads();
-    const double denom = g.norm() * g_ideal.norm();
-    r.grad_alignment = denom > 0.0 ? g.dot(g_ideal) / denom : 0.0;
-    net_.set_grads(g);
-  }
-  const double penalty = add_range_penalty();
-
-  r.learning_rate = config_.optimizer.learning_rate * config_.schedule.factor(steps_);
-  optimizer_.step(net_, r.learning_rate);
   if (config_.clamp_params) net_.project_params();
 
   ++steps_;
-  if (config_.twin_refresh_every > 0 && steps_ % config_.twin_refresh_every == 0) {
-    for (PhysicalLayer* l : net_.physical_layers()) {
-      auto* fittable = dynamic_cast<FittableTwin*>(&l->twin());
-      if (fittable && l->recorded().size() > 0) {
-        fittable->fit(l->recorded(), config_.twin_refresh_iterations,
-                      config_.twin_refresh_learning_rate, rng_);
+  if (refit) {
+    try {
+      for (size_t i = 0; i < physical.size(); ++i) {
+        PhysicalLayer* l = physical[i];
+        auto* fittable = dynamic_cast<FittableTwin*>(&l->twin());
+        if (!fittable || l->recorded().size() == 0) continue;
+        try {
+          fittable->fit(l->recorded(), config_.twin_refresh_iterations,
+                        config_.twin_refresh_learning_rate, rng_, interrupt_);
+        } catch (const TrainingError& e) {
+          throw diverged("the twin refit of physical layer " + std::to_string(i) + ": " + e.what());
+        }
+        if (!fittable->fitted_state().allFinite())
+          throw diverged("the twin refit of physical layer " + std::to_string(i) +
+                         " made it non-finite (twin_refresh.learning_rate " +
+                         number(config_.twin_refresh_learning_rate) + ")");
         r.twin_refreshed = true;
       }
+    } catch (const Interrupted&) {
+      roll_back(true, true);
+      throw;
+    } catch (...) {
+      roll_back(false, true);
+      throw;
     }
   }
   r.step = steps_;

@@ -73,12 +73,14 @@ double twin_error(const Twin& twin, const DeviceSamples& s) {
   return std::sqrt(num / std::max(1e-300, s.y.squaredNorm()));
 }
 
-void CalibratableTwin::fit(const DeviceSamples& s, int iterations, double learning_rate, Rng&) {
+void CalibratableTwin::fit(const DeviceSamples& s, int iterations, double learning_rate, Rng&,
+                           const Interrupt& interrupt) {
   // Adam on the constants, full batch: there are few constants and the samples are cheap.
   Vec c = constants(), m = Vec::Zero(c.size()), v = Vec::Zero(c.size());
   const double b1 = 0.9, b2 = 0.999;
   Mat y;
   for (int it = 1; it <= iterations; ++it) {
+    if (interrupt && interrupt()) throw Interrupted();
     Vec g = Vec::Zero(c.size());
     for_each_theta_group(s, [&](Eigen::Index c0, Eigen::Index n) {
       forward(s.x.middleCols(c0, n), s.theta.col(c0), y);
@@ -146,7 +148,8 @@ void MlpTwin::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec*
   }
 }
 
-void MlpTwin::fit(const DeviceSamples& s, int iterations, double learning_rate, Rng& rng) {
+void MlpTwin::fit(const DeviceSamples& s, int iterations, double learning_rate, Rng& rng,
+                  const Interrupt& interrupt) {
   // The MLP learns the residual y − base(x, θ) (or y itself without a base).
   Mat target = s.y;
   if (base_) {
@@ -163,6 +166,7 @@ void MlpTwin::fit(const DeviceSamples& s, int iterations, double learning_rate, 
   const int batch = std::min(64, s.size());
   Mat zb(z.rows(), batch), tb(target.rows(), batch);
   for (int it = 0; it < iterations; ++it) {
+    if (interrupt && interrupt()) throw Interrupted();
     for (int b = 0; b < batch; ++b) {
       const int k = rng.below(s.size());
       zb.col(b) = z.col(k);
@@ -187,6 +191,9 @@ TwinFitResult fit_twin(const std::shared_ptr<Twin>& nominal, int input_size, int
     r.twin = std::make_shared<MlpTwin>(input_size, param_size, output_size, hidden, rng, nominal);
   if (nominal) r.error_before = twin_error(*nominal, test);
   r.twin->fit(train, iterations, learning_rate, rng);
+  if (!r.twin->fitted_state().allFinite())
+    throw TrainingError("the twin fit diverged (its state is NaN or infinite): lower the learning "
+                        "rate");
   r.error_after = twin_error(*r.twin, test);
   return r;
 }

@@ -27,7 +27,8 @@ class Optimizer {
   explicit Optimizer(const OptimizerConfig& config) : config_(config) {}
 
   // Updates every layer's parameters from its grad() with learning rate lr. Moment buffers
-  // are created on first use.
+  // are created on first use. All or nothing: if a gradient, a moment or a new parameter
+  // would be NaN or infinite, it throws TrainingError naming the layer and changes nothing.
   void step(Network& net, double lr);
   const OptimizerConfig& config() const { return config_; }
 
@@ -42,6 +43,7 @@ class Optimizer {
  private:
   OptimizerConfig config_;
   State state_;
+  std::vector<Vec> next_m_, next_v_, next_p_;  // the update being made, before it is kept
 };
 
 // lr(step) = base · factor(step).

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "patlab/core/errors.h"  // DeviceError
 #include "patlab/core/tensor.h"
 
 namespace patlab {
@@ -46,12 +47,6 @@ class Twin {
     forward(x, theta, y);
     vjp(x, theta, g_y, g_x, g_theta);
   }
-};
-
-// A device answered with something unusable (NaN, Inf, wrong shape), or could not answer.
-class DeviceError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 class PhysicalSystem {

@@ -10,8 +10,13 @@
 //   FiniteDifference   device         (ℓ(θ+εe_i) − ℓ(θ−εe_i)) / 2ε per θ_i   2·P·B per layer
 //
 // step() trains on one mini-batch and returns at once, so a UI can slice training across
-// frames. A device that answers with NaN/Inf or the wrong shape makes step() throw
-// DeviceError; the step is rejected and parameters, optimiser and data order stay as they were.
+// frames. Every failure rejects the step as a whole (patlab/core/errors.h): parameters,
+// optimiser, twins and data order stay as they were.
+//   DeviceError    a device answered NaN/Inf or the wrong shape, or not at all
+//   TrainingError  the step's loss, gradient, learning rate, update or twin refit is NaN/Inf:
+//                  the training diverged (the message names the step and the learning rate)
+//   Interrupted    the Interrupt given to set_interrupt() said stop; the devices' states are
+//                  rolled back too, so the run can be resumed exactly
 #pragma once
 
 #include <array>
@@ -21,6 +26,7 @@
 #include <vector>
 
 #include "patlab/core/dataset.h"
+#include "patlab/core/errors.h"
 #include "patlab/core/loss.h"
 #include "patlab/core/network.h"
 #include "patlab/core/optimizer.h"
@@ -105,6 +111,9 @@ class Trainer {
   const TrainConfig& config() const { return config_; }
   void set_method(Method m) { config_.method = m; }
   void set_learning_rate(double lr) { config_.optimizer.learning_rate = lr; }
+  // Asked between the device evaluations of zeroth-order steps and between twin-refit
+  // iterations; when it says stop, step() rolls back and throws Interrupted.
+  void set_interrupt(Interrupt interrupt) { interrupt_ = std::move(interrupt); }
   long long steps() const { return steps_; }
   int epoch() const { return epoch_; }
 
@@ -119,6 +128,7 @@ class Trainer {
   LossResult compute_gradient(const Mat& x, const Labels& y, const Mat& t);
   LossResult zeroth_order(const Mat& x, const Labels& y, const Mat& t);
   double add_range_penalty();
+  void check_interrupt() const;  // throws Interrupted
 
   Network& net_;
   const Dataset& train_;
@@ -129,6 +139,7 @@ class Trainer {
   int cursor_ = 0;
   int epoch_ = 0;
   long long steps_ = 0;
+  Interrupt interrupt_;
 };
 
 }  // namespace patlab

@@ -36,7 +36,11 @@ double twin_error(const Twin& twin, const DeviceSamples& s);
 class FittableTwin : public Twin {
  public:
   // `iterations` Adam steps on the mean squared error over minibatches of the samples.
-  virtual void fit(const DeviceSamples& s, int iterations, double learning_rate, Rng& rng) = 0;
+  // `interrupt` is asked every iteration: when it says stop, fit() throws Interrupted (the
+  // twin is then partly fitted; callers restore fitted_state()). A diverging fit throws
+  // TrainingError.
+  virtual void fit(const DeviceSamples& s, int iterations, double learning_rate, Rng& rng,
+                   const Interrupt& interrupt = {}) = 0;
   // What fitting changes, as one vector (for checkpoints).
   virtual Vec fitted_state() const = 0;
   virtual void set_fitted_state(const Vec& s) = 0;  // throws std::invalid_argument on a bad size
@@ -49,7 +53,8 @@ class CalibratableTwin : public FittableTwin {
   virtual Vec constants() const = 0;
   virtual void set_constants(const Vec& c) = 0;
   virtual void constants_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const = 0;
-  void fit(const DeviceSamples& s, int iterations, double learning_rate, Rng& rng) override;
+  void fit(const DeviceSamples& s, int iterations, double learning_rate, Rng& rng,
+           const Interrupt& interrupt = {}) override;
   Vec fitted_state() const override { return constants(); }
   void set_fitted_state(const Vec& s) override;
 };
@@ -84,7 +89,8 @@ class MlpTwin : public FittableTwin {
   int output_size() const override { return out_; }
   void forward(const Mat& x, const Vec& theta, Mat& y) const override;
   void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta) const override;
-  void fit(const DeviceSamples& s, int iterations, double learning_rate, Rng& rng) override;
+  void fit(const DeviceSamples& s, int iterations, double learning_rate, Rng& rng,
+           const Interrupt& interrupt = {}) override;
   Vec fitted_state() const override { return mlp_.get_params(); }
   void set_fitted_state(const Vec& s) override { mlp_.set_params(s); }
 
