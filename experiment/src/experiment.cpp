@@ -1,6 +1,9 @@
 #include "patlab/experiment/experiment.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <type_traits>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -90,6 +93,30 @@ json to_json(const Experiment& e) {
 
 namespace {
 
+// Every number an experiment holds has a range (docs/reliability.md lists them); a value
+// outside it is refused with the key path, the value and the range, never clamped or replaced
+// by a default.
+struct Range {
+  double lo, hi;
+  bool lo_open = false, hi_open = false;
+  bool contains(double v) const {
+    return std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
+  }
+  std::string text() const {
+    if (hi == kNoLimit) return std::string(lo_open ? "> " : ">= ") + number(lo) + " and finite";
+    return std::string(lo_open ? "in (" : "in [") + number(lo) + ", " + number(hi) + (hi_open ? ")" : "]");
+  }
+  static constexpr double kNoLimit = std::numeric_limits<double>::max();
+  static std::string number(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.15g", v);
+    return buf;
+  }
+};
+constexpr Range kAtLeast(double lo) { return {lo, Range::kNoLimit}; }
+constexpr Range kAbove(double lo) { return {lo, Range::kNoLimit, true}; }
+constexpr Range kUnit{0.0, 1.0, false, true};  // [0, 1)
+
 // Reads the keys of one JSON object; finish() refuses keys nobody asked for (a typo such as
 // "learning_rte" must not silently fall back to a default).
 class Reader {
@@ -110,29 +137,29 @@ class Reader {
     auto it = j_.find(key);
     return it == j_.end() ? nullptr : &*it;
   }
-  void get(const char* key, double& out) {
+  bool has(const char* key) const { return j_.contains(key); }
+  void get(const char* key, double& out, const Range& range) {
     if (const json* v = find(key)) {
       if (!v->is_number()) fail(key, "expected a number");
       out = v->get<double>();
     }
+    check(key, out, range);
   }
-  void get(const char* key, int& out) {
+  template <typename Int>
+  void get(const char* key, Int& out, const Range& range) {
+    static_assert(std::is_integral<Int>::value, "integers");
     if (const json* v = find(key)) {
       if (!v->is_number_integer()) fail(key, "expected an integer");
-      const long long x = v->get<long long>();
-      if (x < INT32_MIN || x > INT32_MAX) fail(key, "out of range");
-      out = int(x);
+      const double x = v->is_number_unsigned() ? double(v->get<uint64_t>()) : double(v->get<long long>());
+      check(key, x, range);
+      out = v->is_number_unsigned() ? Int(v->get<uint64_t>()) : Int(v->get<long long>());
     }
+    check(key, double(out), range);
   }
-  void get(const char* key, long long& out) {
+  void get(const char* key, uint64_t& out) {  // seeds: the whole 64-bit range
     if (const json* v = find(key)) {
-      if (!v->is_number_integer()) fail(key, "expected an integer");
-      out = v->get<long long>();
-    }
-  }
-  void get(const char* key, uint64_t& out) {
-    if (const json* v = find(key)) {
-      if (!v->is_number_unsigned()) fail(key, "expected a non-negative integer");
+      if (!v->is_number_unsigned())
+        fail(key, "expected an integer from 0 to 18446744073709551615");
       out = v->get<uint64_t>();
     }
   }
@@ -142,10 +169,12 @@ class Reader {
       out = v->get<bool>();
     }
   }
-  void get(const char* key, std::string& out) {
+  void get(const char* key, std::string& out, size_t max_length = 200) {
     if (const json* v = find(key)) {
       if (!v->is_string()) fail(key, "expected a string");
       out = v->get<std::string>();
+      if (out.size() > max_length)
+        fail(key, "longer than " + std::to_string(max_length) + " characters");
     }
   }
   // A name parsed by `parse` (which throws std::invalid_argument with the valid choices).
@@ -153,7 +182,7 @@ class Reader {
   void get_enum(const char* key, T& out, Parse parse) {
     std::string name;
     get(key, name);
-    if (name.empty()) return;
+    if (!find(key)) return;
     try {
       out = parse(name);
     } catch (const std::invalid_argument& e) {
@@ -164,6 +193,9 @@ class Reader {
     for (auto it = j_.begin(); it != j_.end(); ++it)
       if (!seen_.count(it.key())) fail(it.key(), "unknown key");
   }
+  void check(const char* key, double v, const Range& range) const {
+    if (!range.contains(v)) fail(key, Range::number(v) + " is out of range: must be " + range.text());
+  }
 
  private:
   const json& j_;
@@ -171,17 +203,13 @@ class Reader {
   std::set<std::string> seen_;
 };
 
-void require(bool ok, const Reader& r, const char* key, const char* what) {
-  if (!ok) r.fail(key, what);
-}
-
 }  // namespace
 
 Experiment experiment_from_json(const json& j) {
   Experiment e;
   Reader r(j, "");
   int version = Experiment::kFormatVersion;
-  r.get("format_version", version);
+  r.get("format_version", version, {1, 1000});
   if (version != Experiment::kFormatVersion)
     r.fail("format_version", "this is format " + std::to_string(version) + ", but this patlab reads format " +
                                  std::to_string(Experiment::kFormatVersion));
@@ -189,20 +217,20 @@ Experiment experiment_from_json(const json& j) {
   if (const json* d = r.find("data")) {
     Reader rd(*d, "data");
     rd.get("name", e.data.name);
-    rd.get("train_size", e.data.train_size);
-    rd.get("test_size", e.data.test_size);
-    rd.get("noise", e.data.noise);
-    rd.get("seed", e.data.seed);
-    rd.finish();
     if (!known_data_set(e.data.name))
       rd.fail("name", "unknown data set '" + e.data.name +
                           "': choose moons, circles, spiral, xor, clusters, vowels, digits8, mnist14 or fashion14");
-    require(e.data.train_size >= 2, rd, "train_size", "must be at least 2");
-    require(e.data.test_size >= 2, rd, "test_size", "must be at least 2");
-    require(e.data.noise >= 0, rd, "noise", "must be >= 0");
+    rd.get("train_size", e.data.train_size, {2, limits::kMaxSamples});
+    rd.get("test_size", e.data.test_size, {2, limits::kMaxSamples});
+    rd.get("noise", e.data.noise, {0, 10});
+    rd.get("seed", e.data.seed);
+    rd.finish();
   }
   if (const json* ls = r.find("layers")) {
     if (!ls->is_array()) r.fail("layers", "expected an array");
+    if (ls->size() > size_t(limits::kMaxLayers))
+      r.fail("layers", std::to_string(ls->size()) + " layers: at most " +
+                           std::to_string(limits::kMaxLayers));
     for (size_t i = 0; i < ls->size(); ++i) {
       LayerSpec l;
       Reader rl((*ls)[i], "layers[" + std::to_string(i) + "]");
@@ -212,9 +240,20 @@ Experiment experiment_from_json(const json& j) {
       if (!kinds.count(l.kind))
         rl.fail("kind", "unknown layer kind '" + l.kind +
                             "': choose affine, scale_offset, relu, tanh, sigmoid, readout_scale or physical");
-      rl.get("size", l.size);
-      rl.get("init", l.init);
-      if (l.kind == "affine") require(l.size >= 1, rl, "size", "an affine layer needs size >= 1");
+      // Keys that mean nothing for this kind are refused, not ignored.
+      const bool sized = l.kind == "affine" || l.kind == "physical";
+      const bool has_init = l.kind == "affine" || l.kind == "scale_offset" || l.kind == "readout_scale";
+      if (!sized && rl.has("size"))
+        rl.fail("size", "a " + l.kind + " layer keeps its input's width: only affine and physical layers have a size");
+      if (!has_init && rl.has("init"))
+        rl.fail("init", "a " + l.kind + " layer has no initial value: only affine, scale_offset and readout_scale layers do");
+      if (l.kind == "affine") {
+        if (!rl.has("size")) rl.fail("size", "an affine layer needs its number of outputs");
+        rl.get("size", l.size, {1, limits::kMaxWidth});
+      } else if (l.kind == "physical") {
+        rl.get("size", l.size, {0, limits::kMaxWidth});
+      }
+      if (has_init) rl.get("init", l.init, {-1000, 1000});
       if (l.kind == "physical") {
         rl.get("system", l.system);
         rl.get("seed", l.seed);
@@ -236,11 +275,10 @@ Experiment experiment_from_json(const json& j) {
             rl.fail("knobs", err.what());
           }
         }
-        require(l.size >= 0, rl, "size", "must be >= 0 (0 = the system's choice)");
         if (const json* en = rl.find("encoding")) {
           Reader re(*en, rl.path("encoding"));
-          re.get("scale", l.encoding.scale);
-          re.get("offset", l.encoding.offset);
+          re.get("scale", l.encoding.scale, {-1e6, 1e6});
+          re.get("offset", l.encoding.offset, {-1e6, 1e6});
           re.get("clamp", l.encoding.clamp);
           re.finish();
         }
@@ -257,61 +295,150 @@ Experiment experiment_from_json(const json& j) {
     if (const json* o = rt.find("optimizer")) {
       Reader ro(*o, "train.optimizer");
       ro.get_enum("kind", c.optimizer.kind, optimizer_from_name);
-      ro.get("learning_rate", c.optimizer.learning_rate);
-      ro.get("momentum", c.optimizer.momentum);
-      ro.get("beta1", c.optimizer.beta1);
-      ro.get("beta2", c.optimizer.beta2);
-      ro.get("eps", c.optimizer.eps);
+      ro.get("learning_rate", c.optimizer.learning_rate, kAbove(0));
+      ro.get("momentum", c.optimizer.momentum, kUnit);
+      ro.get("beta1", c.optimizer.beta1, kUnit);
+      ro.get("beta2", c.optimizer.beta2, kUnit);
+      ro.get("eps", c.optimizer.eps, {0, 1, true});
       ro.finish();
-      require(c.optimizer.learning_rate > 0, ro, "learning_rate", "must be > 0");
     }
     if (const json* s = rt.find("schedule")) {
       Reader rs(*s, "train.schedule");
       rs.get_enum("kind", c.schedule.kind, schedule_from_name);
-      rs.get("step_every", c.schedule.step_every);
-      rs.get("gamma", c.schedule.gamma);
-      rs.get("total_steps", c.schedule.total_steps);
-      rs.get("min_factor", c.schedule.min_factor);
+      rs.get("step_every", c.schedule.step_every, {1, limits::kMaxSteps});
+      rs.get("gamma", c.schedule.gamma, kAbove(0));
+      rs.get("total_steps", c.schedule.total_steps, {1, limits::kMaxSteps});
+      rs.get("min_factor", c.schedule.min_factor, {0, 1});
       rs.finish();
     }
-    rt.get("batch_size", c.batch_size);
+    rt.get("batch_size", c.batch_size, {1, limits::kMaxSamples});
     rt.get("seed", c.seed);
     rt.get("clamp_params", c.clamp_params);
-    rt.get("range_penalty", c.range_penalty);
-    rt.get("spsa_perturbation", c.spsa_perturbation);
-    rt.get("spsa_samples", c.spsa_samples);
-    rt.get("fd_step", c.fd_step);
+    rt.get("range_penalty", c.range_penalty, kAtLeast(0));
+    rt.get("spsa_perturbation", c.spsa_perturbation, {0, 1000, true});
+    rt.get("spsa_samples", c.spsa_samples, {1, limits::kMaxSpsaSamples});
+    rt.get("fd_step", c.fd_step, {0, 1, true});
     rt.get("measure_alignment", c.measure_alignment);
     if (const json* tr = rt.find("twin_refresh")) {
       Reader rr(*tr, "train.twin_refresh");
-      rr.get("every", c.twin_refresh_every);
-      rr.get("iterations", c.twin_refresh_iterations);
-      rr.get("learning_rate", c.twin_refresh_learning_rate);
-      rr.get("samples", c.twin_refresh_samples);
+      rr.get("every", c.twin_refresh_every, {0, 1e9});
+      rr.get("iterations", c.twin_refresh_iterations, {1, limits::kMaxTwinIterations});
+      rr.get("learning_rate", c.twin_refresh_learning_rate, {0, 10, true});
+      rr.get("samples", c.twin_refresh_samples, {1, limits::kMaxTwinSamples});
       rr.finish();
-      require(c.twin_refresh_every >= 0, rr, "every", "must be >= 0 (0 = off)");
-      require(c.twin_refresh_samples >= 1, rr, "samples", "must be at least 1");
     }
     rt.finish();
-    require(c.batch_size >= 1, rt, "batch_size", "must be at least 1");
-    require(c.spsa_samples >= 1, rt, "spsa_samples", "must be at least 1");
-    require(c.spsa_perturbation > 0, rt, "spsa_perturbation", "must be > 0");
-    require(c.fd_step > 0, rt, "fd_step", "must be > 0");
   }
-  r.get("steps", e.steps);
-  require(e.steps >= 0, r, "steps", "must be >= 0");
+  r.get("steps", e.steps, {1, limits::kMaxSteps});
   r.finish();
   return e;
 }
 
-Experiment experiment_from_string(const std::string& text) {
+namespace {
+
+// "line 3, column 14" of a byte offset into text (1-based, as editors count).
+std::string line_column(const std::string& text, size_t byte) {
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+// nlohmann's messages start "[json.exception.parse_error.101] parse error at line 1, column
+// 9: "; keep what comes after for people.
+std::string library_reason(const std::string& what) {
+  std::string s = what;
+  if (s.rfind("[json.exception.", 0) == 0) s = s.substr(s.find(']') + 1);
+  const size_t colon = s.find(": ");
+  if (s.find("parse error") != std::string::npos && colon != std::string::npos) s = s.substr(colon + 2);
+  while (!s.empty() && s[0] == ' ') s.erase(0, 1);
+  return s;
+}
+
+}  // namespace
+
+json parse_json_strict(const std::string& text, const std::string& what) {
+  // Duplicate keys: the JSON library keeps the last silently; a file that sets a key twice
+  // almost always holds a mistake, so name it. The callback tracks the path it is in.
+  struct Frame {
+    bool object;
+    std::string name;             // "train", "layers[2]", ...
+    std::set<std::string> keys;   // objects: keys seen
+    long long next_index = 0;     // arrays: the next element's index
+    std::string pending_key;      // objects: the key whose value comes next
+  };
+  std::vector<Frame> stack;
+  auto path_of = [&]() {
+    std::string p;
+    for (size_t i = 1; i < stack.size(); ++i) {
+      const std::string& n = stack[i].name;
+      p += (p.empty() || n[0] == '[' ? "" : ".") + n;
+    }
+    return p;
+  };
+  auto child_name = [&]() -> std::string {
+    if (stack.empty()) return "";
+    Frame& f = stack.back();
+    if (f.object) return f.pending_key;
+    return "[" + std::to_string(f.next_index++) + "]";
+  };
+  std::string duplicate;
+  const json::parser_callback_t cb = [&](int, json::parse_event_t event, json& parsed) {
+    using E = json::parse_event_t;
+    switch (event) {
+      case E::object_start:
+      case E::array_start: {
+        Frame f;
+        f.object = event == E::object_start;
+        f.name = child_name();
+        stack.push_back(std::move(f));
+        break;
+      }
+      case E::object_end:
+      case E::array_end:
+        if (!stack.empty()) stack.pop_back();
+        break;
+      case E::key: {
+        Frame& f = stack.back();
+        const std::string key = parsed.get<std::string>();
+        if (!f.keys.insert(key).second && duplicate.empty()) {
+          const std::string p = path_of();
+          duplicate = (p.empty() ? "" : p + ": ") + "the key '" + key + "' is given twice";
+        }
+        f.pending_key = key;
+        break;
+      }
+      case E::value:
+        if (!stack.empty() && !stack.back().object) ++stack.back().next_index;
+        break;
+    }
+    return true;
+  };
   json j;
   try {
-    j = json::parse(text);
+    j = json::parse(text, cb);
   } catch (const json::parse_error& err) {
-    throw std::invalid_argument(std::string("experiment: not valid JSON (") + err.what() + ")");
+    throw std::invalid_argument(what + ": not valid JSON at " + line_column(text, err.byte ? err.byte - 1 : 0) +
+                                ": " + library_reason(err.what()));
+  } catch (const json::out_of_range& err) {
+    // e.g. 1e999: "number overflow parsing '1e999'".
+    throw std::invalid_argument(what + ": a number is out of range (" + library_reason(err.what()) +
+                                "): numbers must fit a double");
+  } catch (const json::exception& err) {
+    throw std::invalid_argument(what + ": not valid JSON (" + library_reason(err.what()) + ")");
   }
-  return experiment_from_json(j);
+  if (!duplicate.empty()) throw std::invalid_argument(what + ": " + duplicate);
+  return j;
+}
+
+Experiment experiment_from_string(const std::string& text) {
+  return experiment_from_json(parse_json_strict(text, "experiment"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -376,10 +503,28 @@ std::unique_ptr<Run> build_run(const Experiment& e, const std::string& pack_dir,
       run->net.add(std::make_unique<ActivationLayer>(width, activation_from_name(l.kind)));
     }
   }
+  if (run->net.param_count() == 0)
+    throw std::invalid_argument(
+        "experiment: the network has no trainable parameters: add an affine or a physical layer");
   if (run->net.output_size() < run->train.num_classes)
     throw std::invalid_argument("experiment: the network gives " +
                                 std::to_string(run->net.output_size()) + " outputs for " +
                                 std::to_string(run->train.num_classes) + " classes");
+  // A digital readout (the last affine layer, with only width-keeping layers after it) has one
+  // output per class; spare outputs would be classes that never occur. A physical last layer
+  // gives what the system gives, and the first num_classes outputs are read.
+  for (size_t i = e.layers.size(); i-- > 0;) {
+    const std::string& kind = e.layers[i].kind;
+    if (kind == "physical") break;
+    if (kind != "affine") continue;
+    if (e.layers[i].size != run->train.num_classes)
+      throw std::invalid_argument(
+          "experiment: layers[" + std::to_string(i) + "] (affine) is the readout and gives " +
+          std::to_string(e.layers[i].size) + " outputs, but " + e.data.name + " has " +
+          std::to_string(run->train.num_classes) + " classes: set its size to " +
+          std::to_string(run->train.num_classes));
+    break;
+  }
   run->trainer = std::make_unique<Trainer>(run->net, run->train, e.train);
   return run;
 }
@@ -422,6 +567,48 @@ Vec json_vec(const json& j, const char* what) {
 
 }  // namespace
 
+std::string experiment_fingerprint(const Experiment& e) {
+  json j = to_json(e);
+  j.erase("steps");
+  return hex64(fnv1a(j.dump()));
+}
+
+namespace {
+void diff_json(const json& a, const json& b, const std::string& path, std::vector<std::string>& out,
+               size_t max) {
+  if (out.size() >= max || a == b) return;
+  auto at = [&](const std::string& key) { return path.empty() ? key : path + "." + key; };
+  if (a.is_object() && b.is_object()) {
+    std::set<std::string> keys;
+    for (auto it = a.begin(); it != a.end(); ++it) keys.insert(it.key());
+    for (auto it = b.begin(); it != b.end(); ++it) keys.insert(it.key());
+    for (const std::string& k : keys)
+      diff_json(a.contains(k) ? a[k] : json(), b.contains(k) ? b[k] : json(), at(k), out, max);
+    return;
+  }
+  if (a.is_array() && b.is_array() && a.size() == b.size()) {
+    for (size_t i = 0; i < a.size(); ++i)
+      diff_json(a[i], b[i], path + "[" + std::to_string(i) + "]", out, max);
+    return;
+  }
+  auto show = [](const json& v) {
+    if (v.is_null()) return std::string("(none)");
+    std::string t = v.dump();
+    return t.size() > 40 ? t.substr(0, 37) + "..." : t;
+  };
+  out.push_back(path + ": " + show(a) + " vs " + show(b));
+}
+}  // namespace
+
+std::vector<std::string> experiment_differences(const Experiment& a, const Experiment& b, size_t max) {
+  std::vector<std::string> out;
+  json ja = to_json(a), jb = to_json(b);
+  ja.erase("steps");
+  jb.erase("steps");
+  diff_json(ja, jb, "", out, max);
+  return out;
+}
+
 Checkpoint capture(const Run& run) {
   Checkpoint c;
   c.experiment = run.experiment;
@@ -445,6 +632,10 @@ void restore(Run& run, const Checkpoint& c) {
     throw CheckpointError("checkpoint: it holds the state of " + std::to_string(c.devices.size()) +
                           " devices but the network has " + std::to_string(run.devices.size()));
   if (!c.params.allFinite()) throw CheckpointError("checkpoint: parameters contain NaN or Inf");
+  for (size_t i = 0; i < c.trainer.optimizer.m.size(); ++i)
+    if (!c.trainer.optimizer.m[i].allFinite() ||
+        (i < c.trainer.optimizer.v.size() && !c.trainer.optimizer.v[i].allFinite()))
+      throw CheckpointError("checkpoint: the optimiser state contains NaN or Inf");
   const auto layers = run.net.physical_layers();
   if (!c.twins.empty() && (c.twins.size() != layers.size() || c.recorded.size() != layers.size()))
     throw CheckpointError("checkpoint: twin states do not match the physical layers");
@@ -568,6 +759,15 @@ Checkpoint checkpoint_from_string(const std::string& text) {
 }
 
 void save_checkpoint_file(const std::string& path, const Checkpoint& c) {
+  // A checkpoint that could not be resumed must never replace one that can.
+  bool finite = c.params.allFinite();
+  for (size_t i = 0; i < c.trainer.optimizer.m.size(); ++i)
+    finite = finite && c.trainer.optimizer.m[i].allFinite() && c.trainer.optimizer.v[i].allFinite();
+  for (const Vec& t : c.twins) finite = finite && t.allFinite();
+  if (!finite)
+    throw CheckpointError("checkpoint: refusing to write " + path +
+                          ": its parameters, optimiser state or twins hold NaN or Inf (the "
+                          "previous checkpoint, if any, is kept)");
   const std::string text = checkpoint_to_string(c);
   const std::string tmp = path + ".tmp";
   {
@@ -589,10 +789,18 @@ void save_checkpoint_file(const std::string& path, const Checkpoint& c) {
 Checkpoint load_checkpoint_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw CheckpointError("checkpoint: cannot open " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
+  // Read in pieces up to the limit: a device file such as /dev/zero has no size to ask for.
+  std::string text;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, size_t(in.gcount()));
+    if (text.size() > limits::kMaxCheckpointBytes)
+      throw CheckpointError(path + ": checkpoint: larger than " +
+                            std::to_string(limits::kMaxCheckpointBytes >> 20) +
+                            " MiB: not a patlab checkpoint");
+  }
   try {
-    return checkpoint_from_string(ss.str());
+    return checkpoint_from_string(text);
   } catch (const CheckpointError& e) {
     throw CheckpointError(path + ": " + e.what());
   }

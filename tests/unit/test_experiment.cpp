@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <limits>
 
 namespace patlab {
 namespace {
@@ -85,6 +86,96 @@ TEST(Experiment, BadInputIsAClearErrorNamingTheKey) {
   EXPECT_NE(expect_invalid(R"({"steps": 5)").find("not valid JSON"), std::string::npos);
   EXPECT_NE(expect_invalid(R"({"data": {"name": "iris"}})").find("unknown data set 'iris'"),
             std::string::npos);
+}
+
+TEST(Experiment, EveryNumberHasARangeAndAValueOutsideItIsNamed) {
+  // {file, the key path and range the message must give}
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"train": {"optimizer": {"beta1": 2}}})", "train.optimizer.beta1: 2 is out of range: must be in [0, 1)"},
+      {R"({"train": {"optimizer": {"beta2": -5}}})", "train.optimizer.beta2: -5 is out of range"},
+      {R"({"train": {"optimizer": {"eps": -1}}})", "train.optimizer.eps: -1 is out of range: must be in (0, 1]"},
+      {R"({"train": {"optimizer": {"eps": 0}}})", "train.optimizer.eps: 0 is out of range"},
+      {R"({"train": {"optimizer": {"learning_rate": 0}}})", "train.optimizer.learning_rate: 0 is out of range: must be > 0"},
+      {R"({"train": {"optimizer": {"momentum": 1}}})", "train.optimizer.momentum: 1 is out of range"},
+      {R"({"train": {"range_penalty": -1}})", "train.range_penalty: -1 is out of range: must be >= 0"},
+      {R"({"train": {"schedule": {"kind": "cosine", "total_steps": 0}}})", "train.schedule.total_steps: 0 is out of range: must be in [1, 1000000000000]"},
+      {R"({"train": {"schedule": {"step_every": 0}}})", "train.schedule.step_every: 0 is out of range"},
+      {R"({"train": {"schedule": {"gamma": 0}}})", "train.schedule.gamma: 0 is out of range: must be > 0"},
+      {R"({"train": {"schedule": {"min_factor": 2}}})", "train.schedule.min_factor: 2 is out of range: must be in [0, 1]"},
+      {R"({"train": {"spsa_samples": 2000000000}})", "train.spsa_samples: 2000000000 is out of range: must be in [1, 1000]"},
+      {R"({"train": {"twin_refresh": {"iterations": 2000000000}}})", "train.twin_refresh.iterations: 2000000000 is out of range: must be in [1, 10000]"},
+      {R"({"train": {"twin_refresh": {"samples": 0}}})", "train.twin_refresh.samples: 0 is out of range"},
+      {R"({"train": {"twin_refresh": {"learning_rate": -0.1}}})", "train.twin_refresh.learning_rate: -0.1 is out of range"},
+      {R"({"train": {"batch_size": 0}})", "train.batch_size: 0 is out of range: must be in [1, 1000000]"},
+      {R"({"train": {"fd_step": 0}})", "train.fd_step: 0 is out of range"},
+      {R"({"train": {"spsa_perturbation": -1}})", "train.spsa_perturbation: -1 is out of range"},
+      {R"({"data": {"train_size": 5000000000}})", "data.train_size: 5000000000 is out of range"},
+      {R"({"data": {"noise": -0.1}})", "data.noise: -0.1 is out of range"},
+      {R"({"steps": 0})", "steps: 0 is out of range: must be in [1, 1000000000000]"},
+      {R"({"steps": -5})", "steps: -5 is out of range"},
+      {R"({"layers": [{"kind": "affine", "size": 100000}]})", "layers[0].size: 100000 is out of range"},
+      {R"({"layers": [{"kind": "affine"}]})", "layers[0].size: an affine layer needs its number of outputs"},
+      {R"({"layers": [{"kind": "relu", "size": 4}]})", "layers[0].size: a relu layer keeps its input's width"},
+      {R"({"layers": [{"kind": "tanh", "init": 4}]})", "layers[0].init: a tanh layer has no initial value"},
+      {R"({"layers": [{"kind": "physical", "encoding": {"scale": 1e9}}]})", "layers[0].encoding.scale: 1000000000 is out of range"},
+      {R"({"train": {"seed": -1}})", "train.seed: expected an integer from 0 to 18446744073709551615"},
+      {R"({"train": {"seed": 99999999999999999999999}})", "train.seed: expected an integer from 0"},
+      {R"({"steps": 1e999})", "experiment: a number is out of range"},
+      {R"({"train": {"batch_size": 8, "batch_size": 16}})", "experiment: train: the key 'batch_size' is given twice"},
+      {R"({"layers": [{"kind": "relu"}, {"kind": "affine", "size": 2, "kind": "tanh"}]})", "layers[1]: the key 'kind' is given twice"},
+      {R"({"steps": 5, "steps": 6})", "experiment: the key 'steps' is given twice"},
+      {"{\n  \"steps\": 5,\n  \"name\" \"x\"\n}", "experiment: not valid JSON at line 3, column"},
+  };
+  for (const auto& [text, want] : cases) {
+    const std::string got = expect_invalid(text);
+    EXPECT_NE(got.find(want), std::string::npos) << text << "\n  said: " << got << "\n  want: " << want;
+    EXPECT_EQ(got.find("json.exception"), std::string::npos) << "the library's own text: " << got;
+  }
+  // Every default is inside its range, and a file with every key at its default reads back.
+  EXPECT_EQ(to_json(experiment_from_json(to_json(default_experiment()))), to_json(default_experiment()));
+  EXPECT_EQ(to_json(experiment_from_json(to_json(Experiment()))), to_json(Experiment()));
+}
+
+TEST(Experiment, ANetworkThatCannotLearnTheTaskIsRefused) {
+  auto build_error = [](const Experiment& e) -> std::string {
+    try {
+      build_run(e);
+    } catch (const std::invalid_argument& err) {
+      return err.what();
+    }
+    return "";
+  };
+  Experiment e = default_experiment();
+  e.layers.back().size = 7;  // a readout of 7 outputs for the 2 classes of moons
+  EXPECT_NE(build_error(e).find("layers[2] (affine) is the readout and gives 7 outputs, but moons "
+                                "has 2 classes: set its size to 2"),
+            std::string::npos)
+      << build_error(e);
+  e.layers = {LayerSpec()};
+  e.layers[0].kind = "relu";
+  EXPECT_NE(build_error(e).find("no trainable parameters"), std::string::npos) << build_error(e);
+  // A physical last layer gives what its system gives: 8 pendula read as 2 classes is fine.
+  e = default_experiment();
+  e.layers.pop_back();
+  EXPECT_EQ(build_error(e), "");
+}
+
+TEST(Experiment, AFingerprintTellsExperimentsApartButNotTheirLength) {
+  const Experiment a = default_experiment();
+  Experiment b = a;
+  b.steps = 5000;
+  EXPECT_EQ(experiment_fingerprint(a), experiment_fingerprint(b));
+  EXPECT_EQ(experiment_fingerprint(a).size(), 16u);
+  b.data.name = "circles";
+  b.layers[1].knobs["eta"] = 0.4;
+  EXPECT_NE(experiment_fingerprint(a), experiment_fingerprint(b));
+  const std::vector<std::string> d = experiment_differences(a, b);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0], R"(data.name: "moons" vs "circles")");
+  EXPECT_EQ(d[1], "layers[1].knobs.eta: 0.2 vs 0.4");
+  b = a;
+  b.train.seed = 2;
+  EXPECT_NE(experiment_fingerprint(a), experiment_fingerprint(b));
 }
 
 TEST(Experiment, UsesVowelsAndDataPacks) {
@@ -243,6 +334,22 @@ TEST(Checkpoint, RestoringIntoADifferentNetworkIsRefused) {
   other.layers[0].size = 4;  // 4 oscillators follow
   auto different = build_run(other);
   EXPECT_THROW(restore(*different, c), CheckpointError);
+}
+
+TEST(Checkpoint, ACheckpointThatCouldNotBeResumedNeverReplacesOneThatCan) {
+  auto run = build_run(noisy_experiment());
+  run->trainer->step();
+  const std::string path = testing::TempDir() + "patlab_nonfinite.ckpt";
+  save_checkpoint_file(path, capture(*run));
+  const std::string good = checkpoint_to_string(load_checkpoint_file(path));
+  Checkpoint bad = capture(*run);
+  bad.params[3] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(save_checkpoint_file(path, bad), CheckpointError);
+  bad = capture(*run);
+  bad.trainer.optimizer.v[0][0] = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(save_checkpoint_file(path, bad), CheckpointError);
+  EXPECT_EQ(checkpoint_to_string(load_checkpoint_file(path)), good);
+  std::remove(path.c_str());
 }
 
 TEST(Checkpoint, AFailedSaveLeavesThePreviousFileIntact) {

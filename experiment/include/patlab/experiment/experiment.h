@@ -28,6 +28,21 @@
 
 namespace patlab {
 
+// The bounds an experiment's numbers must keep (docs/reliability.md lists every field's range).
+// They keep one step, one data set and one file small enough that a typo cannot ask for hours
+// of work or all the memory; each is far beyond what the built-in experiments use.
+namespace limits {
+constexpr int kMaxSamples = 1000000;          // data.train_size, data.test_size, batch_size
+constexpr int kMaxLayers = 64;
+constexpr int kMaxWidth = 16384;              // a layer's outputs
+constexpr double kMaxSteps = 1e12;            // steps, schedule.step_every, total_steps
+constexpr int kMaxSpsaSamples = 1000;         // SPSA draws averaged per step
+constexpr int kMaxTwinIterations = 10000;     // twin_refresh.iterations
+constexpr int kMaxTwinSamples = 4096;         // twin_refresh.samples
+constexpr size_t kMaxExperimentBytes = 1 << 20;   // an experiment file: 1 MiB
+constexpr size_t kMaxCheckpointBytes = size_t(1) << 30;  // a checkpoint file: 1 GiB
+}  // namespace limits
+
 struct DataSpec {
   std::string name = "moons";  // a 2-D toy (moons, circles, spiral, xor, clusters), vowels, or
                                // a data pack (digits8, mnist14, fashion14; see datasets/pack.h)
@@ -69,6 +84,18 @@ nlohmann::json to_json(const Experiment& e);
 // std::invalid_argument naming the key.
 Experiment experiment_from_json(const nlohmann::json& j);
 Experiment experiment_from_string(const std::string& text);
+// json::parse, but a key given twice in one object is refused (the library would keep the
+// last one silently), and errors read "WHAT: not valid JSON at line 3, column 9: ..." instead
+// of the library's text. Throws std::invalid_argument.
+nlohmann::json parse_json_strict(const std::string& text, const std::string& what);
+// A short fingerprint of an experiment (16 hex digits of a hash of its canonical JSON): a
+// checkpoint and a run folder carry it, so one experiment's checkpoint is never resumed as
+// another's. `steps` is left out: extending a run does not make it another experiment.
+std::string experiment_fingerprint(const Experiment& e);
+// The key paths where two experiments differ, with both values: "data.name: moons vs circles".
+// At most `max` entries.
+std::vector<std::string> experiment_differences(const Experiment& a, const Experiment& b,
+                                                size_t max = 4);
 
 // What build_run() makes: everything one training run needs, owned in one place.
 struct Run {
@@ -86,6 +113,9 @@ using DeviceFactory =
     std::function<std::shared_ptr<PhysicalSystem>(const LayerSpec& l, int index, const SystemInstance& sys)>;
 // Data packs are read from pack_dir (the build's data folder); other data sets are made.
 // Physical layers run on the catalog's emulators, or on what `device` makes if given.
+// Throws std::invalid_argument for a network that does not fit the data: no trainable
+// parameters, fewer outputs than classes, or a digital readout whose outputs are not one per
+// class.
 std::unique_ptr<Run> build_run(const Experiment& e, const std::string& pack_dir = "",
                                const DeviceFactory& device = nullptr);
 // The data set names an experiment may use.
@@ -117,6 +147,7 @@ Checkpoint checkpoint_from_string(const std::string& text);  // throws Checkpoin
 // Atomic: writes `path.tmp`, then renames it over `path`. Throws CheckpointError on failure
 // and leaves any previous file at `path` untouched.
 void save_checkpoint_file(const std::string& path, const Checkpoint& c);
-Checkpoint load_checkpoint_file(const std::string& path);    // throws CheckpointError
+// Throws CheckpointError; refuses a file over limits::kMaxCheckpointBytes without reading it all.
+Checkpoint load_checkpoint_file(const std::string& path);
 
 }  // namespace patlab
