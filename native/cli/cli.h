@@ -58,7 +58,10 @@ bool with_device_retries(const RunOptions& o, F&& what);
 
 // Files.
 Experiment read_experiment_file(const std::string& path);  // throws UsageError naming it
-std::string read_text(const std::string& path);            // throws UsageError naming it
+// Throws UsageError naming the file if it cannot be read, is a folder or holds more than
+// max_bytes (read in pieces: /dev/zero is refused, not read until memory runs out).
+std::string read_text(const std::string& path, size_t max_bytes = size_t(256) << 20);
+std::vector<std::string> list_dir(const std::string& path);  // names, sorted; none if unreadable
 void write_text_atomic(const std::string& path, const std::string& text);  // tmp + rename
 bool is_dir(const std::string& path);
 void make_dirs(const std::string& path);  // throws std::runtime_error

@@ -1,6 +1,8 @@
 // native/cli/common.cpp: run building (in-process or over serial ports), files, parsing.
+#include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -158,16 +160,38 @@ void apply_twins(Run& run, const Experiment& e, const std::vector<nlohmann::json
   }
 }
 
-std::string read_text(const std::string& path) {
+std::string read_text(const std::string& path, size_t max_bytes) {
+  if (is_dir(path)) throw UsageError("cannot read " + path + ": it is a folder, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError("cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  // In pieces up to the limit: /dev/zero or a FIFO has no size to ask for first.
+  std::string text;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, size_t(in.gcount()));
+    if (text.size() > max_bytes)
+      throw UsageError(path + ": larger than " +
+                       (max_bytes >= (1u << 20) ? std::to_string(max_bytes >> 20) + " MiB"
+                                                : std::to_string(max_bytes) + " bytes") +
+                       ", more than such a file can be: is it the right file?");
+  }
+  if (in.bad()) throw UsageError("cannot read " + path + ": " + std::strerror(errno));
+  return text;
+}
+
+std::vector<std::string> list_dir(const std::string& path) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(path.c_str())) {
+    while (const dirent* e = ::readdir(d))
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) out.push_back(e->d_name);
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 Experiment read_experiment_file(const std::string& path) {
-  const std::string text = read_text(path);
+  const std::string text = read_text(path, limits::kMaxExperimentBytes);
   try {
     return experiment_from_string(text);
   } catch (const std::exception& err) {

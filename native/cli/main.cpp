@@ -87,6 +87,9 @@ int main(int argc, char** argv) {
   } catch (const DeviceError& e) {
     std::fprintf(stderr, "patlab: device failed: %s\n", e.what());
     return kExitFailure;
+  } catch (const TrainingError& e) {
+    std::fprintf(stderr, "patlab: %s\n", e.what());
+    return kExitFailure;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "patlab: %s\n", e.what());
     return kExitFailure;

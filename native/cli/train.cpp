@@ -31,13 +31,18 @@ struct TrainFlags {
   std::string method, data, system;
   std::vector<std::string> knobs, twin_files;
   std::vector<nlohmann::json> twins;  // the files' contents, kept in run.json for --resume
-  uint64_t seed = 0;
-  bool seed_set = false;
+  std::string seed;
   double learning_rate = 0.0;
   int batch_size = 0;
   bool force = false, quiet = false;
   RunOptions run;
+  // Which options were given: 0 is a value to refuse, not "unset".
+  CLI::Option *steps_opt = nullptr, *lr_opt = nullptr, *batch_opt = nullptr, *seed_opt = nullptr,
+              *eval_opt = nullptr, *checkpoint_opt = nullptr, *stop_opt = nullptr,
+              *out_opt = nullptr;
 };
+
+
 
 std::string fmt(double v) {
   char buf[40];
@@ -118,21 +123,165 @@ void trim_curves(const std::string& path, long long step) {
   write_text_atomic(path, kept);
 }
 
+bool given(const CLI::Option* o) { return o && o->count() > 0; }
+
+// Each flag's range, checked before anything is read or written.
+void check_train_flags(const TrainFlags& f) {
+  auto at_least = [](const CLI::Option* o, long long v, long long lo, const char* what) {
+    if (given(o) && v < lo)
+      throw UsageError(std::string(o->get_name()) + " " + std::to_string(v) + ": " + what +
+                       " must be at least " + std::to_string(lo));
+  };
+  at_least(f.steps_opt, f.steps, 1, "the number of training steps");
+  if (given(f.steps_opt) && double(f.steps) > limits::kMaxSteps)
+    throw UsageError("--steps " + std::to_string(f.steps) + ": at most 1e12 steps");
+  at_least(f.eval_opt, f.eval_every, 1, "the evaluation interval");
+  at_least(f.checkpoint_opt, f.checkpoint_every, 1, "the checkpoint interval");
+  at_least(f.stop_opt, f.stop_after, 1, "the step to stop after");
+  if (given(f.batch_opt) && (f.batch_size < 1 || f.batch_size > limits::kMaxSamples))
+    throw UsageError("--batch " + std::to_string(f.batch_size) + ": the batch size must be from 1 to " +
+                     std::to_string(limits::kMaxSamples));
+  if (given(f.lr_opt) && !(std::isfinite(f.learning_rate) && f.learning_rate > 0))
+    throw UsageError("--lr " + fmt(f.learning_rate) + ": the learning rate must be > 0 and finite");
+}
+
+// A seed is any integer from 0 to 2^64 - 1; "-1" must not wrap around, nor a longer number
+// saturate.
+uint64_t parse_seed(const std::string& s) {
+  const std::string range = "--seed " + s + ": expected an integer from 0 to 18446744073709551615";
+  if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string::npos)
+    throw UsageError(range);
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  if (errno == ERANGE || *end) throw UsageError(range);
+  return uint64_t(v);
+}
+
+// run.json: the command line's own settings of a run folder, read as strictly as an
+// experiment (a hand edit to 0 must not divide by zero later).
+struct RunSettings {
+  long long eval_every = 0, checkpoint_every = 0;
+  std::vector<std::string> devices;
+  std::string format;
+  std::vector<nlohmann::json> twins;
+  std::string experiment;  // experiment_fingerprint(); empty in folders of older versions
+};
+
+RunSettings read_run_settings(const std::string& dir) {
+  const std::string path = dir + "/run.json";
+  RunSettings r;
+  auto bad = [&](const std::string& key, const std::string& what) {
+    return UsageError(path + ": " + key + ": " + what +
+                      " (this file is written by `patlab train`; restore it or start a new run)");
+  };
+  nlohmann::json j;
+  try {
+    j = parse_json_strict(read_text(path, 1 << 20), path);
+  } catch (const std::invalid_argument& err) {
+    throw UsageError(err.what());
+  }
+  if (!j.is_object()) throw bad("(top)", "expected an object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    const nlohmann::json& v = it.value();
+    if (k == "eval_every" || k == "checkpoint_every") {
+      if (!v.is_number_integer() || v.get<long long>() < 1)
+        throw bad(k, "expected an integer >= 1, found " + v.dump());
+      (k == "eval_every" ? r.eval_every : r.checkpoint_every) = v.get<long long>();
+    } else if (k == "devices") {
+      if (!v.is_array() || v.empty()) throw bad(k, "expected a list of serial ports");
+      for (const auto& d : v) {
+        if (!d.is_string() || d.get<std::string>().empty()) throw bad(k, "expected a list of serial ports");
+        r.devices.push_back(d.get<std::string>());
+      }
+    } else if (k == "format") {
+      if (!v.is_string()) throw bad(k, "expected a sample format name");
+      r.format = v.get<std::string>();
+      try {
+        sample_format_from_name(r.format);
+      } catch (const std::invalid_argument& err) {
+        throw bad(k, err.what());
+      }
+    } else if (k == "twins") {
+      if (!v.is_array()) throw bad(k, "expected a list of twin files' contents");
+      for (const auto& t : v) {
+        if (!t.is_object()) throw bad(k, "expected a list of twin files' contents");
+        r.twins.push_back(t);
+      }
+    } else if (k == "experiment") {
+      if (!v.is_string() || v.get<std::string>().size() != 16) throw bad(k, "expected 16 hex digits");
+      r.experiment = v.get<std::string>();
+    } else {
+      throw bad(k, "unknown key");
+    }
+  }
+  if (!r.eval_every) throw bad("eval_every", "missing");
+  if (!r.checkpoint_every) throw bad("checkpoint_every", "missing");
+  return r;
+}
+
+// A checkpoint belongs to one experiment: the folder's experiment.json and run.json say which.
+// One copied in from another run (another data set, knob or seed) is refused.
+void check_same_experiment(const std::string& dir, const Experiment& ckpt, const RunSettings& s) {
+  const Experiment folder = read_experiment_file(dir + "/experiment.json");
+  const std::string fc = experiment_fingerprint(ckpt), ff = experiment_fingerprint(folder);
+  std::string why;
+  if (fc != ff) {
+    why = dir + "/experiment.json ('" + folder.name + "', " + ff + ")";
+    std::string diffs;
+    for (const std::string& d : experiment_differences(ckpt, folder))
+      diffs += (diffs.empty() ? "" : "; ") + d;
+    why += "; they differ in " + diffs + " (checkpoint vs folder)";
+  } else if (!s.experiment.empty() && s.experiment != fc) {
+    why = dir + "/run.json, which was written for experiment " + s.experiment;
+  }
+  if (!why.empty())
+    throw UsageError(dir + "/checkpoint.bin is a checkpoint of experiment '" + ckpt.name + "' (" +
+                     fc + "), not of this run folder's " + why +
+                     ": put back the run's own checkpoint, or train the other experiment in a new "
+                     "folder");
+}
+
+// -o: a new folder, an empty one, or a patlab run (replaced only with --force). A folder of
+// other files is not written into: its summary.json or curves.csv may be someone's work.
+void check_output_folder(const std::string& dir, bool force) {
+  if (file_exists(dir) && !is_dir(dir))
+    throw UsageError("-o " + dir + ": is a file, not a folder: choose a folder for the run");
+  if (!is_dir(dir) || force) return;
+  if (file_exists(dir + "/checkpoint.bin"))
+    throw UsageError(dir + " already holds a run: continue it with `patlab train --resume " + dir +
+                     "`, choose another -o, or pass --force to start over");
+  const std::vector<std::string> names = list_dir(dir);
+  if (names.empty() || file_exists(dir + "/run.json")) return;  // empty, or a run stopped early
+  std::string some;
+  for (size_t i = 0; i < names.size() && i < 3; ++i) some += (i ? ", " : "") + names[i];
+  if (names.size() > 3) some += ", ...";
+  throw UsageError("-o " + dir + ": the folder is not empty and is not a patlab run (it holds " +
+                   some + "): choose a new or empty folder, or pass --force to write the run's "
+                   "files into it (files of the same names are replaced)");
+}
+
 const char* kCurvesHeader =
     "step,loss,batch_accuracy,learning_rate,test_loss_device,device_accuracy,twin_accuracy,"
     "queries\n";
 
 int do_train(TrainFlags& f) {
+  check_train_flags(f);
   const bool resuming = !f.resume_dir.empty();
   Experiment e;
   Checkpoint ckpt;
   std::string dir;
   if (resuming) {
     if (!f.experiment_path.empty() || !f.method.empty() || !f.data.empty() || !f.system.empty() ||
-        !f.knobs.empty() || f.seed_set || f.learning_rate > 0 || f.batch_size > 0)
+        !f.knobs.empty() || given(f.seed_opt) || given(f.lr_opt) || given(f.batch_opt) ||
+        given(f.eval_opt) || given(f.checkpoint_opt) || !f.twin_files.empty())
       throw UsageError(
           "--resume continues a run as it was: only --steps (to extend it), "
           "--stop-after and device options may be given with it");
+    if (given(f.out_opt))
+      throw UsageError("--resume " + f.resume_dir + " continues the run in its own folder: -o " +
+                       f.out_dir + " cannot be given with it (copy the folder first to branch off)");
     dir = f.resume_dir;
     const std::string cp = dir + "/checkpoint.bin";
     if (!file_exists(cp))
@@ -140,22 +289,18 @@ int do_train(TrainFlags& f) {
                        " a run folder written by `patlab train`?");
     ckpt = load_checkpoint_file(cp);
     e = ckpt.experiment;
-    try {
-      const auto settings = nlohmann::json::parse(read_text(dir + "/run.json"));
-      f.eval_every = settings.at("eval_every").get<long long>();
-      f.checkpoint_every = settings.at("checkpoint_every").get<long long>();
-      // A run trained over serial ports resumes over the same ports unless told otherwise
-      // (its checkpoint holds no emulator state to resume in-process from).
-      if (f.run.device_paths.empty() && settings.contains("devices")) {
-        f.run.device_paths = settings["devices"].get<std::vector<std::string>>();
-        f.run.serial_format = settings.value("format", f.run.serial_format);
-      }
-      if (settings.contains("twins"))
-        f.twins = settings["twins"].get<std::vector<nlohmann::json>>();
-    } catch (const nlohmann::json::exception& err) {
-      throw UsageError(dir + "/run.json: " + err.what());
+    const RunSettings settings = read_run_settings(dir);
+    f.eval_every = settings.eval_every;
+    f.checkpoint_every = settings.checkpoint_every;
+    // A run trained over serial ports resumes over the same ports unless told otherwise (its
+    // checkpoint holds no emulator state to resume in-process from).
+    if (f.run.device_paths.empty() && !settings.devices.empty()) {
+      f.run.device_paths = settings.devices;
+      if (!settings.format.empty()) f.run.serial_format = settings.format;
     }
-    if (f.steps > 0) {
+    f.twins = settings.twins;
+    check_same_experiment(dir, ckpt.experiment, settings);
+    if (given(f.steps_opt)) {
       if (f.steps < ckpt.trainer.steps)
         throw UsageError("--steps " + std::to_string(f.steps) + " is fewer than the " +
                          std::to_string(ckpt.trainer.steps) + " steps already taken");
@@ -182,18 +327,18 @@ int do_train(TrainFlags& f) {
       apply_knob(e, kv.substr(0, eq), parse_double(kv.substr(eq + 1), "--knob " + kv));
     }
     if (!f.method.empty()) e.train.method = method_from_name(f.method);
-    if (f.seed_set) e.train.seed = f.seed;
-    if (f.learning_rate > 0) e.train.optimizer.learning_rate = f.learning_rate;
-    if (f.batch_size > 0) e.train.batch_size = f.batch_size;
-    if (f.steps > 0) e.steps = f.steps;
+    if (given(f.seed_opt)) e.train.seed = parse_seed(f.seed);
+    if (given(f.lr_opt)) e.train.optimizer.learning_rate = f.learning_rate;
+    if (given(f.batch_opt)) e.train.batch_size = f.batch_size;
+    if (given(f.steps_opt)) e.steps = f.steps;
     // Round-trip through JSON: the experiment module's checks apply to flags as well.
     try {
       e = experiment_from_json(to_json(e));
     } catch (const std::invalid_argument& err) {
       throw UsageError(err.what());
     }
-    if (f.eval_every <= 0) f.eval_every = std::max(1LL, e.steps / 20);
-    if (f.checkpoint_every <= 0) f.checkpoint_every = f.eval_every;
+    if (!given(f.eval_opt)) f.eval_every = std::max(1LL, e.steps / 20);
+    if (!given(f.checkpoint_opt)) f.checkpoint_every = f.eval_every;
     dir = f.out_dir;
     if (dir.empty()) {
       char buf[32];
@@ -201,18 +346,16 @@ int do_train(TrainFlags& f) {
       std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&t));
       dir = std::string("runs/") + buf;
     }
-    if (file_exists(dir + "/checkpoint.bin") && !f.force)
-      throw UsageError(dir + " already holds a run: continue it with `patlab train --resume " +
-                       dir + "`, choose another -o, or pass --force to start over");
+    check_output_folder(dir, f.force);
   }
 
   if (!f.twin_files.empty() && resuming)
     throw UsageError("--twin cannot change the twins of a run being resumed");
   for (const std::string& path : f.twin_files) {
     try {
-      f.twins.push_back(nlohmann::json::parse(read_text(path)));
-    } catch (const nlohmann::json::exception& err) {
-      throw UsageError(path + ": " + err.what());
+      f.twins.push_back(parse_json_strict(read_text(path, 64 << 20), path));
+    } catch (const std::invalid_argument& err) {
+      throw UsageError(err.what());
     }
   }
   auto run = make_run(e, f.run);
@@ -233,7 +376,8 @@ int do_train(TrainFlags& f) {
     make_dirs(dir);
     write_text_atomic(dir + "/experiment.json", to_json(e).dump(2) + "\n");
     nlohmann::json settings = {{"eval_every", f.eval_every},
-                               {"checkpoint_every", f.checkpoint_every}};
+                               {"checkpoint_every", f.checkpoint_every},
+                               {"experiment", experiment_fingerprint(e)}};
     if (!f.run.device_paths.empty()) {
       settings["devices"] = f.run.device_paths;
       settings["format"] = f.run.serial_format;
@@ -242,7 +386,11 @@ int do_train(TrainFlags& f) {
     write_text_atomic(dir + "/run.json", settings.dump(2) + "\n");
     write_text_atomic(dir + "/curves.csv", kCurvesHeader);
   }
-  if (resuming) trim_curves(dir + "/curves.csv", run->trainer->steps());
+  if (resuming) {
+    trim_curves(dir + "/curves.csv", run->trainer->steps());
+    // The folder describes the run: an extended run's file says its new length.
+    if (given(f.steps_opt)) write_text_atomic(dir + "/experiment.json", to_json(e).dump(2) + "\n");
+  }
   Log log(dir + "/log.txt");
   const std::string where = f.run.device_paths.empty() ? "in-process emulation" : "serial devices";
   log.line(std::string(resuming ? "resumed" : "started") + " at step " +
@@ -258,7 +406,14 @@ int do_train(TrainFlags& f) {
   Progress progress(e.steps, f.quiet);
   progress.set_first(run->trainer->steps());
 
-  auto checkpoint = [&] { save_checkpoint_file(dir + "/checkpoint.bin", capture(*run)); };
+  // Ctrl-C or SIGTERM inside a long step (many SPSA draws, a long twin refit) stops it within
+  // moments; the trainer rolls the step back, so the checkpoint below is exact.
+  run->trainer->set_interrupt([] { return g_stop != 0; });
+  long long checkpointed = resuming ? run->trainer->steps() : -1;  // the last good checkpoint
+  auto checkpoint = [&] {
+    save_checkpoint_file(dir + "/checkpoint.bin", capture(*run));
+    checkpointed = run->trainer->steps();
+  };
   Evaluation dev_eval, twin_eval;
   auto evaluate = [&]() -> bool {
     if (!with_device_retries(f.run,
@@ -300,6 +455,7 @@ int do_train(TrainFlags& f) {
 
   StepResult r;
   try {
+    try {
     while (run->trainer->steps() < e.steps) {
       if (g_stop) {
         stop_here("interrupted");
@@ -331,6 +487,25 @@ int do_train(TrainFlags& f) {
         return kExitOk;
       }
     }
+    } catch (const Interrupted&) {
+      // The step was rolled back completely, devices included.
+      stop_here("interrupted");
+      return kExitInterrupted;
+    }
+  } catch (const TrainingError& err) {
+    // The optimiser, not the device, made something non-finite. Retrying gives the same, and
+    // the rolled-back state leads straight back here: stop, and leave the last checkpoint
+    // (written before the divergence, all finite) as it is.
+    progress.break_line();
+    log.line(std::string("diverged: ") + err.what());
+    throw TrainingError(
+        std::string("training diverged at ") + err.what() + ". " +
+        (checkpointed >= 0 ? "The last checkpoint (step " + std::to_string(checkpointed) +
+                                 ") is kept unchanged in " + dir +
+                                 "; resuming it would diverge again: lower the learning rate or "
+                                 "change the schedule, and start a new run"
+                           : std::string("No checkpoint was written: lower the learning rate or "
+                                         "change the schedule, and start again")));
   } catch (const DeviceError& err) {
     // The device stayed away past --device-wait. The failed step was rolled back, so the state
     // is consistent: keep it, so --resume loses nothing.
@@ -382,12 +557,16 @@ Handler add_train(CLI::App& app) {
       "  patlab train -o runs/hw --device /dev/ttyUSB0   the physical layer on a serial device\n"
       "Ctrl-C (or SIGTERM) saves a checkpoint at the next step and stops (exit 130).\n"
       "A device that fails pauses training: it retries with backoff and continues.\n"
+      "A training that diverges (NaN/Inf from a too-large learning rate) stops with exit 1,\n"
+      "keeping the last checkpoint written before it.\n"
       "The run folder is described in docs/cli.md.");
   c->add_option("experiment", f->experiment_path,
                 "Experiment JSON file (default: the built-in experiment)");
-  c->add_option("-o,--out", f->out_dir, "Run folder to write (default: runs/<date-time>)");
+  f->out_opt = c->add_option("-o,--out", f->out_dir,
+                             "Run folder to write, new or empty (default: runs/<date-time>)");
   c->add_option("--resume", f->resume_dir, "Continue the run in this folder from its checkpoint");
-  c->add_option("--steps", f->steps, "Training steps (with --resume: extend the run to this many)");
+  f->steps_opt = c->add_option(
+      "--steps", f->steps, "Training steps, >= 1 (with --resume: extend the run to this many)");
   c->add_option("--method", f->method, "pat, in-silico, ideal, spsa or fd");
   c->add_option(
       "--data", f->data,
@@ -396,26 +575,25 @@ Handler add_train(CLI::App& app) {
                 "Put this catalog system in every physical layer (`patlab systems` lists them)");
   c->add_option("--knob", f->knobs,
                 "KEY=VALUE for every physical layer, e.g. eta=0.3 (repeatable)");
-  c->add_option_function<uint64_t>(
-      "--seed",
-      [f](const uint64_t& s) {
-        f->seed = s;
-        f->seed_set = true;
-      },
-      "Training seed: initial weights, data order");
-  c->add_option("--lr", f->learning_rate, "Learning rate");
-  c->add_option("--batch", f->batch_size, "Samples per step");
+  f->seed_opt = c->add_option("--seed", f->seed,
+                              "Training seed, 0 to 2^64-1: initial weights, data order");
+  f->lr_opt = c->add_option("--lr", f->learning_rate, "Learning rate, > 0");
+  f->batch_opt = c->add_option("--batch", f->batch_size, "Samples per step, 1 to 1000000");
   c->add_option(
       "--twin", f->twin_files,
       "Twin file from `patlab fit-twin` (once per physical layer, in order): the twin PAT and "
       "in-silico training use");
-  c->add_option("--eval-every", f->eval_every,
-                "Evaluate on the test set every N steps (default: steps/20)");
-  c->add_option("--checkpoint-every", f->checkpoint_every,
-                "Write checkpoint.bin every N steps (default: as --eval-every)");
-  c->add_option("--stop-after", f->stop_after,
-                "Stop (with a checkpoint) after this step, e.g. to fit a job's time limit");
-  c->add_flag("--force", f->force, "Overwrite a run folder that already holds a run");
+  f->eval_opt = c->add_option("--eval-every", f->eval_every,
+                              "Evaluate on the test set every N >= 1 steps (default: steps/20)");
+  f->checkpoint_opt =
+      c->add_option("--checkpoint-every", f->checkpoint_every,
+                    "Write checkpoint.bin every N >= 1 steps (default: as --eval-every)");
+  f->stop_opt = c->add_option(
+      "--stop-after", f->stop_after,
+      "Stop (with a checkpoint) after this step, >= 1, e.g. to fit a job's time limit");
+  c->add_flag("--force", f->force,
+              "Start over in a folder that already holds a run, or write into a folder of other "
+              "files");
   c->add_flag("-q,--quiet", f->quiet, "No progress output");
   add_run_options(*c, f->run, true);
   return [f] { return do_train(*f); };
@@ -447,8 +625,9 @@ Handler add_evaluate(CLI::App& app) {
     Checkpoint ckpt = load_checkpoint_file(path);
     std::vector<nlohmann::json> twins;  // a run folder's fitted twins (train --twin)
     if (is_dir(f->target) && file_exists(f->target + "/run.json")) {
-      const auto settings = nlohmann::json::parse(read_text(f->target + "/run.json"));
-      if (settings.contains("twins")) twins = settings["twins"].get<std::vector<nlohmann::json>>();
+      const RunSettings settings = read_run_settings(f->target);
+      check_same_experiment(f->target, ckpt.experiment, settings);
+      twins = settings.twins;
     }
     auto run = make_run(ckpt.experiment, f->run);
     apply_twins(*run, ckpt.experiment, twins);

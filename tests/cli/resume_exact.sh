@@ -14,7 +14,7 @@ cmp whole/curves.csv split/curves.csv || fail "--stop-after + --resume: curves d
 # SIGTERM: checkpoint at the next step, exit 130, then resume.
 # (3000 steps, so that the signal lands mid-run: 300 take a fraction of a second.)
 "$PATLAB" train -q -o killed --steps 3000 --knob readout_noise_rad=0.05 --eval-every 15 \
-  --checkpoint-every 15 --stop-after 0 &
+  --checkpoint-every 15 &
 pid=$!
 PIDS+=("$pid")
 wait_for killed/checkpoint.bin
