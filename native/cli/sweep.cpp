@@ -4,10 +4,17 @@
 // methods, then seeds), and shard i of N runs the cells whose number is i modulo N. So any
 // number of machines can each run one shard with no coordination, and `merge` can tell from
 // the numbers alone which cells are missing or were run twice.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -18,6 +25,10 @@ namespace patlab::cli {
 
 namespace {
 
+// Every cell's experiment is built (and checked) before the first cell runs; this keeps a typo
+// such as --seeds 1-100000000 from filling the memory instead.
+constexpr uint64_t kMaxCells = 1000000;
+
 std::string exact(double v) {
   // The shortest of %.15g..%.17g that reads back as the same double: exact (merged and
   // unsharded files match byte for byte) and still readable (0.4, not 0.40000000000000002).
@@ -27,6 +38,127 @@ std::string exact(double v) {
     if (std::strtod(buf, nullptr) == v) break;
   }
   return buf;
+}
+
+// Splits at every separator and keeps empty fields: "a,,b," -> a, "", b, "".
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out(1);
+  for (char c : s)
+    if (c == sep)
+      out.emplace_back();
+    else
+      out.back() += c;
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+  return s;
+}
+
+// A whole number in plain decimal digits, at most `max` (no sign, space, fraction or overflow).
+bool parse_whole(const std::string& s, uint64_t max, uint64_t& out) {
+  if (s.empty()) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    const uint64_t d = uint64_t(c - '0');
+    if (d > max || v > (max - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  out = v;
+  return true;
+}
+
+// A number, all of s (strtod's syntax: also nan and inf), within a double's range.
+bool parse_number(const std::string& s, double& out) {
+  if (s.empty() || std::isspace((unsigned char)s[0])) return false;
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s.c_str(), &end);
+  if (*end != '\0' || errno == ERANGE) return false;
+  out = v;
+  return true;
+}
+
+bool parse_finite(const std::string& s, double& out) {
+  return parse_number(s, out) && std::isfinite(out);
+}
+
+const std::string kMaxSeed = std::to_string(UINT64_MAX);
+const std::string kMaxSteps = std::to_string(LLONG_MAX);
+
+// Each value is one position on its axis of the grid, so a value listed twice is a mistake.
+void require_distinct(const std::vector<double>& values, const std::string& what) {
+  std::set<double> seen;  // 0 and -0 count as the same value
+  for (double v : values)
+    if (const auto [it, fresh] = seen.insert(v); !fresh)
+      throw UsageError(
+          what + ": the value " + exact(v) + " is listed twice" +
+          (exact(*it) == exact(v) ? "" : " (as " + exact(*it) + " and " + exact(v) + ")"));
+}
+
+void check_methods(const std::vector<std::string>& methods, const std::string& what) {
+  std::set<std::string> seen;
+  for (const std::string& m : methods) {
+    try {
+      method_from_name(m);
+    } catch (const std::invalid_argument& err) {
+      throw UsageError(what + ": " + err.what());
+    }
+    if (!seen.insert(m).second) throw UsageError(what + ": method " + m + " is listed twice");
+  }
+}
+
+// "--knob eta=0,0.25,0.5": finite, distinct numbers (the catalog checks the knob's range).
+std::vector<double> parse_knob_values(const std::string& flag) {
+  const size_t eq = flag.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw UsageError("--knob " + flag + ": write KEY=V1,V2,..., e.g. --knob eta=0,0.25,0.5");
+  const std::string what = "--knob " + flag;
+  std::vector<double> out;
+  for (const std::string& item : split(flag.substr(eq + 1), ',')) {
+    double v = 0;
+    if (!parse_finite(item, v))
+      throw UsageError(what + ": '" + item +
+                       "' is not a finite number (write the values separated by commas, e.g. " +
+                       "--knob " + flag.substr(0, eq) + "=0,0.25,0.5)");
+    out.push_back(v);
+  }
+  require_distinct(out, what);
+  return out;
+}
+
+// "--seeds 1-3,7": distinct whole numbers from 0 to 2^64-1.
+std::vector<uint64_t> parse_seeds(const std::string& list) {
+  const std::string what = "--seeds " + list;
+  std::vector<uint64_t> out;
+  std::set<uint64_t> seen;
+  for (const std::string& item : split(list, ',')) {
+    const size_t dash = item.find('-');
+    uint64_t a = 0, b = 0;
+    const bool ok = dash == std::string::npos
+                        ? parse_whole(item, UINT64_MAX, a) && (b = a, true)
+                        : parse_whole(item.substr(0, dash), UINT64_MAX, a) &&
+                              parse_whole(item.substr(dash + 1), UINT64_MAX, b);
+    if (!ok)
+      throw UsageError(what + ": '" + item +
+                       "' is neither a seed nor a range of seeds (whole numbers from 0 to " +
+                       kMaxSeed + "; write e.g. 1-5 or 1,4,9)");
+    if (b < a)
+      throw UsageError(what + ": the range '" + item + "' runs backwards (write e.g. 1-5)");
+    for (uint64_t s = a;; ++s) {
+      if (!seen.insert(s).second)
+        throw UsageError(what + ": seed " + std::to_string(s) + " is listed twice");
+      out.push_back(s);
+      if (out.size() > kMaxCells)
+        throw UsageError(what + ": more than " + std::to_string(kMaxCells) +
+                         " seeds, more cells than a sweep runs");
+      if (s == b) break;
+    }
+  }
+  return out;
 }
 
 struct Cell {
@@ -62,97 +194,253 @@ struct Grid {
   }
 };
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, sep)) out.push_back(item);
-  return out;
+// Reads a sweep file into g, base and steps. Every key is checked, and a message names it:
+// "sweep.json: knobs.eta[2]: expected a finite number, got "x"". Knobs keep the file's order.
+void read_spec(const std::string& path, bool experiment_given, Experiment& base, Grid& g,
+               long long& steps) {
+  using OJ = nlohmann::ordered_json;
+  const std::string text = read_text(path);
+  // Where the parser is (knobs.eta[2]), for messages; and keys given twice, of which the JSON
+  // library would silently keep one.
+  struct Frame {
+    bool array = false;
+    std::string key;
+    size_t index = 0;
+    std::set<std::string> keys;
+  };
+  std::vector<Frame> at;
+  auto where = [&] {
+    std::string p;
+    for (const Frame& f : at)
+      if (f.array)
+        p += "[" + std::to_string(f.index) + "]";
+      else if (!f.key.empty())
+        p += (p.empty() ? "" : ".") + f.key;
+    return p;
+  };
+  auto one_done = [&] {
+    if (!at.empty() && at.back().array) ++at.back().index;
+  };
+  OJ j;
+  try {
+    j = OJ::parse(text, [&](int, OJ::parse_event_t ev, OJ& parsed) {
+      switch (ev) {
+        case OJ::parse_event_t::object_start:
+          at.push_back(Frame{});
+          break;
+        case OJ::parse_event_t::array_start:
+          at.push_back(Frame{true, "", 0, {}});
+          break;
+        case OJ::parse_event_t::key:
+          at.back().key = parsed.get<std::string>();
+          if (!at.back().keys.insert(at.back().key).second)
+            throw UsageError(path + ": " + where() + ": the key is given twice");
+          break;
+        case OJ::parse_event_t::object_end:
+        case OJ::parse_event_t::array_end:
+          at.pop_back();
+          one_done();
+          break;
+        case OJ::parse_event_t::value:
+          one_done();
+          break;
+      }
+      return true;
+    });
+  } catch (const nlohmann::json::exception& err) {
+    // The library's "[json.exception.parse_error.101] " tag means nothing to a user.
+    std::string what = err.what();
+    if (what.rfind("[json.exception.", 0) == 0 && what.find("] ") != std::string::npos)
+      what = what.substr(what.find("] ") + 2);
+    const std::string p = where();
+    if (err.id == 406)  // number overflow, e.g. 1e999
+      throw UsageError(path + ": " + (p.empty() ? "" : p + ": ") + what +
+                       " (a number must be finite: at most about 1.8e308 in size)");
+    throw UsageError(path + ": not valid JSON" + (p.empty() ? "" : " (near " + p + ")") + ": " +
+                     what);
+  }
+  auto bad = [&](const std::string& key, const std::string& msg) {
+    return UsageError(path + ": " + key + ": " + msg);
+  };
+  if (!j.is_object())
+    throw UsageError(path + ": expected a JSON object, e.g. {\"knobs\": {\"eta\": [0, 0.5]}, " +
+                     "\"steps\": 300}");
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (it.key() != "experiment" && it.key() != "knobs" && it.key() != "methods" &&
+        it.key() != "seeds" && it.key() != "steps")
+      throw UsageError(path + ": unknown key '" + it.key() +
+                       "' (a sweep file has experiment, knobs, methods, seeds, steps)");
+  if (j.contains("experiment")) {
+    if (experiment_given)
+      throw UsageError("the experiment is given twice: in " + path + " and on the command line");
+    const OJ& ej = j["experiment"];
+    if (ej.is_string() && !ej.get<std::string>().empty()) {
+      base = read_experiment_file(ej.get<std::string>());
+    } else if (ej.is_object()) {
+      try {
+        base = experiment_from_json(nlohmann::json::parse(ej.dump()));
+      } catch (const std::invalid_argument& err) {
+        throw bad("experiment", err.what());
+      } catch (const nlohmann::json::exception& err) {
+        throw bad("experiment", err.what());
+      }
+    } else {
+      throw bad("experiment",
+                "expected an experiment file's name or an experiment object, got " + ej.dump());
+    }
+  }
+  if (j.contains("knobs")) {
+    const OJ& kj = j["knobs"];
+    if (!kj.is_object())
+      throw bad("knobs", "expected knob names with lists of values, e.g. {\"eta\": [0, 0.25]}, " +
+                             std::string("got ") + kj.dump());
+    for (auto it = kj.begin(); it != kj.end(); ++it) {
+      const std::string key = "knobs." + it.key();
+      const OJ& vs = it.value();
+      if (!vs.is_array() || vs.empty())
+        throw bad(key,
+                  "expected a list of one or more numbers, e.g. [0, 0.25, 0.5], got " + vs.dump());
+      std::vector<double> values;
+      for (size_t i = 0; i < vs.size(); ++i) {
+        if (!vs[i].is_number() || !std::isfinite(vs[i].get<double>()))
+          throw bad(key + "[" + std::to_string(i) + "]",
+                    "expected a finite number, got " + vs[i].dump());
+        values.push_back(vs[i].get<double>());
+      }
+      require_distinct(values, path + ": " + key);
+      g.keys.push_back(it.key());
+      g.values.push_back(values);
+    }
+  }
+  if (j.contains("methods")) {
+    const OJ& mj = j["methods"];
+    if (!mj.is_array() || mj.empty())
+      throw bad("methods",
+                "expected a list of one or more methods, e.g. [\"pat\", \"in-silico\"], " +
+                    std::string("got ") + mj.dump());
+    for (size_t i = 0; i < mj.size(); ++i) {
+      if (!mj[i].is_string())
+        throw bad(
+            "methods[" + std::to_string(i) + "]",
+            "expected a method's name (pat, in-silico, ideal, spsa, fd), got " + mj[i].dump());
+      g.methods.push_back(mj[i].get<std::string>());
+    }
+    check_methods(g.methods, path + ": methods");
+  }
+  if (j.contains("seeds")) {
+    const OJ& sj = j["seeds"];
+    if (!sj.is_array() || sj.empty() || sj.size() > kMaxCells)
+      throw bad("seeds", "expected a list of 1 to " + std::to_string(kMaxCells) +
+                             " seeds, e.g. [1, 2, 3], got " +
+                             (sj.is_array() ? std::to_string(sj.size()) + " of them" : sj.dump()));
+    std::set<uint64_t> seen;
+    for (size_t i = 0; i < sj.size(); ++i) {
+      if (!sj[i].is_number_unsigned())
+        throw bad("seeds[" + std::to_string(i) + "]",
+                  "expected a whole number from 0 to " + kMaxSeed + ", got " + sj[i].dump());
+      const uint64_t s = sj[i].get<uint64_t>();
+      if (!seen.insert(s).second)
+        throw bad("seeds", "seed " + std::to_string(s) + " is listed twice");
+      g.seeds.push_back(s);
+    }
+  }
+  if (j.contains("steps")) {
+    const OJ& st = j["steps"];
+    if (!st.is_number_unsigned() || st.get<uint64_t>() < 1 ||
+        st.get<uint64_t>() > uint64_t(LLONG_MAX))
+      throw bad("steps", "expected a whole number from 1 to " + kMaxSteps + ", got " + st.dump());
+    steps = st.get<long long>();
+  }
 }
 
-int do_sweep(const std::string& experiment_path, const std::string& spec_path,
-             const std::vector<std::string>& knob_flags, const std::string& methods_flag,
-             const std::string& seeds_flag, long long steps, const std::string& shard,
-             std::string out, bool quiet, const RunOptions& ro) {
+// Whether two paths name one file (a.csv and ./a.csv), or are the same name.
+bool same_file(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  struct stat sa, sb;
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+struct SweepFlags {
+  std::string experiment, spec;
+  std::vector<std::string> knobs;
+  std::optional<std::string> methods, seeds, steps, shard, out;  // unset: not given
+  bool quiet = false;
+  RunOptions run;
+};
+
+int do_sweep(const SweepFlags& fl) {
   Experiment base =
-      experiment_path.empty() ? default_experiment() : read_experiment_file(experiment_path);
+      fl.experiment.empty() ? default_experiment() : read_experiment_file(fl.experiment);
   Grid g;
-  if (!spec_path.empty()) {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(read_text(spec_path));
-      for (auto it = j.begin(); it != j.end(); ++it)
-        if (it.key() != "experiment" && it.key() != "knobs" && it.key() != "methods" &&
-            it.key() != "seeds" && it.key() != "steps")
-          throw UsageError(spec_path + ": unknown key '" + it.key() +
-                           "' (a sweep file has experiment, knobs, methods, seeds, steps)");
-      if (j.contains("experiment")) {
-        if (!experiment_path.empty())
-          throw UsageError("the experiment is given twice: in " + spec_path +
-                           " and on the command line");
-        const auto& ej = j["experiment"];
-        base =
-            ej.is_string() ? read_experiment_file(ej.get<std::string>()) : experiment_from_json(ej);
-      }
-      if (j.contains("knobs"))
-        for (auto it = j["knobs"].begin(); it != j["knobs"].end(); ++it) {
-          g.keys.push_back(it.key());
-          g.values.push_back(it.value().get<std::vector<double>>());
-        }
-      if (j.contains("methods")) g.methods = j["methods"].get<std::vector<std::string>>();
-      if (j.contains("seeds")) g.seeds = j["seeds"].get<std::vector<uint64_t>>();
-      if (j.contains("steps")) base.steps = j["steps"].get<long long>();
-    } catch (const nlohmann::json::exception& err) {
-      throw UsageError(spec_path + ": " + err.what());
-    } catch (const std::invalid_argument& err) {
-      throw UsageError(spec_path + ": " + err.what());
-    }
+  long long spec_steps = -1;  // -1: the sweep file does not set it
+  if (!fl.spec.empty()) read_spec(fl.spec, !fl.experiment.empty(), base, g, spec_steps);
+  for (const std::string& kv : fl.knobs) {
+    g.values.push_back(parse_knob_values(kv));
+    g.keys.push_back(kv.substr(0, kv.find('=')));
   }
-  for (const std::string& kv : knob_flags) {
-    const size_t eq = kv.find('=');
-    if (eq == std::string::npos)
-      throw UsageError("--knob " + kv + ": write KEY=V1,V2,..., e.g. --knob eta=0,0.25,0.5");
-    g.keys.push_back(kv.substr(0, eq));
-    g.values.push_back(parse_double_list(kv.substr(eq + 1), "--knob " + kv));
+  if (fl.methods) {
+    g.methods = split(*fl.methods, ',');
+    check_methods(g.methods, "--method " + *fl.methods);
   }
-  if (!methods_flag.empty()) g.methods = split(methods_flag, ',');
-  if (!seeds_flag.empty()) g.seeds = parse_int_list(seeds_flag, "--seeds");
+  if (fl.seeds) g.seeds = parse_seeds(*fl.seeds);
   if (g.methods.empty()) g.methods = {method_name(base.train.method)};
   if (g.seeds.empty()) g.seeds = {base.train.seed};
-  if (steps > 0) base.steps = steps;
-  for (size_t k = 0; k < g.keys.size(); ++k) {
-    if (g.values[k].empty()) throw UsageError("knob " + g.keys[k] + ": no values");
+  if (spec_steps > 0) base.steps = spec_steps;
+  if (fl.steps) {
+    uint64_t v = 0;
+    if (!parse_whole(*fl.steps, uint64_t(LLONG_MAX), v) || v < 1)
+      throw UsageError("--steps " + *fl.steps +
+                       ": expected a whole number of steps per cell from 1 to " + kMaxSteps);
+    base.steps = (long long)v;
+  }
+  for (size_t k = 0; k < g.keys.size(); ++k)
     for (size_t j = 0; j < k; ++j)
       if (g.keys[j] == g.keys[k]) throw UsageError("knob " + g.keys[k] + " is swept twice");
-  }
-  for (const std::string& m : g.methods) {
-    try {
-      method_from_name(m);
-    } catch (const std::invalid_argument& err) {
-      throw UsageError(std::string("--method: ") + err.what());
-    }
-  }
 
-  long long shard_i = 0, shard_n = 1;
-  if (!shard.empty()) {
-    const auto parts = split(shard, '/');
-    char* e1 = nullptr;
-    char* e2 = nullptr;
-    if (parts.size() == 2) {
-      shard_i = std::strtoll(parts[0].c_str(), &e1, 10);
-      shard_n = std::strtoll(parts[1].c_str(), &e2, 10);
-    }
-    if (parts.size() != 2 || *e1 || *e2 || parts[0].empty() || parts[1].empty() || shard_n < 1 ||
-        shard_i < 0 || shard_i >= shard_n)
+  // The grid's shape; its size before it is built.
+  std::vector<uint64_t> shape;
+  for (const auto& vs : g.values) shape.push_back(vs.size());
+  shape.push_back(g.methods.size());
+  shape.push_back(g.seeds.size());
+  std::vector<std::string> dims;
+  uint64_t total = 1;
+  for (uint64_t n : shape) dims.push_back(std::to_string(n));
+  for (uint64_t n : shape)
+    if (total > kMaxCells / n)
+      throw UsageError("the grid (" + join(dims, " x ") + ") has more than " +
+                       std::to_string(kMaxCells) + " cells, more than a sweep runs: split it");
+    else
+      total *= n;
+
+  uint64_t shard_i = 0, shard_n = 1;
+  if (fl.shard) {
+    const auto parts = split(*fl.shard, '/');
+    if (parts.size() != 2 || !parse_whole(parts[0], uint64_t(LLONG_MAX), shard_i) ||
+        !parse_whole(parts[1], uint64_t(LLONG_MAX), shard_n) || shard_n < 1 || shard_i >= shard_n)
       throw UsageError(
-          "--shard " + shard +
-          ": write I/N with 0 <= I < N, e.g. --shard 0/4 "
+          "--shard " + *fl.shard +
+          ": write I/N, whole numbers with 0 <= I < N and N at most the number of cells, "
+          "e.g. --shard 0/4 "
           "(on Slurm: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT with --array=0-3)");
+    if (shard_n > total)
+      throw UsageError("--shard " + *fl.shard + ": " + std::to_string(shard_n) +
+                       " shards of a sweep of " + std::to_string(total) +
+                       (total == 1 ? " cell" : " cells") +
+                       " would leave some with none: use N from 1 to " + std::to_string(total));
   }
-  if (out.empty())
-    out = shard.empty()
-              ? "sweep.csv"
-              : "sweep-" + std::to_string(shard_i) + "of" + std::to_string(shard_n) + ".csv";
+  std::string out;
+  if (fl.out) {
+    out = *fl.out;
+    if (out.empty()) throw UsageError("-o: the result file's name is empty");
+    for (const std::string& in : {fl.experiment, fl.spec})
+      if (!in.empty() && same_file(out, in))
+        throw UsageError("-o " + out + " is the sweep's own input " + in +
+                         ": the result would overwrite it");
+  } else {
+    out = fl.shard ? "sweep-" + std::to_string(shard_i) + "of" + std::to_string(shard_n) + ".csv"
+                   : "sweep.csv";
+  }
 
   const std::vector<Cell> cells = g.cells();
   // Check every cell's experiment before running any: a typo must not surface hours in.
@@ -178,20 +466,22 @@ int do_sweep(const std::string& experiment_path, const std::string& spec_path,
   std::ofstream f(tmp, std::ios::trunc);
   if (!f) throw std::runtime_error("cannot write " + tmp);
   f << header;
+  f.flush();
   install_stop_handlers();
   long long mine = 0, done = 0;
-  for (size_t i = 0; i < cells.size(); ++i) mine += (long long)i % shard_n == shard_i;
-  if (!quiet)
+  for (size_t i = 0; i < cells.size(); ++i) mine += i % shard_n == shard_i;
+  if (!fl.quiet)
     std::fprintf(stderr,
-                 "sweep: %zu cells, shard %lld/%lld runs %lld of them, %lld steps each -> %s\n",
-                 cells.size(), shard_i, shard_n, mine, base.steps, out.c_str());
+                 "sweep: %zu cells, shard %llu/%llu runs %lld of them, %lld steps each -> %s\n",
+                 cells.size(), (unsigned long long)shard_i, (unsigned long long)shard_n, mine,
+                 base.steps, out.c_str());
   for (size_t i = 0; i < cells.size(); ++i) {
-    if ((long long)i % shard_n != shard_i) continue;
+    if (i % shard_n != shard_i) continue;
     if (g_stop) {
       std::fprintf(stderr, "patlab: sweep interrupted; finished cells are in %s\n", tmp.c_str());
       return kExitInterrupted;
     }
-    auto run = make_run(exps[i], ro);
+    auto run = make_run(exps[i], fl.run);
     while (run->trainer->steps() < exps[i].steps) run->trainer->step();
     const Evaluation dev = run->trainer->evaluate(run->test, Pass::Device);
     const Evaluation twin = run->trainer->evaluate(run->test, Pass::Twin);
@@ -201,8 +491,9 @@ int do_sweep(const std::string& experiment_path, const std::string& spec_path,
     f << ',' << exps[i].steps << ',' << exact(dev.loss) << ',' << exact(dev.accuracy) << ','
       << exact(twin.accuracy) << ',' << run->net.device_queries() << '\n';
     f.flush();
+    if (!f) throw std::runtime_error("cannot write " + tmp);
     ++done;
-    if (!quiet) {
+    if (!fl.quiet) {
       std::fprintf(stderr, "cell %zu (%lld/%lld): %s seed %llu", i, done, mine, c.method.c_str(),
                    (unsigned long long)c.seed);
       for (size_t k = 0; k < g.keys.size(); ++k)
@@ -301,11 +592,9 @@ int do_merge(const std::vector<std::string>& inputs, const std::string& out, boo
 
 Handler add_sweep(CLI::App& app) {
   struct Flags {
-    std::string experiment, spec, methods, seeds, shard, out;
-    std::vector<std::string> knobs;
-    long long steps = 0;
-    bool quiet = false;
-    RunOptions run;
+    SweepFlags sweep;
+    std::string methods, seeds, steps, shard, out;
+    CLI::Option *methods_opt, *seeds_opt, *steps_opt, *shard_opt, *out_opt;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* c = app.add_subcommand(
@@ -320,21 +609,35 @@ Handler add_sweep(CLI::App& app) {
       "A sweep file: {\"experiment\": \"exp.json\", \"knobs\": {\"eta\": [0, 0.5]}, \"methods\": "
       "[\"pat\"],\n"
       "               \"seeds\": [1, 2], \"steps\": 300}");
-  c->add_option("experiment", f->experiment,
+  c->add_option("experiment", f->sweep.experiment,
                 "Experiment JSON file (default: the built-in experiment)");
-  c->add_option("--spec", f->spec, "Sweep JSON file (flags add to it)");
-  c->add_option("--knob", f->knobs, "KEY=V1,V2,... applied to every physical layer (repeatable)");
-  c->add_option("--method", f->methods, "Comma-separated methods: pat, in-silico, ideal, spsa, fd");
-  c->add_option("--seeds", f->seeds, "Seeds, e.g. 1-5 or 1,4,9 (training and data seed)");
-  c->add_option("--steps", f->steps, "Training steps per cell");
-  c->add_option("--shard", f->shard, "I/N: run only every N-th cell starting at I (0 <= I < N)");
-  c->add_option("-o,--out", f->out,
-                "Result CSV (default: sweep.csv, or sweep-IofN.csv for a shard)");
-  c->add_flag("-q,--quiet", f->quiet, "No progress output");
-  add_run_options(*c, f->run, false);
+  c->add_option("--spec", f->sweep.spec, "Sweep JSON file (flags add to it)");
+  c->add_option("--knob", f->sweep.knobs,
+                "KEY=V1,V2,... applied to every physical layer (repeatable)");
+  f->methods_opt = c->add_option("--method", f->methods,
+                                 "Comma-separated methods: pat, in-silico, ideal, spsa, fd");
+  f->seeds_opt =
+      c->add_option("--seeds", f->seeds, "Seeds, e.g. 1-5 or 1,4,9 (training and data seed)");
+  f->steps_opt =
+      c->add_option("--steps", f->steps, "Training steps per cell (1 or more)")->type_name("INT");
+  f->shard_opt =
+      c->add_option("--shard", f->shard, "I/N: run only every N-th cell starting at I (0 <= I < N)")
+          ->type_name("I/N");
+  f->out_opt = c->add_option("-o,--out", f->out,
+                             "Result CSV (default: sweep.csv, or sweep-IofN.csv for a shard)");
+  c->add_flag("-q,--quiet", f->sweep.quiet, "No progress output");
+  add_run_options(*c, f->sweep.run, false);
   return [f] {
-    return do_sweep(f->experiment, f->spec, f->knobs, f->methods, f->seeds, f->steps, f->shard,
-                    f->out, f->quiet, f->run);
+    // A flag that is given, even empty, is checked; one that is not takes the default.
+    auto given = [](CLI::Option* o, const std::string& v) {
+      return o->count() > 0 ? std::optional<std::string>(v) : std::nullopt;
+    };
+    f->sweep.methods = given(f->methods_opt, f->methods);
+    f->sweep.seeds = given(f->seeds_opt, f->seeds);
+    f->sweep.steps = given(f->steps_opt, f->steps);
+    f->sweep.shard = given(f->shard_opt, f->shard);
+    f->sweep.out = given(f->out_opt, f->out);
+    return do_sweep(f->sweep);
   };
 }
 
