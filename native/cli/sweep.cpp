@@ -475,14 +475,21 @@ int do_sweep(const SweepFlags& fl) {
                  "sweep: %zu cells, shard %llu/%llu runs %lld of them, %lld steps each -> %s\n",
                  cells.size(), (unsigned long long)shard_i, (unsigned long long)shard_n, mine,
                  base.steps, out.c_str());
+  auto interrupted = [&] {
+    std::fprintf(stderr, "patlab: sweep interrupted; %s finished in %s\n",
+                 done == 1 ? "the 1 cell" : ("the " + std::to_string(done) + " cells").c_str(),
+                 tmp.c_str());
+    return kExitInterrupted;
+  };
   for (size_t i = 0; i < cells.size(); ++i) {
     if (i % shard_n != shard_i) continue;
-    if (g_stop) {
-      std::fprintf(stderr, "patlab: sweep interrupted; finished cells are in %s\n", tmp.c_str());
-      return kExitInterrupted;
-    }
+    if (g_stop) return interrupted();
     auto run = make_run(exps[i], fl.run);
-    while (run->trainer->steps() < exps[i].steps) run->trainer->step();
+    // A stop request is honoured between steps, not only between cells: a cell can be long.
+    while (run->trainer->steps() < exps[i].steps) {
+      if (g_stop) return interrupted();
+      run->trainer->step();
+    }
     const Evaluation dev = run->trainer->evaluate(run->test, Pass::Device);
     const Evaluation twin = run->trainer->evaluate(run->test, Pass::Twin);
     const Cell& c = cells[i];
