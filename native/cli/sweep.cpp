@@ -4,6 +4,13 @@
 // methods, then seeds), and shard i of N runs the cells whose number is i modulo N. So any
 // number of machines can each run one shard with no coordination, and `merge` can tell from
 // the numbers alone which cells are missing or were run twice.
+//
+// Every row carries its sweep's identity (column `sweep`), SHAPE:AXES:CELLS: the number of
+// values on each axis in numbering order (each knob, methods, seeds; e.g. 3x2x5), a hash of the
+// axes as the rows print them, and a hash of every cell's complete experiment. Shards of one
+// sweep agree on it and any other setting changes it, so merge refuses mixtures. With the shape,
+// merge knows where each cell number lies on every axis and checks each row's method, seed and
+// knob values against it; with every position seen, it recomputes AXES from the rows.
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -16,7 +23,6 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include "cli.h"
 #include "patlab/emulators/catalog.h"
@@ -37,6 +43,22 @@ std::string exact(double v) {
     std::snprintf(buf, sizeof buf, "%.*g", digits, v);
     if (std::strtod(buf, nullptr) == v) break;
   }
+  return buf;
+}
+
+// FNV-1a, 64 bits: a sweep's identity (not a defence against forgery, a check against mix-ups).
+constexpr uint64_t kFnvOffset = 14695981039346656037ull;
+uint64_t fnv1a64(const std::string& s, uint64_t h = kFnvOffset) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string hex16(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
   return buf;
 }
 
@@ -192,7 +214,74 @@ struct Grid {
     }
     return out;
   }
+
+  // The axes in numbering order (each knob, methods, seeds), each as its values print in a row.
+  std::vector<std::vector<std::string>> axes() const {
+    std::vector<std::vector<std::string>> out;
+    for (const auto& vs : values) {
+      out.emplace_back();
+      for (double v : vs) out.back().push_back(exact(v));
+    }
+    out.push_back(methods);
+    out.emplace_back();
+    for (uint64_t s : seeds) out.back().push_back(std::to_string(s));
+    return out;
+  }
 };
+
+// A cell number's position on each axis: the odometer of Grid::cells(), seeds fastest.
+std::vector<uint64_t> positions(uint64_t cell, const std::vector<uint64_t>& shape) {
+  std::vector<uint64_t> p(shape.size());
+  for (size_t a = shape.size(); a-- > 0;) {
+    p[a] = cell % shape[a];
+    cell /= shape[a];
+  }
+  return p;
+}
+
+// The hash of a grid's axes as rows print them: a row of the merged file can be checked
+// against it without the experiment.
+std::string axes_hash(const std::vector<std::string>& keys,
+                      const std::vector<std::vector<std::string>>& axes) {
+  std::string text = "patlab sweep axes 1\n";
+  for (size_t a = 0; a < axes.size(); ++a)
+    text += (a < keys.size()    ? "knob " + keys[a]
+             : a == keys.size() ? "methods"
+                                : "seeds") +
+            "=" + join(axes[a], ",") + "\n";
+  return hex16(fnv1a64(text));
+}
+
+// A sweep's identity as its rows carry it: SHAPE:AXES:CELLS.
+struct Identity {
+  std::vector<uint64_t> shape;  // values per axis: each knob, methods, seeds
+  std::string axes, cells;      // 16 hex digits each
+  uint64_t total = 1;
+};
+
+bool is_hex16(const std::string& s) {
+  if (s.size() != 16) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+bool parse_identity(const std::string& s, size_t n_axes, Identity& id) {
+  const auto parts = split(s, ':');
+  if (parts.size() != 3 || !is_hex16(parts[1]) || !is_hex16(parts[2])) return false;
+  const auto dims = split(parts[0], 'x');
+  if (dims.size() != n_axes) return false;
+  id = Identity{};
+  for (const std::string& d : dims) {
+    uint64_t n = 0;
+    if (!parse_whole(d, kMaxCells, n) || n < 1 || id.total > kMaxCells / n) return false;
+    id.shape.push_back(n);
+    id.total *= n;
+  }
+  id.axes = parts[1];
+  id.cells = parts[2];
+  return true;
+}
 
 // Reads a sweep file into g, base and steps. Every key is checked, and a message names it:
 // "sweep.json: knobs.eta[2]: expected a finite number, got "x"". Knobs keep the file's order.
@@ -459,7 +548,15 @@ int do_sweep(const SweepFlags& fl) {
     exps.push_back(e);
   }
 
-  std::string header = "cell,cells,method,seed";
+  // The sweep's identity, in every row: its shape, a hash of its axes as the rows print them
+  // (merge recomputes it from the rows), and a hash of every cell's complete experiment in
+  // order (steps, data, network, every setting). Shards of one sweep compute the same.
+  uint64_t cells_hash = fnv1a64("patlab sweep cells 1\n" + join(g.keys, ",") + "\n");
+  for (const Experiment& e : exps) cells_hash = fnv1a64(to_json(e).dump() + "\n", cells_hash);
+  const std::string identity =
+      join(dims, "x") + ":" + axes_hash(g.keys, g.axes()) + ":" + hex16(cells_hash);
+
+  std::string header = "cell,cells,sweep,method,seed";
   for (const std::string& k : g.keys) header += "," + k;
   header += ",steps,test_loss_device,device_accuracy,twin_accuracy,queries\n";
   const std::string tmp = out + ".partial";
@@ -472,9 +569,9 @@ int do_sweep(const SweepFlags& fl) {
   for (size_t i = 0; i < cells.size(); ++i) mine += i % shard_n == shard_i;
   if (!fl.quiet)
     std::fprintf(stderr,
-                 "sweep: %zu cells, shard %llu/%llu runs %lld of them, %lld steps each -> %s\n",
-                 cells.size(), (unsigned long long)shard_i, (unsigned long long)shard_n, mine,
-                 base.steps, out.c_str());
+                 "sweep %s: %zu cells, shard %llu/%llu runs %lld of them, %lld steps each -> %s\n",
+                 identity.c_str(), cells.size(), (unsigned long long)shard_i,
+                 (unsigned long long)shard_n, mine, base.steps, out.c_str());
   auto interrupted = [&] {
     std::fprintf(stderr, "patlab: sweep interrupted; %s finished in %s\n",
                  done == 1 ? "the 1 cell" : ("the " + std::to_string(done) + " cells").c_str(),
@@ -493,7 +590,7 @@ int do_sweep(const SweepFlags& fl) {
     const Evaluation dev = run->trainer->evaluate(run->test, Pass::Device);
     const Evaluation twin = run->trainer->evaluate(run->test, Pass::Twin);
     const Cell& c = cells[i];
-    f << i << ',' << cells.size() << ',' << c.method << ',' << c.seed;
+    f << i << ',' << cells.size() << ',' << identity << ',' << c.method << ',' << c.seed;
     for (double v : c.knobs) f << ',' << exact(v);
     f << ',' << exps[i].steps << ',' << exact(dev.loss) << ',' << exact(dev.accuracy) << ','
       << exact(twin.accuracy) << ',' << run->net.device_queries() << '\n';
@@ -527,71 +624,285 @@ std::string ranges(const std::vector<long long>& v) {
   return s;
 }
 
+const std::string kHead = "cell,cells,sweep,method,seed";
+const std::string kTail = ",steps,test_loss_device,device_accuracy,twin_accuracy,queries";
+
+// One row of a shard, checked field by field.
+struct Row {
+  std::string where;  // file:line
+  std::string file;
+  long long line_no = 0;
+  std::string line;
+  std::vector<std::string> fields;
+  uint64_t cell = 0;
+};
+
+// The text of a row's value on axis a (knobs, methods, seeds) of a grid with `knobs` knobs.
+const std::string& axis_value(const Row& r, size_t a, size_t knobs) {
+  return a < knobs ? r.fields[5 + a] : a == knobs ? r.fields[3] : r.fields[4];
+}
+
 int do_merge(const std::vector<std::string>& inputs, const std::string& out, bool allow_missing) {
-  std::string header;
-  long long total = -1;
-  std::map<long long, std::string> rows;
-  std::map<long long, std::string> source;
-  std::vector<std::string> problems;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    for (size_t j = 0; j < i; ++j)
+      if (same_file(inputs[i], inputs[j]))
+        throw UsageError(inputs[i] + " is given twice" +
+                         (inputs[i] == inputs[j] ? "" : " (also as " + inputs[j] + ")"));
+    if (same_file(out, inputs[i]))
+      throw UsageError("-o " + out + " is also an input: merging would overwrite it; write the " +
+                       "merged file elsewhere");
+  }
+
+  // Read every file: the columns, and rows with well-formed fields.
+  std::string header, header_file;
+  std::vector<std::string> keys;
+  std::vector<Row> rows;
+  std::vector<std::string> identities;                    // in order of first appearance
+  std::map<std::string, std::vector<std::string>> files;  // identity -> its files
+  std::map<std::pair<std::string, std::string>, std::vector<long long>> lines_of;  // id, file
+  std::map<std::string, size_t> rows_in;  // file -> its number of rows
   for (const std::string& path : inputs) {
-    std::istringstream in(read_text(path));
-    std::string line;
-    if (!std::getline(in, line) || line.rfind("cell,cells,", 0) != 0)
-      throw UsageError(path +
-                       ": not a sweep result (its first line should start with cell,cells,)");
-    if (header.empty()) header = line;
-    if (line != header)
-      throw UsageError(path + ": its columns differ from " + inputs[0] +
-                       "'s: these files are not from the same sweep");
-    int n = 1;
-    while (std::getline(in, line)) {
-      ++n;
-      if (line.empty()) continue;
-      const auto f = split(line, ',');
-      char* end = nullptr;
-      const long long cell = f.size() > 1 ? std::strtoll(f[0].c_str(), &end, 10) : -1;
-      const long long cells = f.size() > 1 ? std::atoll(f[1].c_str()) : -1;
-      if (f.size() != split(header, ',').size() || cell < 0 || (end && *end))
-        throw UsageError(path + ":" + std::to_string(n) + ": malformed row");
-      if (total < 0) total = cells;
-      if (cells != total)
-        throw UsageError(path + ":" + std::to_string(n) + ": the sweep has " +
-                         std::to_string(cells) + " cells here but " + std::to_string(total) +
-                         " elsewhere: mixed sweeps?");
-      auto it = rows.find(cell);
-      if (it != rows.end()) {
-        if (it->second != line) {
-          problems.push_back("cell " + std::to_string(cell) + " differs between " + source[cell] +
-                             " and " + path);
-        } else {
-          std::fprintf(stderr,
-                       "patlab merge: cell %lld is in both %s and %s (identical; kept once)\n",
-                       cell, source[cell].c_str(), path.c_str());
-        }
-        continue;
+    const std::string text = read_text(path);
+    if (text.empty()) throw UsageError(path + ": an empty file, not a sweep result");
+    if (text.rfind("\xEF\xBB\xBF", 0) == 0)
+      throw UsageError(path + ": begins with a byte-order mark, so it is not as patlab sweep " +
+                       "wrote it (saved by a spreadsheet?)");
+    std::vector<std::string> lines = split(text, '\n');
+    if (!lines.back().empty())
+      throw UsageError(path + ":" + std::to_string(lines.size()) +
+                       ": the last line has no line end: the file was cut short (a .partial file "
+                       "being written?)");
+    lines.pop_back();
+    for (std::string& l : lines)  // CRLF line ends (the file went through Windows) are fine
+      if (!l.empty() && l.back() == '\r') l.pop_back();
+
+    const std::string& h = lines[0];
+    if (h.rfind("cell,cells,", 0) == 0 && h.rfind(kHead, 0) != 0)
+      throw UsageError(path + ": written by an older patlab, without the sweep column that " +
+                       "identifies its sweep: run its shard again with this patlab");
+    const bool shaped = h.size() >= kHead.size() + kTail.size() && h.rfind(kHead, 0) == 0 &&
+                        h.compare(h.size() - kTail.size(), kTail.size(), kTail) == 0;
+    const std::string middle =
+        shaped ? h.substr(kHead.size(), h.size() - kHead.size() - kTail.size()) : "";
+    if (!shaped || (!middle.empty() && middle[0] != ','))
+      throw UsageError(path + ": not a sweep result (its first line should be " + kHead +
+                       ", the knobs, " + kTail.substr(1) + ")");
+    if (header.empty()) {
+      header = h;
+      header_file = path;
+      if (!middle.empty()) keys = split(middle.substr(1), ',');
+      std::set<std::string> seen;
+      for (const std::string& k : keys)
+        if (k.empty() || !seen.insert(k).second)
+          throw UsageError(path + ": not a sweep result (its knob columns " + middle.substr(1) +
+                           " have an empty or repeated name)");
+    } else if (h != header) {
+      throw UsageError(path + ": its columns (" + h + ") differ from " + header_file + "'s (" +
+                       header + "): the files are from different sweeps");
+    }
+    if (lines.size() == 1)
+      throw UsageError(path + ": no rows, only the header (the .partial file of a shard that " +
+                       "finished no cell yet?)");
+
+    const std::vector<std::string> names = split(header, ',');
+    const size_t ncols = names.size();
+    const size_t n_axes = keys.size() + 2;
+    for (size_t n = 1; n < lines.size(); ++n) {
+      Row r;
+      r.file = path;
+      r.line_no = (long long)n + 1;
+      r.where = path + ":" + std::to_string(n + 1);
+      r.line = lines[n];
+      if (r.line.empty())
+        throw UsageError(r.where + ": a blank line, which patlab sweep never writes (was the " +
+                         "file edited?)");
+      r.fields = split(r.line, ',');
+      if (r.fields.size() != ncols)
+        throw UsageError(r.where + ": " + std::to_string(r.fields.size()) + " fields, but the " +
+                         "header has " + std::to_string(ncols) + " columns");
+      auto bad = [&](size_t col, const std::string& want) {
+        return UsageError(r.where + ": " + names[col] + " '" + r.fields[col] + "' is not " + want);
+      };
+      uint64_t cells = 0, u = 0;
+      double d = 0;
+      if (!parse_whole(r.fields[0], kMaxCells, r.cell)) throw bad(0, "a cell number");
+      if (!parse_whole(r.fields[1], kMaxCells, cells) || cells < 1)
+        throw bad(1, "a number of cells (1 to " + std::to_string(kMaxCells) + ")");
+      Identity id;
+      if (!parse_identity(r.fields[2], n_axes, id))
+        throw bad(2, "a sweep's identity (SHAPE:HASH:HASH, the shape giving the number of " +
+                         std::string("values of each knob, of methods and of seeds, e.g. ") +
+                         join(std::vector<std::string>(n_axes, "2"), "x") + ":...)");
+      try {
+        method_from_name(r.fields[3]);
+      } catch (const std::invalid_argument&) {
+        throw bad(3, "a training method (in-silico, pat, ideal, spsa, fd)");
       }
-      rows[cell] = line;
-      source[cell] = path;
+      if (!parse_whole(r.fields[4], UINT64_MAX, u)) throw bad(4, "a seed (0 to " + kMaxSeed + ")");
+      for (size_t k = 0; k < keys.size(); ++k)
+        if (!parse_finite(r.fields[5 + k], d)) throw bad(5 + k, "a finite number");
+      const size_t s = 5 + keys.size();
+      if (!parse_whole(r.fields[s], uint64_t(LLONG_MAX), u) || u < 1)
+        throw bad(s, "a number of steps (1 to " + kMaxSteps + ")");
+      if (!parse_number(r.fields[s + 1], d)) throw bad(s + 1, "a number");
+      if (!parse_finite(r.fields[s + 2], d) || d < 0 || d > 1)
+        throw bad(s + 2, "an accuracy (0 to 1)");
+      if (!parse_finite(r.fields[s + 3], d) || d < 0 || d > 1)
+        throw bad(s + 3, "an accuracy (0 to 1)");
+      if (!parse_whole(r.fields[s + 4], UINT64_MAX, u)) throw bad(s + 4, "a number of queries");
+      if (cells != id.total)
+        throw UsageError(r.where + ": cells is " + r.fields[1] + ", but the sweep's shape " +
+                         split(r.fields[2], ':')[0] + " has " + std::to_string(id.total));
+      if (r.cell >= cells)
+        throw UsageError(r.where + ": cell " + r.fields[0] + " is beyond the sweep's " +
+                         r.fields[1] + " cells (0 to " + std::to_string(cells - 1) + ")");
+      const std::string& ident = r.fields[2];
+      if (!files.count(ident)) identities.push_back(ident);
+      auto& ln = lines_of[{ident, path}];
+      if (ln.empty()) files[ident].push_back(path);
+      ln.push_back(r.line_no);
+      rows.push_back(std::move(r));
+    }
+    rows_in[path] = lines.size() - 1;
+  }
+
+  // One sweep: the same identity everywhere. Say which files (or lines) are of which.
+  if (identities.size() > 1) {
+    std::string which;
+    for (const std::string& ident : identities) {
+      std::vector<std::string> parts;
+      for (const std::string& file : files[ident]) {
+        const auto& ln = lines_of[{ident, file}];
+        parts.push_back(ln.size() == rows_in[file] ? file : file + " lines " + ranges(ln));
+      }
+      which += (which.empty() ? "" : "; ") + ident + " in " + join(parts, ", ");
+    }
+    throw UsageError("the files are from different sweeps (a setting differs, e.g. steps, the " +
+                     std::string("experiment, a knob, method or seed): sweep ") + which +
+                     ". Merge the shards of one sweep");
+  }
+  Identity id;
+  parse_identity(identities[0], keys.size() + 2, id);
+  const size_t n_axes = id.shape.size();
+  const size_t steps_col = 5 + keys.size();
+  // Every cell trains the same number of steps (the identity covers it; this names the row).
+  std::map<std::string, std::vector<const Row*>> by_steps;
+  for (const Row& r : rows) by_steps[r.fields[steps_col]].push_back(&r);
+  if (by_steps.size() > 1) {
+    const std::vector<const Row*>* most = nullptr;
+    for (const auto& [s, by] : by_steps)
+      if (!most || by.size() > most->size()) most = &by;
+    const Row& good = *most->front();
+    for (const Row& r : rows)
+      if (r.fields[steps_col] != good.fields[steps_col])
+        throw UsageError(r.where + ": steps is " + r.fields[steps_col] + ", but " +
+                         std::to_string(most->size()) + " rows (e.g. " + good.where + ") have " +
+                         good.fields[steps_col] + ": every cell of a sweep trains the same " +
+                         "number of steps");
+  }
+
+  // Each row's method, seed and knob values against its cell number. The number gives the cell's
+  // position on every axis (Grid::cells()'s odometer), so all rows at one position must show
+  // the same value, and different positions different values. Where rows disagree, the value
+  // most of them show is taken as right, and a row showing another is named.
+  auto axis_name = [&](size_t a) {
+    return a < keys.size() ? keys[a] : a == keys.size() ? std::string("method") : "seed";
+  };
+  std::vector<std::vector<uint64_t>> pos;  // per row
+  // axis -> position -> value -> the rows showing it
+  std::vector<std::map<uint64_t, std::map<std::string, std::vector<const Row*>>>> seen(n_axes);
+  for (const Row& r : rows) {
+    pos.push_back(positions(r.cell, id.shape));
+    for (size_t a = 0; a < n_axes; ++a)
+      seen[a][pos.back()[a]][axis_value(r, a, keys.size())].push_back(&r);
+  }
+  auto where_at = [&](size_t a, uint64_t p) {
+    return axis_name(a) + " position " + std::to_string(p + 1) + " of " +
+           std::to_string(id.shape[a]);
+  };
+  std::vector<std::map<uint64_t, std::string>> value_at(n_axes);  // the agreed values
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    for (size_t a = 0; a < n_axes; ++a) {
+      const auto& shown = seen[a][pos[i][a]];
+      if (shown.size() == 1) continue;
+      const std::string& v = axis_value(r, a, keys.size());
+      const Row* best = nullptr;  // a row of the most shown value other than r's
+      size_t best_n = 0;
+      for (const auto& [value, by] : shown)
+        if (value != v && by.size() > best_n) best = by.front(), best_n = by.size();
+      const std::string& w = axis_value(*best, a, keys.size());
+      const std::string who = best_n == 1 ? "cell " + best->fields[0] + " (" + best->where + ")"
+                                          : std::to_string(best_n) + " cells (e.g. cell " +
+                                                best->fields[0] + ", " + best->where + ")";
+      if (best_n > shown.at(v).size())
+        throw UsageError(r.where + ": cell " + r.fields[0] + " has " + axis_name(a) + " " + v +
+                         ", but its number puts it at " + where_at(a, pos[i][a]) + ", where " +
+                         who + " " + (best_n == 1 ? "has " : "have ") + w +
+                         ": the row contradicts its cell number");
+      if (best_n == shown.at(v).size())
+        throw UsageError(r.where + ": cell " + r.fields[0] + " has " + axis_name(a) + " " + v +
+                         " but " + who + " " + (best_n == 1 ? "has " : "have ") + w +
+                         ", though their numbers put both at " + where_at(a, pos[i][a]) +
+                         ": a row contradicts its cell number");
     }
   }
+  for (size_t a = 0; a < n_axes; ++a) {
+    std::map<std::string, uint64_t> position_of;
+    for (const auto& [p, shown] : seen[a]) {
+      const std::string& v = shown.begin()->first;
+      value_at[a][p] = v;
+      const auto [it, fresh] = position_of.emplace(v, p);
+      if (fresh) continue;
+      const Row& r = *shown.begin()->second.front();
+      const Row& q = *seen[a][it->second].begin()->second.front();
+      throw UsageError(q.where + " and " + r.where + ": cells " + q.fields[0] + " and " +
+                       r.fields[0] + " both have " + axis_name(a) + " " + v +
+                       ", though their numbers put them at " + axis_name(a) + " positions " +
+                       std::to_string(it->second + 1) + " and " + std::to_string(p + 1) + " of " +
+                       std::to_string(id.shape[a]) +
+                       " (a sweep lists each value once): a row contradicts its cell number");
+    }
+  }
+  // With every position of every axis seen, the axes are known: they must be the identity's.
+  bool complete = true;
+  std::vector<std::vector<std::string>> axes(n_axes);
+  for (size_t a = 0; a < n_axes; ++a) {
+    complete = complete && value_at[a].size() == id.shape[a];
+    for (const auto& [p, v] : value_at[a]) axes[a].push_back(v);
+  }
+  if (complete && axes_hash(keys, axes) != id.axes)
+    throw UsageError("the rows' knob values, methods and seeds are not those of the sweep " +
+                     identities[0] + " that they name (they hash to " + axes_hash(keys, axes) +
+                     "): a row of " + join(files[identities[0]], ", ") + " was edited");
+
+  // Cells: each once, none missing.
+  std::map<uint64_t, const Row*> by_cell;
+  std::vector<std::string> problems;
+  for (const Row& r : rows) {
+    const auto [it, fresh] = by_cell.emplace(r.cell, &r);
+    if (fresh) continue;
+    if (it->second->line != r.line)
+      problems.push_back("cell " + r.fields[0] + " differs between " + it->second->where + " and " +
+                         r.where);
+    else
+      std::fprintf(stderr, "patlab merge: cell %s is in both %s and %s (identical; kept once)\n",
+                   r.fields[0].c_str(), it->second->where.c_str(), r.where.c_str());
+  }
   std::vector<long long> missing;
-  for (long long c = 0; c < total; ++c)
-    if (!rows.count(c)) missing.push_back(c);
-  for (const auto& [cell, line] : rows)
-    if (cell >= total)
-      problems.push_back("cell " + std::to_string(cell) + " is beyond the sweep's " +
-                         std::to_string(total));
+  for (uint64_t c = 0; c < id.total; ++c)
+    if (!by_cell.count(c)) missing.push_back((long long)c);
   for (const std::string& p : problems) std::fprintf(stderr, "patlab merge: %s\n", p.c_str());
   if (!missing.empty())
     std::fprintf(stderr,
-                 "patlab merge: %zu of %lld cells missing: %s (rerun the shards that hold them, or "
-                 "pass --allow-missing)\n",
-                 missing.size(), total, ranges(missing).c_str());
+                 "patlab merge: %zu of %llu cells missing: %s (rerun the shards that hold them, "
+                 "or pass --allow-missing)\n",
+                 missing.size(), (unsigned long long)id.total, ranges(missing).c_str());
   if (!problems.empty() || (!missing.empty() && !allow_missing)) return kExitFailure;
   std::string text = header + "\n";
-  for (const auto& [cell, line] : rows) text += line + "\n";
+  for (const auto& [cell, r] : by_cell) text += r->line + "\n";
   write_text_atomic(out, text);
-  std::printf("%s: %zu cells from %zu files\n", out.c_str(), rows.size(), inputs.size());
+  std::printf("%s: %zu cells from %zu files\n", out.c_str(), by_cell.size(), inputs.size());
   return kExitOk;
 }
 
@@ -609,6 +920,7 @@ Handler add_sweep(CLI::App& app) {
   c->footer(
       "Cells are numbered knob values first (first knob outermost), then methods, then seeds.\n"
       "--shard I/N runs cells I, I+N, I+2N, ...: start N copies anywhere, then `patlab merge`.\n"
+      "Every row names its sweep (column sweep), so merge refuses shards of different sweeps.\n"
       "Examples:\n"
       "  patlab sweep --knob eta=0,0.25,0.5 --method pat,in-silico --seeds 1-3 --steps 300\n"
       "  patlab sweep --spec sweep.json --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT\n"
