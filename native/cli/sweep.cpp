@@ -972,7 +972,10 @@ Handler add_merge(CLI::App& app) {
   c->footer(
       "Example:\n  patlab merge sweep-0of4.csv sweep-1of4.csv sweep-2of4.csv sweep-3of4.csv -o "
       "all.csv\n"
-      "Exit code 1 (and nothing written) when cells are missing or disagree.");
+      "Every row must name the same sweep (column sweep) and agree with its cell number.\n"
+      "Exit code 2 (and nothing written) for files of different sweeps, a row contradicting its\n"
+      "cell number or a malformed file, naming file and line; 1 when cells are missing or\n"
+      "disagree.");
   c->add_option("inputs", f->inputs, "Shard CSV files")->required();
   c->add_option("-o,--out", f->out, "Merged CSV")->required();
   c->add_flag("--allow-missing", f->allow_missing, "Write the merged file even with cells missing");
