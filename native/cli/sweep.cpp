@@ -582,10 +582,23 @@ int do_sweep(const SweepFlags& fl) {
     if (i % shard_n != shard_i) continue;
     if (g_stop) return interrupted();
     auto run = make_run(exps[i], fl.run);
-    // A stop request is honoured between steps, not only between cells: a cell can be long.
-    while (run->trainer->steps() < exps[i].steps) {
-      if (g_stop) return interrupted();
-      run->trainer->step();
+    // A stop request is honoured between steps, not only between cells: a cell can be long,
+    // and so can one step (many SPSA draws, a long twin refit), which the trainer interrupts.
+    run->trainer->set_interrupt([] { return g_stop != 0; });
+    try {
+      while (run->trainer->steps() < exps[i].steps) {
+        if (g_stop) return interrupted();
+        run->trainer->step();
+      }
+    } catch (const Interrupted&) {
+      return interrupted();
+    } catch (const TrainingError& err) {
+      // A cell that diverges has no accuracy to report; the sweep stops rather than write a
+      // row that is not a result. Finished cells stay in the .partial file.
+      throw TrainingError("cell " + std::to_string(i) + " (" + cells[i].method + ", seed " +
+                          std::to_string(cells[i].seed) + ") diverged at " + err.what() +
+                          ". The cells finished so far are in " + tmp +
+                          "; change the experiment's learning rate or schedule");
     }
     const Evaluation dev = run->trainer->evaluate(run->test, Pass::Device);
     const Evaluation twin = run->trainer->evaluate(run->test, Pass::Twin);

@@ -31,6 +31,10 @@ kept=$(sed -n 's/.*last checkpoint (step \([0-9]*\)).*/\1/p' err.txt)
 "$PATLAB" evaluate div --json >eval.json || fail "evaluate refused the kept checkpoint"
 python3 -c "import json; d=json.load(open('eval.json')); assert d['steps'] == $kept, d" || fail "checkpoint step"
 expect_code 1 "training diverged at step $at" -- timeout 60 "$PATLAB" train -q --resume div
+# A sweep stops the same way, naming the cell, and writes no result file.
+expect_code 1 "cell 0 \(pat, seed 1\) diverged at step [0-9]+: .*finished so far are in div.csv.partial" -- \
+  timeout 60 "$PATLAB" sweep -q diverge.json --knob eta=0,0.1 --steps 300 -o div.csv
+[ ! -e div.csv ] || fail "a diverged sweep wrote its result file"
 # A learning rate of 1e300 diverges at once, the same way.
 expect_code 1 "training diverged at step" -- timeout 60 "$PATLAB" train -q -o huge --lr 1e300 --steps 50
 
