@@ -357,12 +357,17 @@ Handler add_fit_twin(CLI::App& app) {
     if (!(lo < hi)) throw UsageError("--x-range: LO must be below HI");
     Rng rng(f->seed + 7);
     DeviceSamples train, test;
-    if (!with_device_retries(
-            f->run,
-            [&] { train = collect_samples(*device, f->groups, f->per_group, lo, hi, rng); }) ||
-        !with_device_retries(f->run, [&] {
-          test = collect_samples(*device, std::max(4, f->groups / 4), f->per_group, lo, hi, rng);
-        }))
+    // A collection the device interrupted starts again from the same draws, so it asks the
+    // same questions: those answered before are not run twice (the serial host recalls them)
+    // and the samples are those of an uninterrupted collection.
+    auto collect = [&](DeviceSamples& out, int groups) {
+      const Rng start = rng;
+      return with_device_retries(f->run, [&] {
+        rng = start;
+        out = collect_samples(*device, groups, f->per_group, lo, hi, rng);
+      });
+    };
+    if (!collect(train, f->groups) || !collect(test, std::max(4, f->groups / 4)))
       return kExitInterrupted;
 
     const std::vector<int> mlp_hidden = f->mlp.empty() ? std::vector<int>{32} : f->mlp;

@@ -32,4 +32,17 @@ for n in 10 32; do
   cmp local/parameters.json wire$n/parameters.json ||
     fail "delay@$n: parameters differ from in-process training"
 done
+
+# fit-twin: a collection of 80 requests interrupted by a late reply starts again from the same
+# draws; the twin fitted over the wire equals the one fitted in-process, from as many queries.
+"$PATLAB" fit-twin --system oscillators --knob eta=0.3 --iterations 30 -o twin_local.json >fit_local.out
+"$PATLAB" device-sim oscillators --knob eta=0.3 --link "$WORK/devf" --fault delay@20:2 >simf.log &
+PIDS+=("$!")
+wait_for "$WORK/devf"
+"$PATLAB" fit-twin --device "$WORK/devf" --iterations 30 -o twin_wire.json --format f64 \
+  --timeout 0.2 --retries 1 --baud 1000000 >fit_wire.out 2>fit_wire.err
+grep -q "no reply after 2 tries" fit_wire.err || { cat fit_wire.err >&2; fail "fit-twin: no late reply"; }
+cmp twin_local.json twin_wire.json || fail "fit-twin over the wire fitted another twin"
+q() { grep -oE '[0-9]+ device queries' "$1"; }
+[ "$(q fit_local.out)" = "$(q fit_wire.out)" ] || fail "fit-twin: $(q fit_wire.out) over the wire, $(q fit_local.out) in-process"
 echo PASS
