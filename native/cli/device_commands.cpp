@@ -106,7 +106,9 @@ Handler add_device_sim(CLI::App& app) {
       ->capture_default_str();
   c->add_option("--port", f->port, "Serve on this serial port instead of a new pseudo-terminal");
   c->add_option("--link", f->link,
-                "Keep a symbolic link to the pty here (stays valid across restarts)");
+                "Keep a symbolic link to the pty here (stays valid across restarts); made only "
+                "where nothing is, or over a link to a pty that no longer exists; removed at "
+                "exit if still ours");
   c->add_option("--knob", f->knobs, "KEY=VALUE (repeatable)");
   c->add_option("--seed", f->seed, "The device's imperfections and noise")->capture_default_str();
   c->add_option("--inputs", f->inputs, "Device inputs (0 = the system's default)");
@@ -141,6 +143,19 @@ Handler add_device_sim(CLI::App& app) {
       }
       device = s.device;
       what = f->system;
+    }
+    if (!f->port.empty() && !f->link.empty())
+      throw UsageError("--link " + f->link +
+                       ": a link is kept only to a pseudo-terminal; with --port " + f->port +
+                       " hosts open the port itself");
+    if (!f->link.empty()) {
+      // Never replace (and later delete) what is not ours: only a link to a pty that is gone.
+      const std::string why = link_refusal(f->link);
+      if (!why.empty())
+        throw UsageError("--link " + f->link + " " + why +
+                         ": not replacing it; remove it yourself or choose another path "
+                         "(device-sim replaces only a link to a pseudo-terminal that no longer "
+                         "exists)");
     }
     ServerOptions so;
     so.serial_path = f->port;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -434,6 +435,58 @@ TEST(SerialPty, ADifferentDeviceBehindTheSamePortIsRefused) {
     }
   }
   EXPECT_TRUE(refused);
+}
+
+TEST(SerialPty, TheLinkReplacesOnlyAStaleLinkToAPtyAndIsRemovedOnlyIfOurs) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  SystemInstance s = oscillators(kExact);
+  ServerOptions so;
+  auto serve_at = [&](const std::string& name) {
+    so.link_path = dir.path + "/" + name;
+    return std::make_unique<DeviceServer>(s.device, so);
+  };
+  // Taken: a regular file, a folder, a link elsewhere. Refused by path, and left as they are.
+  { std::ofstream(dir.path + "/file") << "precious"; }
+  fs::create_directory(dir.path + "/folder");
+  fs::create_symlink(dir.path + "/file", dir.path + "/elsewhere");
+  for (const char* name : {"file", "folder", "elsewhere"}) {
+    try {
+      serve_at(name);
+      ADD_FAILURE() << name << " was replaced";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_TRUE(contains(e.what(), dir.path + "/" + name)) << e.what();
+      EXPECT_TRUE(contains(e.what(), "not replacing it")) << e.what();
+    }
+  }
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(dir.path + "/file")));
+  EXPECT_TRUE(fs::is_directory(fs::symlink_status(dir.path + "/folder")));
+  EXPECT_EQ(fs::read_symlink(dir.path + "/elsewhere"), dir.path + "/file");
+  // A link to a pty in use (another server's) is refused too.
+  auto live = serve_at("live");
+  const fs::path live_target = fs::read_symlink(dir.path + "/live");
+  EXPECT_TRUE(contains(link_refusal(dir.path + "/live"), "still in use"));
+  EXPECT_THROW(serve_at("live"), std::invalid_argument);
+  EXPECT_EQ(fs::read_symlink(dir.path + "/live"), live_target);
+  // A link to a pty that is gone (left by a server that was killed) is taken over, and
+  // removed when the server stops.
+  fs::create_symlink("/dev/pts/987654321", dir.path + "/stale");
+  EXPECT_EQ(link_refusal(dir.path + "/stale"), "");
+  {
+    auto server = serve_at("stale");
+    EXPECT_NE(fs::read_symlink(dir.path + "/stale"), "/dev/pts/987654321");
+    SerialDevice serial(dir.path + "/stale", options());
+    EXPECT_EQ(serial.name(), "oscillators");
+  }
+  EXPECT_FALSE(fs::exists(fs::symlink_status(dir.path + "/stale")));
+  // Our link replaced by someone else's file while we served: not ours, so not removed.
+  {
+    auto server = serve_at("mine");
+    fs::remove(dir.path + "/mine");
+    std::ofstream(dir.path + "/mine") << "theirs";
+  }
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(dir.path + "/mine")));
 }
 
 namespace {
