@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "patlab/core/rng.h"
+#include "patlab/devices/serial_device.h"
 #include "patlab_protocol.h"
 
 namespace patlab {
@@ -63,6 +65,16 @@ bool finite_in(double v, double lo, double hi) { return std::isfinite(v) && v >=
 
 speed_t speed_for(int baud) {
   switch (baud) {
+    case 300:
+      return B300;
+    case 600:
+      return B600;
+    case 1200:
+      return B1200;
+    case 2400:
+      return B2400;
+    case 4800:
+      return B4800;
     case 9600:
       return B9600;
     case 19200:
@@ -77,12 +89,24 @@ speed_t speed_for(int baud) {
       return B230400;
     case 460800:
       return B460800;
+    case 500000:
+      return B500000;
+    case 576000:
+      return B576000;
     case 921600:
       return B921600;
     case 1000000:
       return B1000000;
+    case 1152000:
+      return B1152000;
     case 2000000:
       return B2000000;
+    case 3000000:
+      return B3000000;
+    case 3500000:
+      return B3500000;
+    case 4000000:
+      return B4000000;
     default:
       throw std::invalid_argument("DeviceServer: unsupported baud rate " + std::to_string(baud));
   }
@@ -175,6 +199,9 @@ struct DeviceServer::Impl {
     if (opt.max_batch < 1 || opt.max_batch > 65535 || opt.max_frame < 64 || opt.max_frame > 65535)
       throw std::invalid_argument(
           "DeviceServer: need 1 <= max_batch <= 65535, 64 <= max_frame <= 65535");
+    if (opt.baud < 0 || opt.baud > 4000000)
+      throw std::invalid_argument("DeviceServer: baud " + std::to_string(opt.baud) +
+                                  " outside 0 (no pacing) to 4000000");
     desc.version = PL_VERSION;
     desc.input_size = uint16_t(d.input_size());
     desc.param_size = uint16_t(d.param_size());
@@ -518,7 +545,23 @@ DeviceServer::~DeviceServer() {
 
 const std::string& DeviceServer::path() const { return impl_->path; }
 
+std::string fault_problem(const Fault& f) {
+  if (f.after < 0) return "after " + std::to_string(f.after) + " is below 0";
+  if (f.bytes < 0 || f.bytes > kMaxFaultBytes)
+    return std::to_string(f.bytes) + " bytes outside 0 to " + std::to_string(kMaxFaultBytes);
+  if (!finite_in(f.seconds, 0.0, kMaxFaultSeconds)) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g seconds outside 0 to %g", f.seconds, kMaxFaultSeconds);
+    return buf;
+  }
+  return std::string();
+}
+
 void DeviceServer::inject(const Fault& fault) {
+  const std::string problem = fault_problem(fault);
+  if (!problem.empty())
+    throw std::invalid_argument(std::string("DeviceServer: fault ") + fault_name(fault.kind) +
+                                ": " + problem);
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->faults.push_back(fault);
 }

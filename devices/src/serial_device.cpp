@@ -19,6 +19,18 @@
 
 namespace patlab {
 
+const std::vector<int>& standard_baud_rates() {
+  static const std::vector<int> rates = {
+      300,    600,    1200,   2400,   4800,    9600,    19200,   38400,   57600,   115200, 230400,
+      460800, 500000, 576000, 921600, 1000000, 1152000, 2000000, 3000000, 3500000, 4000000};
+  return rates;
+}
+
+bool is_standard_baud_rate(int baud) {
+  const std::vector<int>& r = standard_baud_rates();
+  return std::find(r.begin(), r.end(), baud) != r.end();
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -489,8 +501,9 @@ struct SerialDevice::Impl {
 
 SerialDevice::SerialDevice(const std::string& path, const SerialOptions& options)
     : impl_(std::make_unique<Impl>()) {
-  if (options.baud <= 0 || options.retries < 0 || !(options.timeout_s > 0))
-    throw std::invalid_argument("SerialDevice: need baud > 0, retries >= 0, timeout_s > 0");
+  if (options.baud <= 0 || options.retries < 0 || !(options.timeout_s > 0) ||
+      !std::isfinite(options.timeout_s))
+    throw std::invalid_argument("SerialDevice: need baud > 0, retries >= 0, finite timeout_s > 0");
   impl_->path = path;
   impl_->opt = options;
   impl_->ensure_session();

@@ -489,6 +489,30 @@ TEST(SerialPty, TheLinkReplacesOnlyAStaleLinkToAPtyAndIsRemovedOnlyIfOurs) {
   EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(dir.path + "/mine")));
 }
 
+TEST(SerialPty, FaultsOutsideTheirLimitsAreRefused) {
+  SystemInstance s = oscillators(kExact);
+  DeviceServer server(s.device);
+  auto with = [](double seconds, int after = 0, int bytes = 48) {
+    Fault f;
+    f.kind = Fault::Kind::Delay;
+    f.seconds = seconds;
+    f.after = after;
+    f.bytes = bytes;
+    return f;
+  };
+  for (const Fault& f : {with(std::nan("")), with(INFINITY), with(-1.0), with(1e6), with(1.0, -1),
+                         with(1.0, 0, -5)}) {
+    EXPECT_FALSE(fault_problem(f).empty());
+    EXPECT_THROW(server.inject(f), std::invalid_argument);
+  }
+  EXPECT_EQ(server.pending_faults(), 0);
+  EXPECT_EQ(fault_problem(with(2.5, 3)), "");
+  EXPECT_NO_THROW(server.inject(with(0.0)));
+  ServerOptions bad;
+  bad.baud = -1;
+  EXPECT_THROW(DeviceServer(s.device, bad), std::invalid_argument);
+}
+
 namespace {
 
 struct Lane {

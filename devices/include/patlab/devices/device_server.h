@@ -37,6 +37,11 @@ struct Fault {
   double seconds = 0.0;  // Delay, Disconnect
 };
 const char* fault_name(Fault::Kind kind);  // "garbage", "drop-request", ...
+// Limits of a fault: `after` >= 0, 0 <= bytes <= kMaxFaultBytes, 0 <= seconds <= a day
+// (finite). fault_problem says what is wrong with one ("" if nothing); inject refuses it.
+inline constexpr int kMaxFaultBytes = 65536;
+inline constexpr double kMaxFaultSeconds = 86400.0;
+std::string fault_problem(const Fault& fault);
 
 // Why a DeviceServer would refuse to put its link at `path` ("is a regular file", "is a link
 // to /dev/pts/4, a pseudo-terminal still in use ..."), or "" if it may: nothing is there, or
@@ -86,7 +91,8 @@ class DeviceServer {
 
   // What a host opens: the link to the pty, or ServerOptions::serial_path.
   const std::string& path() const;
-  // Queues a fault; faults apply in order, each to one request.
+  // Queues a fault; faults apply in order, each to one request. Throws
+  // std::invalid_argument for one outside its limits (fault_problem).
   void inject(const Fault& fault);
   int pending_faults() const;
   ServerStats stats() const;

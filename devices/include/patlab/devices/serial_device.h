@@ -32,6 +32,11 @@
 
 namespace patlab {
 
+// The baud rates a serial port can be set to here (termios' standard rates, 300 to 4000000):
+// the same for SerialDevice and the device emulator.
+const std::vector<int>& standard_baud_rates();
+bool is_standard_baud_rate(int baud);
+
 struct SerialOptions {
   int baud = 115200;  // the UART's rate; also how long a frame takes on the wire
   SampleFormat format = SampleFormat::Auto;
