@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -20,9 +22,16 @@
 #include <vector>
 
 #include "patlab/core/rng.h"
+#include "patlab/devices/serial_device.h"
 #include "patlab_protocol.h"
 
 namespace patlab {
+
+namespace {
+constexpr const char* kNotReplaced =
+    ": not replacing it (a link is made only where nothing is, or replaces a link to a "
+    "pseudo-terminal that no longer exists)";
+}  // namespace
 
 const char* fault_name(Fault::Kind kind) {
   switch (kind) {
@@ -56,6 +65,16 @@ bool finite_in(double v, double lo, double hi) { return std::isfinite(v) && v >=
 
 speed_t speed_for(int baud) {
   switch (baud) {
+    case 300:
+      return B300;
+    case 600:
+      return B600;
+    case 1200:
+      return B1200;
+    case 2400:
+      return B2400;
+    case 4800:
+      return B4800;
     case 9600:
       return B9600;
     case 19200:
@@ -70,12 +89,24 @@ speed_t speed_for(int baud) {
       return B230400;
     case 460800:
       return B460800;
+    case 500000:
+      return B500000;
+    case 576000:
+      return B576000;
     case 921600:
       return B921600;
     case 1000000:
       return B1000000;
+    case 1152000:
+      return B1152000;
     case 2000000:
       return B2000000;
+    case 3000000:
+      return B3000000;
+    case 3500000:
+      return B3500000;
+    case 4000000:
+      return B4000000;
     default:
       throw std::invalid_argument("DeviceServer: unsupported baud rate " + std::to_string(baud));
   }
@@ -96,13 +127,49 @@ void make_raw(int fd, int baud) {
     throw std::runtime_error(errno_text("DeviceServer: tcsetattr"));
 }
 
+// The target of the symbolic link at `path`, or "" if it is not a link.
+std::string link_target(const std::string& path) {
+  std::vector<char> buf(4096);
+  const ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size() - 1);
+  return n > 0 ? std::string(buf.data(), size_t(n)) : std::string();
+}
+
+// "/dev/pts/<number>": a pseudo-terminal's name, as ptsname gives it.
+bool is_pts_name(const std::string& s) {
+  const std::string prefix = "/dev/pts/";
+  if (s.size() <= prefix.size() || s.compare(0, prefix.size(), prefix) != 0) return false;
+  for (size_t i = prefix.size(); i < s.size(); ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
+  return true;
+}
+
 }  // namespace
+
+std::string link_refusal(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0)
+    return errno == ENOENT ? std::string()
+                           : std::string("cannot be checked (") + std::strerror(errno) + ")";
+  if (!S_ISLNK(st.st_mode)) {
+    const char* what = S_ISREG(st.st_mode)   ? "a regular file"
+                       : S_ISDIR(st.st_mode) ? "a folder"
+                                             : "something other than a link";
+    return std::string("is ") + what;
+  }
+  const std::string target = link_target(path);
+  if (!is_pts_name(target)) return "is a link to " + target + ", not to a pseudo-terminal";
+  struct stat pts {};
+  if (::stat(target.c_str(), &pts) == 0)
+    return "is a link to " + target + ", a pseudo-terminal still in use (another device-sim?)";
+  return std::string();  // left behind by an emulator that was killed: its pty is gone
+}
 
 struct DeviceServer::Impl {
   std::shared_ptr<PhysicalSystem> device;
   ServerOptions opt;
   std::string path;      // what hosts open
   std::string temp_dir;  // made by us for the default link; removed at the end
+  std::string linked;    // the pty our link at `path` points to; "" while we have none
   int fd = -1;           // pty master, or the serial port
   int slave_fd = -1;     // held open so the master never sees a hang-up between hosts
   int wake[2] = {-1, -1};
@@ -132,6 +199,9 @@ struct DeviceServer::Impl {
     if (opt.max_batch < 1 || opt.max_batch > 65535 || opt.max_frame < 64 || opt.max_frame > 65535)
       throw std::invalid_argument(
           "DeviceServer: need 1 <= max_batch <= 65535, 64 <= max_frame <= 65535");
+    if (opt.baud < 0 || opt.baud > 4000000)
+      throw std::invalid_argument("DeviceServer: baud " + std::to_string(opt.baud) +
+                                  " outside 0 (no pacing) to 4000000");
     desc.version = PL_VERSION;
     desc.input_size = uint16_t(d.input_size());
     desc.param_size = uint16_t(d.param_size());
@@ -235,17 +305,32 @@ struct DeviceServer::Impl {
       make_raw(fd, opt.baud);
       path = opt.serial_path;
     } else {
+      // Only a path with nothing there, or a link to a pty that is gone (a killed emulator's),
+      // is replaced.
+      const std::string refused = link_refusal(path);
+      if (!refused.empty()) throw std::invalid_argument(path + " " + refused + kNotReplaced);
       if (::openpty(&fd, &slave_fd, nullptr, nullptr, nullptr) != 0)
         throw std::runtime_error(errno_text("DeviceServer: openpty"));
       ::fcntl(fd, F_SETFD, FD_CLOEXEC);
       ::fcntl(slave_fd, F_SETFD, FD_CLOEXEC);
       ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
       make_raw(slave_fd, 0);  // a pty has no wire: pacing, if any, is ours
-      // Point the link at the new pty atomically: a host never sees a half-made link.
-      const std::string tmp = path + ".new";
-      ::unlink(tmp.c_str());
-      if (::symlink(::ptsname(fd), tmp.c_str()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0)
-        throw std::runtime_error(errno_text("DeviceServer: link " + path));
+      // Point the link at the new pty atomically: a host never sees a half-made link. The
+      // temporary link gets a name nothing has (symlink never replaces a file).
+      const std::string pts = ::ptsname(fd);
+      std::string tmp;
+      for (int i = 0;; ++i) {
+        tmp = path + ".patlab-" + std::to_string(::getpid()) + "-" + std::to_string(i);
+        if (::symlink(pts.c_str(), tmp.c_str()) == 0) break;
+        if (errno != EEXIST || i >= 100)
+          throw std::runtime_error(errno_text("DeviceServer: link " + path));
+      }
+      if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const std::string err = errno_text("DeviceServer: link " + path);
+        ::unlink(tmp.c_str());
+        throw std::runtime_error(err);
+      }
+      linked = pts;
     }
     // A (re)started device: new boot id, no session, no cached reply.
     desc.boot_id = uint32_t(rng.next_u64());
@@ -258,7 +343,9 @@ struct DeviceServer::Impl {
   }
 
   void disconnect() {
-    if (opt.serial_path.empty()) ::unlink(path.c_str());  // as a USB device's link vanishes
+    // As a USB device's link vanishes; but only our link, still pointing where we made it.
+    if (!linked.empty() && link_target(path) == linked) ::unlink(path.c_str());
+    linked.clear();
     if (slave_fd >= 0) ::close(slave_fd);
     if (fd >= 0) ::close(fd);
     fd = slave_fd = -1;
@@ -458,7 +545,23 @@ DeviceServer::~DeviceServer() {
 
 const std::string& DeviceServer::path() const { return impl_->path; }
 
+std::string fault_problem(const Fault& f) {
+  if (f.after < 0) return "after " + std::to_string(f.after) + " is below 0";
+  if (f.bytes < 0 || f.bytes > kMaxFaultBytes)
+    return std::to_string(f.bytes) + " bytes outside 0 to " + std::to_string(kMaxFaultBytes);
+  if (!finite_in(f.seconds, 0.0, kMaxFaultSeconds)) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g seconds outside 0 to %g", f.seconds, kMaxFaultSeconds);
+    return buf;
+  }
+  return std::string();
+}
+
 void DeviceServer::inject(const Fault& fault) {
+  const std::string problem = fault_problem(fault);
+  if (!problem.empty())
+    throw std::invalid_argument(std::string("DeviceServer: fault ") + fault_name(fault.kind) +
+                                ": " + problem);
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->faults.push_back(fault);
 }

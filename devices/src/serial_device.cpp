@@ -9,13 +9,27 @@
 #include <asio/io_context.hpp>
 #include <asio/serial_port.hpp>
 #include <asio/write.hpp>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <stdexcept>
 
 #include "patlab_protocol.h"
 
 namespace patlab {
+
+const std::vector<int>& standard_baud_rates() {
+  static const std::vector<int> rates = {
+      300,    600,    1200,   2400,   4800,    9600,    19200,   38400,   57600,   115200, 230400,
+      460800, 500000, 576000, 921600, 1000000, 1152000, 2000000, 3000000, 3500000, 4000000};
+  return rates;
+}
+
+bool is_standard_baud_rate(int baud) {
+  const std::vector<int>& r = standard_baud_rates();
+  return std::find(r.begin(), r.end(), baud) != r.end();
+}
 
 namespace {
 
@@ -27,6 +41,38 @@ Clock::time_point after_seconds(double s) {
 }
 
 std::string milliseconds(double s) { return std::to_string(int(std::lround(s * 1e3))) + " ms"; }
+
+// What a request asks, whatever its sequence number: a 128-bit hash of its type and payload
+// (two independent 64-bit lanes) and the payload's length.
+struct RequestKey {
+  uint64_t a = 0, b = 0;
+  size_t n = 0;
+  bool operator==(const RequestKey& o) const { return a == o.a && b == o.b && n == o.n; }
+  bool operator!=(const RequestKey& o) const { return !(*this == o); }
+};
+
+RequestKey key_of(const uint8_t* p, size_t n) {
+  RequestKey k;
+  k.n = n;
+  uint64_t a = 0xcbf29ce484222325ull, b = 0x9e3779b97f4a7c15ull ^ uint64_t(n);
+  for (size_t i = 0; i < n; ++i) {
+    a = (a ^ p[i]) * 0x100000001b3ull;  // FNV-1a
+    b = (b + p[i] + 1) * 0xff51afd7ed558ccdull;
+    b ^= b >> 29;
+  }
+  k.a = a;
+  k.b = b;
+  return k;
+}
+
+// Bumped whenever a SerialDevice gives up on a forward(): its caller rolls the operation back
+// and repeats it, and that operation may have asked other serial devices as well (one per
+// physical layer). Every device then answers the repeated requests it already answered from
+// its journal instead of running them again.
+std::atomic<unsigned> g_failures{0};
+
+// The journal keeps at most this many bytes of replies (the newest ones).
+constexpr size_t kJournalBytes = size_t(16) << 20;
 
 }  // namespace
 
@@ -50,9 +96,38 @@ struct SerialDevice::Impl {
   std::vector<uint8_t> inbox;  // bytes received and not yet parsed
   size_t inbox_pos = 0;
   std::vector<uint8_t> frame;  // the request in flight, wire form
+  uint16_t want = 0;           // the sequence number of the request in `frame`
   std::vector<uint8_t> reply;  // payload of the reply taken
   uint8_t reply_type = 0;
   SerialStats stats;
+
+  // A RUN_BATCH given up on (no reply within the retries), as it went out. If the next
+  // request is the same batch (the caller repeats the rolled-back operation), it goes out as
+  // this very frame, sequence number included, so a device that did run it replays its
+  // reply instead of running it twice. Any other request forgets it, and so does a
+  // handshake: HELLO empties the device's replay cache anyway.
+  struct Abandoned {
+    bool valid = false;
+    RequestKey key;
+    uint16_t seq = 0;
+    std::vector<uint8_t> frame;
+  } abandoned;
+
+  // The device keeps only its last reply, but an operation the caller repeats (a forward
+  // split into several requests, an evaluation of several batches, a forward pass through
+  // several devices) may have had several requests answered before one failed. The journal
+  // keeps the replies to recent requests; after a failure, the repeated requests are taken
+  // from it in the order they were first answered, until one differs.
+  struct Answered {
+    RequestKey key;
+    std::vector<uint8_t> reply;
+  };
+  std::deque<Answered> journal;
+  size_t journal_bytes = 0;
+  unsigned seen_failures = 0;  // g_failures when this device last checked
+  bool recalling = false;      // a repeated operation may be under way
+  size_t recall_next = 0;      // journal index the next repeated request must match
+  bool recall_started = false;
 
   std::string who() const {
     return described ? "serial device '" + desc.name + "' on " + path : "serial device on " + path;
@@ -143,14 +218,14 @@ struct SerialDevice::Impl {
 
   // Parses received bytes until a checked frame answering `want` appears; bytes after it
   // stay in the inbox for the next request.
-  bool take_reply(uint16_t want, uint8_t expect) {
+  bool take_reply(uint16_t number, uint8_t expect) {
     while (inbox_pos < inbox.size()) {
       pl_frame f;
       const int r = pl_parser_push(&parser, inbox[inbox_pos++], &f);
       if (r < 0) ++stats.bad_frames;
       if (r != PL_RX_FRAME) continue;
       // A reply to an earlier request (a late answer to a retried one) is not ours.
-      if (f.seq != want || (f.type != expect && f.type != PL_ERROR)) {
+      if (f.seq != number || (f.type != expect && f.type != PL_ERROR)) {
         ++stats.stale_replies;
         continue;
       }
@@ -171,8 +246,63 @@ struct SerialDevice::Impl {
   pl_writer begin(uint8_t type, size_t payload_bytes) {
     frame.resize(PL_WIRE_SIZE(payload_bytes + PL_FRAME_OVERHEAD));
     pl_writer w;
-    pl_writer_begin(&w, frame.data(), frame.size(), type, ++seq);
+    want = ++seq;
+    pl_writer_begin(&w, frame.data(), frame.size(), type, want);
     return w;
+  }
+
+  // The key of the request in `frame`: its type and payload, not its sequence number.
+  RequestKey frame_key() const {
+    std::vector<uint8_t> b(frame.size());
+    const size_t n = frame.size() < 2
+                         ? 0
+                         : pl_cobs_decode(frame.data() + 1, frame.size() - 2, b.data(), b.size());
+    if (n < PL_FRAME_OVERHEAD) throw std::logic_error("SerialDevice: cannot read back a request");
+    b.erase(b.begin() + 1, b.begin() + PL_HEADER_SIZE);  // the sequence number
+    return key_of(b.data(), n - PL_FRAME_OVERHEAD + 1);
+  }
+
+  // ---- repeated operations ---------------------------------------------------------------
+
+  // Called at the start of every forward(): a failure anywhere since the last one means the
+  // caller may be repeating an operation.
+  void check_failures() {
+    const unsigned now = g_failures.load();
+    if (now == seen_failures) return;
+    seen_failures = now;
+    recalling = true;
+    recall_started = false;
+  }
+
+  // The journal's reply to this request if it repeats one of a failed operation: the first
+  // repeated request matches the newest identical entry, each following one the entry after
+  // the previous. The first request that does not match ends the recall.
+  const Answered* recall(const RequestKey& key) {
+    if (!recalling) return nullptr;
+    if (!recall_started) {
+      recall_started = true;
+      recall_next = journal.size();
+      for (size_t i = journal.size(); i-- > 0;)
+        if (journal[i].key == key) {
+          recall_next = i;
+          break;
+        }
+    }
+    if (recall_next >= journal.size() || journal[recall_next].key != key) {
+      recalling = false;
+      return nullptr;
+    }
+    ++stats.recalled;
+    return &journal[recall_next++];
+  }
+
+  void remember(const RequestKey& key) {
+    journal.push_back({key, reply});
+    journal_bytes += reply.size() + sizeof(Answered);
+    while (journal.size() > 1 && journal_bytes > kJournalBytes) {
+      journal_bytes -= journal.front().reply.size() + sizeof(Answered);
+      journal.pop_front();
+    }
   }
 
   void finish(pl_writer& w) {
@@ -181,8 +311,8 @@ struct SerialDevice::Impl {
     frame.resize(n);
   }
 
-  // Sends the request in `frame` until a reply with its sequence number arrives: a re-send is
-  // the identical frame, so the device replays instead of running it again.
+  // Sends the request in `frame` until a reply with its sequence number `want` arrives: a
+  // re-send is the identical frame, so the device replays instead of running it again.
   void transact(uint8_t expect, size_t reply_payload) {
     // 10 bits a byte (8N1) for the request and the reply, with a quarter more for gaps
     // between bytes and USB adapters' latency.
@@ -198,12 +328,19 @@ struct SerialDevice::Impl {
       const Clock::time_point deadline = after_seconds(wait_s);
       if (!send(frame, deadline)) continue;
       for (;;) {
-        if (take_reply(seq, expect)) return;
+        if (take_reply(want, expect)) return;
         if (!receive(deadline)) break;
       }
     }
-    // The line is in an unknown state: the next request starts with a new handshake.
-    session = false;
+    // The session stays: a device that is merely slow still holds it, and will replay its
+    // reply to this request if it comes again (see Abandoned); one that restarted meanwhile
+    // answers the next request NO_SESSION, and gets a handshake then.
+    if (frame.size() > 1 && expect == PL_RESULT) {
+      abandoned.valid = true;
+      abandoned.key = frame_key();
+      abandoned.seq = want;
+      abandoned.frame = frame;
+    }
     throw DeviceError(who() + ": no reply after " + std::to_string(opt.retries + 1) + " tries of " +
                       milliseconds(wait_s) + " each (the device is busy, slow or gone)");
   }
@@ -238,6 +375,7 @@ struct SerialDevice::Impl {
   }
 
   void handshake() {
+    abandoned.valid = false;  // HELLO empties the device's replay cache
     pl_writer w = begin(PL_HELLO, 2);
     pl_put_u8(&w, PL_VERSION);  // the range of versions this host speaks
     pl_put_u8(&w, PL_VERSION);
@@ -286,13 +424,11 @@ struct SerialDevice::Impl {
 
   // ---- one batch -------------------------------------------------------------------------
 
-  void run_chunk(const Mat& x, int c0, int n, const Vec& theta, Mat& y) {
+  // Returns false if the answer came from the journal (asked and counted before).
+  bool run_chunk(const Mat& x, int c0, int n, const Vec& theta, Mat& y) {
     const int P = desc.param_size, I = desc.input_size, O = desc.output_size;
     const size_t s = pl_sample_size(format);
-    // A device that restarted on its own (no disconnect) answers NO_SESSION: one fresh
-    // handshake, then the same request again with a new sequence number.
-    for (int attempt = 0;; ++attempt) {
-      ensure_session();
+    auto build = [&] {
       pl_writer w = begin(PL_RUN_BATCH, 3 + size_t(P + I * n) * s);
       pl_put_u8(&w, format);
       pl_put_u16(&w, uint16_t(n));
@@ -305,6 +441,35 @@ struct SerialDevice::Impl {
         throw DeviceError(who() + ": a value cannot be sent as " +
                           sample_format_name(SampleFormat(format)) + " (NaN or infinite)");
       finish(w);
+      return frame_key();
+    };
+    // A request of an operation being repeated that was answered before: the device ran it
+    // once already, and may not hold the reply any more. Taken from the journal, even while
+    // the device is away.
+    // The batch given up on last time is the point where the repeated operation failed: it
+    // goes to the device (below), and the recall ends.
+    RequestKey key = build();
+    const bool resuming = abandoned.valid && abandoned.key == key;
+    if (resuming) recalling = false;
+    const Answered* known = resuming ? nullptr : recall(key);
+    if (known) {
+      reply = known->reply;
+      reply_type = PL_RESULT;
+    }
+    // A device that restarted on its own (no disconnect) answers NO_SESSION: one fresh
+    // handshake, then the same request again with a new sequence number.
+    for (int attempt = 0; !known; ++attempt) {
+      // A handshake here uses `frame` (and may change the format): build the request again.
+      const long long handshakes = stats.handshakes;
+      ensure_session();
+      if (stats.handshakes != handshakes || attempt > 0) key = build();
+      if (abandoned.valid && abandoned.key == key) {
+        // The batch given up on last time: the same frame, so a device that ran it replays.
+        frame = abandoned.frame;
+        want = abandoned.seq;
+        ++stats.resumed;
+      }
+      abandoned.valid = false;
       transact(PL_RESULT, 3 + size_t(O * n) * s);
       if (error_code() == PL_ERR_NO_SESSION && attempt == 0) {
         session = false;
@@ -326,15 +491,19 @@ struct SerialDevice::Impl {
       throw DeviceError(who() + ": sent a malformed result (" + std::to_string(count) +
                         " samples for " + std::to_string(n) + ")");
     }
+    if (known) return false;
+    remember(key);
     stats.payload_sent += (long long)(size_t(P + I * n) * s);
     stats.payload_received += (long long)(size_t(O * n) * s);
+    return true;
   }
 };
 
 SerialDevice::SerialDevice(const std::string& path, const SerialOptions& options)
     : impl_(std::make_unique<Impl>()) {
-  if (options.baud <= 0 || options.retries < 0 || !(options.timeout_s > 0))
-    throw std::invalid_argument("SerialDevice: need baud > 0, retries >= 0, timeout_s > 0");
+  if (options.baud <= 0 || options.retries < 0 || !(options.timeout_s > 0) ||
+      !std::isfinite(options.timeout_s))
+    throw std::invalid_argument("SerialDevice: need baud > 0, retries >= 0, finite timeout_s > 0");
   impl_->path = path;
   impl_->opt = options;
   impl_->ensure_session();
@@ -362,11 +531,26 @@ void SerialDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (x.rows() != input_size() || theta.size() != param_size())
     throw std::invalid_argument(d.who() + ": input or parameter size does not match the device");
   y.resize(output_size(), x.cols());
-  for (int c0 = 0; c0 < x.cols();) {
-    const int n = std::min<int>(d.limit, int(x.cols()) - c0);
-    d.run_chunk(x, c0, n, theta, y);
-    c0 += n;
+  d.check_failures();
+  // forward() counted every sample; queries() counts each sample the device answered once:
+  // neither one it never answered nor one taken from the journal (counted when it was first
+  // answered). So an operation repeated after a failure counts as if it had run once.
+  long long answered = 0;
+  try {
+    for (int c0 = 0; c0 < x.cols();) {
+      const int n = std::min<int>(d.limit, int(x.cols()) - c0);
+      if (d.run_chunk(x, c0, n, theta, y)) answered += n;
+      c0 += n;
+    }
+  } catch (...) {
+    set_queries(queries() - x.cols() + answered);
+    // The caller rolls the operation back and repeats it: every serial device recalls.
+    d.seen_failures = ++g_failures;
+    d.recalling = true;
+    d.recall_started = false;
+    throw;
   }
+  set_queries(queries() - x.cols() + answered);
 }
 
 double SerialDevice::ping(int bytes) {
@@ -374,6 +558,7 @@ double SerialDevice::ping(int bytes) {
   if (bytes < 0 || bytes > PL_PING_MAX)
     throw std::invalid_argument("SerialDevice::ping: 0 to 64 bytes");
   d.ensure_session();
+  d.abandoned.valid = false;  // the device's replay cache will hold the PONG
   const Clock::time_point t0 = Clock::now();
   pl_writer w = d.begin(PL_PING, size_t(bytes));
   std::vector<uint8_t> echo(static_cast<size_t>(bytes));
@@ -390,6 +575,7 @@ double SerialDevice::ping(int bytes) {
 void SerialDevice::reset() {
   Impl& d = *impl_;
   d.ensure_session();
+  d.abandoned.valid = false;  // the device's replay cache will hold RESET_OK
   pl_writer w = d.begin(PL_RESET, 0);
   d.finish(w);
   d.transact(PL_RESET_OK, 0);

@@ -39,6 +39,9 @@ struct RunOptions {
   double device_wait_s = 600.0;  // give up after the device is gone this long
 };
 void add_run_options(CLI::App& cmd, RunOptions& o, bool with_devices);
+// Throws UsageError naming a bad --baud, --timeout, --retries, --device-wait or --format and
+// its allowed range. make_run calls it; so must every other command that uses RunOptions.
+void check_run_options(const RunOptions& o);
 std::string pack_dir(const RunOptions& o);
 
 // build_run(), but with the physical layers on serial ports when device_paths is given. The

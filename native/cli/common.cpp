@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,21 +40,60 @@ void add_run_options(CLI::App& cmd, RunOptions& o, bool with_devices) {
       "Serial port of a physical layer (repeat once per physical layer, in layer order), "
       "e.g. /dev/ttyUSB0 or the path `patlab device-sim` prints. Default: in-process "
       "emulation");
-  cmd.add_option("--baud", o.serial.baud, "Serial baud rate")->capture_default_str();
+  cmd.add_option("--baud", o.serial.baud, "Serial baud rate (a standard rate, 300 to 4000000)")
+      ->capture_default_str();
   cmd.add_option("--format", o.serial_format,
                  "Sample format on the wire: auto, f32, q16, f64 "
                  "(f64 is lossless)")
       ->capture_default_str();
   cmd.add_option("--timeout", o.serial.timeout_s,
                  "Seconds to wait for a reply, on top of the "
-                 "time on the wire")
+                 "time on the wire (above 0, at most 3600)")
       ->capture_default_str();
-  cmd.add_option("--retries", o.serial.retries, "Re-sends of an unanswered request")
+  cmd.add_option("--retries", o.serial.retries, "Re-sends of an unanswered request (0 to 100)")
       ->capture_default_str();
   cmd.add_option("--device-wait", o.device_wait_s,
                  "Seconds to keep retrying a device that has gone away before giving up (a "
-                 "checkpoint is kept)")
+                 "checkpoint is kept; 0 to 1000000)")
       ->capture_default_str();
+}
+
+namespace {
+// Limits of the serial options: beyond them a value is a mistake (a wait of years, a duration
+// the clock cannot hold), not a setting.
+constexpr double kMaxTimeoutS = 3600.0, kMaxDeviceWaitS = 1e6;
+constexpr int kMaxRetries = 100;
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+}  // namespace
+
+void check_run_options(const RunOptions& o) {
+  const SerialOptions& s = o.serial;
+  if (!is_standard_baud_rate(s.baud)) {
+    std::string rates;
+    for (int r : standard_baud_rates()) rates += (rates.empty() ? "" : ", ") + std::to_string(r);
+    throw UsageError("--baud " + std::to_string(s.baud) +
+                     ": not a serial port rate; choose one of " + rates);
+  }
+  if (!(std::isfinite(s.timeout_s) && s.timeout_s > 0.0 && s.timeout_s <= kMaxTimeoutS))
+    throw UsageError("--timeout " + number(s.timeout_s) + ": give seconds above 0, at most " +
+                     number(kMaxTimeoutS));
+  if (s.retries < 0 || s.retries > kMaxRetries)
+    throw UsageError("--retries " + std::to_string(s.retries) + ": give 0 to " +
+                     std::to_string(kMaxRetries));
+  if (!(std::isfinite(o.device_wait_s) && o.device_wait_s >= 0.0 &&
+        o.device_wait_s <= kMaxDeviceWaitS))
+    throw UsageError("--device-wait " + number(o.device_wait_s) + ": give seconds from 0 to " +
+                     number(kMaxDeviceWaitS));
+  try {
+    sample_format_from_name(o.serial_format);
+  } catch (const std::invalid_argument& err) {
+    throw UsageError(std::string("--format: ") + err.what());
+  }
 }
 
 std::string pack_dir(const RunOptions& o) {
@@ -63,6 +103,7 @@ std::string pack_dir(const RunOptions& o) {
 }
 
 std::unique_ptr<Run> make_run(const Experiment& e, const RunOptions& o) {
+  check_run_options(o);
   DeviceFactory serial;
   SerialOptions so = o.serial;
   if (!o.device_paths.empty()) {

@@ -2,9 +2,12 @@
 #include <glob.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "cli.h"
@@ -36,7 +39,8 @@ KnobValues parse_knobs(const std::vector<std::string>& flags) {
   return k;
 }
 
-// "drop-reply", "disconnect@40:2" (after 40 requests, gone for 2 s), "garbage@5".
+// "drop-reply", "disconnect@40:2" (after 40 requests, gone for 2 s), "garbage@5". AFTER is a
+// whole number of requests, SECONDS a finite time (delay and disconnect only).
 Fault parse_fault(const std::string& spec) {
   const Fault::Kind kinds[] = {Fault::Kind::Garbage,   Fault::Kind::DropRequest,
                                Fault::Kind::DropReply, Fault::Kind::CorruptChecksum,
@@ -59,16 +63,60 @@ Fault parse_fault(const std::string& spec) {
   }
   if (!found)
     throw UsageError("--fault " + spec + ": unknown fault '" + name + "'; choose " + names);
+  const std::string where = "--fault " + spec + ": ";
   if (!rest.empty() && rest[0] == '@') {
     const size_t colon = rest.find(':');
-    f.after =
-        int(parse_double(rest.substr(1, colon == std::string::npos ? std::string::npos : colon - 1),
-                         "--fault " + spec));
+    const std::string after =
+        rest.substr(1, colon == std::string::npos ? std::string::npos : colon - 1);
+    const std::string range = "a whole number of requests from 0 to " + std::to_string(INT_MAX);
+    if (after.empty() || after.find_first_not_of("0123456789") != std::string::npos)
+      throw UsageError(where + "AFTER '" + after + "' is not " + range);
+    errno = 0;
+    const unsigned long long v = std::strtoull(after.c_str(), nullptr, 10);
+    if (errno == ERANGE || v > (unsigned long long)INT_MAX)
+      throw UsageError(where + "AFTER " + after + " is not " + range);
+    f.after = int(v);
     rest = colon == std::string::npos ? "" : rest.substr(colon);
   }
-  if (!rest.empty() && rest[0] == ':') f.seconds = parse_double(rest.substr(1), "--fault " + spec);
-  if (f.after < 0 || f.seconds < 0) throw UsageError("--fault " + spec + ": negative numbers");
+  if (!rest.empty() && rest[0] == ':') {
+    if (f.kind != Fault::Kind::Delay && f.kind != Fault::Kind::Disconnect)
+      throw UsageError(where + name + " takes no :SECONDS (only delay and disconnect do)");
+    const std::string text = rest.substr(1);
+    char range[64];
+    std::snprintf(range, sizeof range, "a finite number of seconds from 0 to %g", kMaxFaultSeconds);
+    const double v = parse_double(text, "--fault " + spec);
+    if (!std::isfinite(v) || v < 0.0 || v > kMaxFaultSeconds)
+      throw UsageError(where + "SECONDS " + text + " is not " + range);
+    f.seconds = v;
+  }
+  const std::string problem = fault_problem(f);
+  if (!problem.empty()) throw UsageError(where + problem);
   return f;
+}
+
+// CLI11 reads "-1" into an unsigned option as 18446744073709551615: a sign is refused.
+CLI::Validator unsigned_number() {
+  return CLI::Validator(
+      [](std::string& v) {
+        return v.find_first_of("-+") == std::string::npos
+                   ? std::string()
+                   : "'" + v + "' is not a whole number from 0 to 18446744073709551615";
+      },
+      "UINT", "unsigned");
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+// --inputs/--outputs: 0 picks the system's default, a size is checked by the system.
+void check_shape_flag(const char* flag, int v) {
+  if (v < 0)
+    throw UsageError(std::string(flag) + " " + std::to_string(v) +
+                     ": give 0 (the system's default) or a size the system takes (`patlab "
+                     "systems ID`)");
 }
 
 }  // namespace
@@ -106,16 +154,37 @@ Handler add_device_sim(CLI::App& app) {
       ->capture_default_str();
   c->add_option("--port", f->port, "Serve on this serial port instead of a new pseudo-terminal");
   c->add_option("--link", f->link,
-                "Keep a symbolic link to the pty here (stays valid across restarts)");
+                "Keep a symbolic link to the pty here (stays valid across restarts); made only "
+                "where nothing is, or over a link to a pty that no longer exists; removed at "
+                "exit if still ours");
   c->add_option("--knob", f->knobs, "KEY=VALUE (repeatable)");
-  c->add_option("--seed", f->seed, "The device's imperfections and noise")->capture_default_str();
+  c->add_option("--seed", f->seed, "The device's imperfections and noise")
+      ->capture_default_str()
+      ->check(unsigned_number());
   c->add_option("--inputs", f->inputs, "Device inputs (0 = the system's default)");
   c->add_option("--outputs", f->outputs, "Device outputs (0 = the system's choice)");
-  c->add_option("--baud", f->baud, "Pace bytes like a UART at this rate (0 = as fast as possible)");
+  c->add_option("--baud", f->baud,
+                "Pace bytes like a UART at this rate (0 = as fast as possible; else a standard "
+                "rate, 300 to 4000000)");
   c->add_option("--fault", f->faults, "Inject a fault, KIND[@AFTER][:SECONDS] (repeatable)");
   c->add_flag("-q,--quiet", f->quiet, "Print only the path");
   add_run_options(*c, f->run, false);
   return [f] {
+    // Every number first: nothing starts on a value that is wrong.
+    check_run_options(f->run);
+    if (f->baud != 0 && !is_standard_baud_rate(f->baud)) {
+      std::string rates;
+      for (int r : standard_baud_rates()) rates += (rates.empty() ? "" : ", ") + std::to_string(r);
+      throw UsageError("--baud " + std::to_string(f->baud) +
+                       ": give 0 (no pacing) or a serial port rate: " + rates);
+    }
+    check_shape_flag("--inputs", f->inputs);
+    check_shape_flag("--outputs", f->outputs);
+    if (f->experiment.empty() && f->layer != 0)
+      throw UsageError("--layer " + std::to_string(f->layer) +
+                       ": only with --experiment (which of its physical layers to serve)");
+    std::vector<Fault> faults;
+    for (const std::string& s : f->faults) faults.push_back(parse_fault(s));
     std::shared_ptr<PhysicalSystem> device;
     std::string what;
     if (!f->experiment.empty()) {
@@ -124,9 +193,11 @@ Handler add_device_sim(CLI::App& app) {
             "--experiment sets the system, its shape and knobs: give none of them with it");
       const Experiment e = read_experiment_file(f->experiment);
       auto run = make_run(e, f->run);
-      if (f->layer < 0 || f->layer >= int(run->devices.size()))
+      const int layers = int(run->devices.size());
+      if (f->layer < 0 || f->layer >= layers)
         throw UsageError("--layer " + std::to_string(f->layer) + ": " + f->experiment + " has " +
-                         std::to_string(run->devices.size()) + " physical layers");
+                         std::to_string(layers) + " physical layer" + (layers == 1 ? "" : "s") +
+                         (layers > 0 ? ": give 0 to " + std::to_string(layers - 1) : ""));
       device = run->devices[size_t(f->layer)];
       what = device->name();
     } else {
@@ -142,13 +213,24 @@ Handler add_device_sim(CLI::App& app) {
       device = s.device;
       what = f->system;
     }
+    if (!f->port.empty() && !f->link.empty())
+      throw UsageError("--link " + f->link +
+                       ": a link is kept only to a pseudo-terminal; with --port " + f->port +
+                       " hosts open the port itself");
+    if (!f->link.empty()) {
+      // Never replace (and later delete) what is not ours: only a link to a pty that is gone.
+      const std::string why = link_refusal(f->link);
+      if (!why.empty())
+        throw UsageError("--link " + f->link + " " + why +
+                         ": not replacing it; remove it yourself or choose another path "
+                         "(device-sim replaces only a link to a pseudo-terminal that no longer "
+                         "exists)");
+    }
     ServerOptions so;
     so.serial_path = f->port;
     so.link_path = f->link;
     so.baud = f->baud;
     so.seed = f->seed;
-    std::vector<Fault> faults;
-    for (const std::string& s : f->faults) faults.push_back(parse_fault(s));
     DeviceServer server(device, so);
     for (const Fault& ft : faults) server.inject(ft);
     install_stop_handlers();
@@ -304,7 +386,9 @@ Handler add_fit_twin(CLI::App& app) {
   c->add_option("--knob", f->knobs, "With --system: KEY=VALUE (repeatable)");
   c->add_option("--inputs", f->inputs, "With --system: inputs (0 = default)");
   c->add_option("--outputs", f->outputs, "With --system: outputs (0 = default)");
-  c->add_option("--seed", f->seed, "Sampling seed (and the emulator's)")->capture_default_str();
+  c->add_option("--seed", f->seed, "Sampling seed (and the emulator's)")
+      ->capture_default_str()
+      ->check(unsigned_number());
   c->add_option("--groups", f->groups, "Random parameter vectors to measure")
       ->capture_default_str();
   c->add_option("--per-group", f->per_group, "Random inputs per parameter vector")
@@ -318,6 +402,21 @@ Handler add_fit_twin(CLI::App& app) {
   c->add_option("-o,--out", f->out, "Twin file to write (JSON)")->required();
   add_run_options(*c, f->run, true);
   return [f] {
+    check_run_options(f->run);
+    check_shape_flag("--inputs", f->inputs);
+    check_shape_flag("--outputs", f->outputs);
+    if (f->groups < 1 || f->per_group < 1)
+      throw UsageError("--groups " + std::to_string(f->groups) + " --per-group " +
+                       std::to_string(f->per_group) + ": give 1 or more of each");
+    if (f->iterations < 0)
+      throw UsageError("--iterations " + std::to_string(f->iterations) + ": give 0 or more");
+    if (!std::isfinite(f->lr) || f->lr <= 0.0)
+      throw UsageError("--lr " + number(f->lr) + ": give a finite rate above 0");
+    for (double v : f->x_range)
+      if (!std::isfinite(v)) throw UsageError("--x-range: give two finite numbers, LO below HI");
+    for (int h : f->mlp)
+      if (h < 1)
+        throw UsageError("--mlp " + std::to_string(h) + ": hidden layer sizes are 1 or more");
     if (f->run.device_paths.size() > 1)
       throw UsageError("fit-twin measures one device: give --device once");
     if (!f->run.device_paths.empty()) f->device_path = f->run.device_paths[0];
@@ -357,12 +456,17 @@ Handler add_fit_twin(CLI::App& app) {
     if (!(lo < hi)) throw UsageError("--x-range: LO must be below HI");
     Rng rng(f->seed + 7);
     DeviceSamples train, test;
-    if (!with_device_retries(
-            f->run,
-            [&] { train = collect_samples(*device, f->groups, f->per_group, lo, hi, rng); }) ||
-        !with_device_retries(f->run, [&] {
-          test = collect_samples(*device, std::max(4, f->groups / 4), f->per_group, lo, hi, rng);
-        }))
+    // A collection the device interrupted starts again from the same draws, so it asks the
+    // same questions: those answered before are not run twice (the serial host recalls them)
+    // and the samples are those of an uninterrupted collection.
+    auto collect = [&](DeviceSamples& out, int groups) {
+      const Rng start = rng;
+      return with_device_retries(f->run, [&] {
+        rng = start;
+        out = collect_samples(*device, groups, f->per_group, lo, hi, rng);
+      });
+    };
+    if (!collect(train, f->groups) || !collect(test, std::max(4, f->groups / 4)))
       return kExitInterrupted;
 
     const std::vector<int> mlp_hidden = f->mlp.empty() ? std::vector<int>{32} : f->mlp;

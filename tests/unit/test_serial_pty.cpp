@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -219,6 +220,106 @@ TEST(SerialPty, ASlowReplyIsWaitedForAndItsLateCopiesIgnored) {
   EXPECT_GE(s.stale_replies, 1);
 }
 
+namespace {
+
+// A reply later than the whole retry window (every try and re-send of it): the host gives up,
+// and the caller repeats the operation, as the CLI does after a DeviceError.
+Fault long_delay(int after = 0) {
+  Fault f;
+  f.kind = Fault::Kind::Delay;
+  f.after = after;
+  f.seconds = 1.6;  // the window: 4 tries of 0.25 s plus the wire time
+  return f;
+}
+
+// Calls `op` until it goes through; returns how many times it failed.
+template <class F>
+int until_it_works(F&& op) {
+  for (int failures = 0;; ++failures) {
+    try {
+      op();
+      return failures;
+    } catch (const DeviceError&) {
+      if (failures > 50) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+}  // namespace
+
+TEST(SerialPty, ALateReplyToAnAbandonedRequestIsReplayedNotRunAgain) {
+  Pair p(kNoisy);
+  EXPECT_EQ(p.query(0), 0.0);
+  p.server->inject(long_delay());
+  const Mat x = inputs(16, 101);
+  const Vec theta = p.served.theta0;
+  Mat y, y_ref;
+  EXPECT_GE(until_it_works([&] { p.serial->forward(x, theta, y); }), 1)
+      << "the delay should outlast the retry window";
+  p.reference.device->forward(x, theta, y_ref);
+  EXPECT_EQ((y - y_ref).cwiseAbs().maxCoeff(), 0.0) << "the device ran the batch twice";
+  EXPECT_EQ(p.query(2), 0.0) << "the noise stream moved on by a second run";
+  EXPECT_EQ(p.server->stats().batches_run, 3);
+  EXPECT_EQ(p.serial->queries(), p.reference.device->queries())
+      << "an abandoned request is not a query answered";
+  EXPECT_GE(p.serial->stats().resumed, 1);
+}
+
+TEST(SerialPty, ARepeatedOperationIsAnsweredFromTheHostsJournal) {
+  // One forward of 23 samples is 5 requests; the third one's reply comes too late. Repeating
+  // the forward must not run the first two again (the device keeps only its last reply).
+  ServerOptions so;
+  so.max_batch = 5;
+  Pair p(kNoisy, SampleFormat::Float64, so);
+  p.server->inject(long_delay(2));
+  const Mat x = inputs(23, 7);
+  const Vec theta = p.served.theta0;
+  Mat y;
+  const int failures = until_it_works([&] { p.serial->forward(x, theta, y); });
+  EXPECT_GE(failures, 1);
+  EXPECT_EQ(p.server->stats().batches_run, 5) << "a request of the repeated forward ran twice";
+  // The in-process device, asked the same five batches once each.
+  for (int c0 = 0; c0 < 23; c0 += 5) {
+    const int n = std::min(5, 23 - c0);
+    Mat yc;
+    p.reference.device->forward(x.middleCols(c0, n), theta, yc);
+    EXPECT_EQ((y.middleCols(c0, n) - yc).cwiseAbs().maxCoeff(), 0.0) << "chunk at " << c0;
+  }
+  EXPECT_EQ(p.serial->queries(), 23);
+  EXPECT_EQ(p.serial->stats().recalled, 2 * failures) << "the first two, at every repetition";
+  // A new forward of the same samples, after one that succeeded, is a new query: asked again,
+  // not recalled.
+  Mat y2;
+  p.serial->forward(x, theta, y2);
+  EXPECT_EQ(p.server->stats().batches_run, 10);
+  EXPECT_GT((y2 - y).cwiseAbs().maxCoeff(), 0.0) << "a noisy device draws new noise";
+}
+
+TEST(SerialPty, AnotherDevicesFailureDoesNotMakeThisOneRunTwice) {
+  // Two physical layers on two ports: the first answers, the second's reply comes too late;
+  // the caller repeats the whole forward pass.
+  Pair a(kNoisy), b(kNoisy);
+  b.server->inject(long_delay());
+  const Mat x = inputs(16, 3);
+  Mat h, y;
+  until_it_works([&] {
+    a.serial->forward(x, a.served.theta0, h);
+    b.serial->forward(x, b.served.theta0, y);
+  });
+  EXPECT_EQ(a.server->stats().batches_run, 1) << "the first device ran the batch twice";
+  EXPECT_EQ(b.server->stats().batches_run, 1);
+  Mat h_ref, y_ref;
+  a.reference.device->forward(x, a.served.theta0, h_ref);
+  b.reference.device->forward(x, b.served.theta0, y_ref);
+  EXPECT_EQ((h - h_ref).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ((y - y_ref).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ(a.serial->queries(), 16);
+  EXPECT_EQ(b.serial->queries(), 16);
+  EXPECT_EQ(a.query(1), 0.0);
+  EXPECT_EQ(b.query(1), 0.0);
+}
+
 TEST(SerialPty, GivesUpWithAClearErrorWhenNoReplyComes) {
   Pair p(kNoisy);
   Fault f;
@@ -234,11 +335,13 @@ TEST(SerialPty, GivesUpWithAClearErrorWhenNoReplyComes) {
     EXPECT_TRUE(contains(e.what(), "no reply after 4 tries")) << e.what();
   }
   EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 3.0);
-  // The next query shakes hands again and goes through.
+  // The next query goes through. The session was kept (the device may just be slow, and a
+  // restarted one would answer NO_SESSION), so no second handshake was needed.
   Mat y;
   p.serial->forward(inputs(4, 1), p.served.theta0, y);
-  EXPECT_EQ(p.serial->stats().handshakes, 2);
+  EXPECT_EQ(p.serial->stats().handshakes, 1);
   EXPECT_EQ(p.server->stats().batches_run, 1);
+  EXPECT_EQ(p.serial->queries(), 4) << "the 16 samples given up on were never answered";
 }
 
 TEST(SerialPty, RefusedValuesBecomeDeviceErrors) {
@@ -334,6 +437,82 @@ TEST(SerialPty, ADifferentDeviceBehindTheSamePortIsRefused) {
   EXPECT_TRUE(refused);
 }
 
+TEST(SerialPty, TheLinkReplacesOnlyAStaleLinkToAPtyAndIsRemovedOnlyIfOurs) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  SystemInstance s = oscillators(kExact);
+  ServerOptions so;
+  auto serve_at = [&](const std::string& name) {
+    so.link_path = dir.path + "/" + name;
+    return std::make_unique<DeviceServer>(s.device, so);
+  };
+  // Taken: a regular file, a folder, a link elsewhere. Refused by path, and left as they are.
+  { std::ofstream(dir.path + "/file") << "precious"; }
+  fs::create_directory(dir.path + "/folder");
+  fs::create_symlink(dir.path + "/file", dir.path + "/elsewhere");
+  for (const char* name : {"file", "folder", "elsewhere"}) {
+    try {
+      serve_at(name);
+      ADD_FAILURE() << name << " was replaced";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_TRUE(contains(e.what(), dir.path + "/" + name)) << e.what();
+      EXPECT_TRUE(contains(e.what(), "not replacing it")) << e.what();
+    }
+  }
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(dir.path + "/file")));
+  EXPECT_TRUE(fs::is_directory(fs::symlink_status(dir.path + "/folder")));
+  EXPECT_EQ(fs::read_symlink(dir.path + "/elsewhere"), dir.path + "/file");
+  // A link to a pty in use (another server's) is refused too.
+  auto live = serve_at("live");
+  const fs::path live_target = fs::read_symlink(dir.path + "/live");
+  EXPECT_TRUE(contains(link_refusal(dir.path + "/live"), "still in use"));
+  EXPECT_THROW(serve_at("live"), std::invalid_argument);
+  EXPECT_EQ(fs::read_symlink(dir.path + "/live"), live_target);
+  // A link to a pty that is gone (left by a server that was killed) is taken over, and
+  // removed when the server stops.
+  fs::create_symlink("/dev/pts/987654321", dir.path + "/stale");
+  EXPECT_EQ(link_refusal(dir.path + "/stale"), "");
+  {
+    auto server = serve_at("stale");
+    EXPECT_NE(fs::read_symlink(dir.path + "/stale"), "/dev/pts/987654321");
+    SerialDevice serial(dir.path + "/stale", options());
+    EXPECT_EQ(serial.name(), "oscillators");
+  }
+  EXPECT_FALSE(fs::exists(fs::symlink_status(dir.path + "/stale")));
+  // Our link replaced by someone else's file while we served: not ours, so not removed.
+  {
+    auto server = serve_at("mine");
+    fs::remove(dir.path + "/mine");
+    std::ofstream(dir.path + "/mine") << "theirs";
+  }
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(dir.path + "/mine")));
+}
+
+TEST(SerialPty, FaultsOutsideTheirLimitsAreRefused) {
+  SystemInstance s = oscillators(kExact);
+  DeviceServer server(s.device);
+  auto with = [](double seconds, int after = 0, int bytes = 48) {
+    Fault f;
+    f.kind = Fault::Kind::Delay;
+    f.seconds = seconds;
+    f.after = after;
+    f.bytes = bytes;
+    return f;
+  };
+  for (const Fault& f : {with(std::nan("")), with(INFINITY), with(-1.0), with(1e6), with(1.0, -1),
+                         with(1.0, 0, -5)}) {
+    EXPECT_FALSE(fault_problem(f).empty());
+    EXPECT_THROW(server.inject(f), std::invalid_argument);
+  }
+  EXPECT_EQ(server.pending_faults(), 0);
+  EXPECT_EQ(fault_problem(with(2.5, 3)), "");
+  EXPECT_NO_THROW(server.inject(with(0.0)));
+  ServerOptions bad;
+  bad.baud = -1;
+  EXPECT_THROW(DeviceServer(s.device, bad), std::invalid_argument);
+}
+
 namespace {
 
 struct Lane {
@@ -356,8 +535,9 @@ void build(Lane& lane, std::shared_ptr<PhysicalSystem> device, const SystemInsta
 }  // namespace
 
 TEST(SerialPty, PatTrainingSurvivesEveryFaultWithoutLosingOrRepeatingAnUpdate) {
-  const Dataset train = make_moons(200, 0.08, 1);
-  SystemInstance local = oscillators(kExact), served = oscillators(kExact);
+  // A noisy device: a batch run twice, or run once too few, would show in every later answer.
+  const Dataset train = make_moons(200, 0.08, 1), test = make_moons(200, 0.08, 2);
+  SystemInstance local = oscillators(kNoisy), served = oscillators(kNoisy);
   Lane ref, pty;
   build(ref, local.device, local, train);
   DeviceServer server(served.device);
@@ -377,6 +557,7 @@ TEST(SerialPty, PatTrainingSurvivesEveryFaultWithoutLosingOrRepeatingAnUpdate) {
   server.inject(fault(Fault::Kind::CorruptChecksum, 8));
   server.inject(fault(Fault::Kind::Delay, 8, 0.6));
   server.inject(fault(Fault::Kind::Disconnect, 8, 0.3));  // vanishes mid-epoch
+  server.inject(fault(Fault::Kind::Delay, 8, 1.6));       // longer than every retry: given up
 
   const int steps = 100;
   for (int i = 0; i < steps; ++i) ref.trainer->step();
@@ -393,10 +574,32 @@ TEST(SerialPty, PatTrainingSurvivesEveryFaultWithoutLosingOrRepeatingAnUpdate) {
     }
   }
   EXPECT_EQ(server.pending_faults(), 0);
-  EXPECT_GE(pauses, 1) << "the disconnect should have paused training";
+  EXPECT_GE(pauses, 2) << "the disconnect and the long delay should have paused training";
   // Every update applied once: the very same parameters as training in-process.
   EXPECT_EQ(pty.net.get_params(), ref.net.get_params());
   EXPECT_EQ(pty.trainer->epoch(), ref.trainer->epoch());
+  EXPECT_EQ(pty.net.device_queries(), ref.net.device_queries());
+
+  // An evaluation in four batches whose third one's reply comes too late: repeated, it
+  // measures exactly what the in-process evaluation measures.
+  const Evaluation e_ref = ref.trainer->evaluate(test, Pass::Device, 50);
+  server.inject(fault(Fault::Kind::Delay, 2, 1.6));
+  Evaluation e_pty;
+  int failures = 0;
+  for (;;) {
+    try {
+      e_pty = pty.trainer->evaluate(test, Pass::Device, 50);
+      break;
+    } catch (const DeviceError&) {
+      ASSERT_LT(++failures, 50);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_GE(failures, 1);
+  EXPECT_EQ(e_pty.loss, e_ref.loss);
+  EXPECT_EQ(e_pty.accuracy, e_ref.accuracy);
+  EXPECT_EQ(pty.net.device_queries(), ref.net.device_queries());
+  EXPECT_EQ(server.stats().batches_run, steps + 4) << "a batch ran twice or not at all";
 }
 
 TEST(SerialPty, PatTrainingOverThePtyReachesTheInProcessAccuracy) {

@@ -37,14 +37,28 @@ struct Fault {
   double seconds = 0.0;  // Delay, Disconnect
 };
 const char* fault_name(Fault::Kind kind);  // "garbage", "drop-request", ...
+// Limits of a fault: `after` >= 0, 0 <= bytes <= kMaxFaultBytes, 0 <= seconds <= a day
+// (finite). fault_problem says what is wrong with one ("" if nothing); inject refuses it.
+inline constexpr int kMaxFaultBytes = 65536;
+inline constexpr double kMaxFaultSeconds = 86400.0;
+std::string fault_problem(const Fault& fault);
+
+// Why a DeviceServer would refuse to put its link at `path` ("is a regular file", "is a link
+// to /dev/pts/4, a pseudo-terminal still in use ..."), or "" if it may: nothing is there, or
+// a link to a /dev/pts/N that no longer exists.
+std::string link_refusal(const std::string& path);
 
 struct ServerOptions {
   std::string serial_path;  // serve on this port instead of a new pseudo-terminal
-  std::string link_path;    // pty: the link to keep (default: in a new temporary folder)
-  int baud = 0;             // > 0: send and take in bytes no faster than an 8N1 UART at this
-                            // rate (10 bits a byte), so link efficiency can be measured
-  int max_batch = 1024;     // samples per request
-  int max_frame = 16384;    // bytes of a frame body, <= 65535
+  // pty: the link to keep (default: in a new temporary folder). It is made only where nothing
+  // is, or where a link to a pseudo-terminal that no longer exists was left behind (by an
+  // emulator that was killed); anything else there is refused (link_refusal), never replaced.
+  // The link is removed at the end only if it still points at our pty.
+  std::string link_path;
+  int baud = 0;           // > 0: send and take in bytes no faster than an 8N1 UART at this
+                          // rate (10 bits a byte), so link efficiency can be measured
+  int max_batch = 1024;   // samples per request
+  int max_frame = 16384;  // bytes of a frame body, <= 65535
   // The output range the device declares (q16 needs it finite). Outputs are not clamped.
   double output_min = -std::numeric_limits<double>::infinity();
   double output_max = std::numeric_limits<double>::infinity();
@@ -65,17 +79,20 @@ struct ServerStats {
 class DeviceServer {
  public:
   // Starts serving at once. The server owns the device from now on: nothing else may call
-  // it while the server runs. Throws std::runtime_error if the port cannot be opened.
+  // it while the server runs. Throws std::runtime_error if the port cannot be opened, and
+  // std::invalid_argument if the link path is taken (see ServerOptions::link_path).
   explicit DeviceServer(std::shared_ptr<PhysicalSystem> device,
                         const ServerOptions& options = ServerOptions());
-  // Stops the thread, closes the port and removes the link (and its temporary folder).
+  // Stops the thread, closes the port and removes the link if it is still ours (and the
+  // temporary folder it made).
   ~DeviceServer();
   DeviceServer(const DeviceServer&) = delete;
   DeviceServer& operator=(const DeviceServer&) = delete;
 
   // What a host opens: the link to the pty, or ServerOptions::serial_path.
   const std::string& path() const;
-  // Queues a fault; faults apply in order, each to one request.
+  // Queues a fault; faults apply in order, each to one request. Throws
+  // std::invalid_argument for one outside its limits (fault_problem).
   void inject(const Fault& fault);
   int pending_faults() const;
   ServerStats stats() const;

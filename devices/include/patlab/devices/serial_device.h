@@ -12,8 +12,14 @@
 // or the device refuses a request, forward() throws DeviceError with a message saying what
 // happened and to which device. Nothing is half-applied: the trainer rejects the step
 // (parameters, optimiser and data order stay as they were), and the next forward() reopens
-// the port and shakes hands again by itself, so training resumes once the device is back.
-// A device that comes back as a different device (other name or sizes) is refused.
+// the port and shakes hands again by itself if it was lost, so training resumes once the
+// device is back. A device that comes back as a different device (other name or sizes) is
+// refused.
+//
+// The repeated operation runs nothing twice (docs/protocol.md, "A reply later than every
+// retry"): a batch given up on goes out again as the very same frame, so a device that ran it
+// late replays it; requests answered before the failure are taken from a journal of recent
+// replies; queries() counts each sample once, when the device answered it.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +31,11 @@
 #include "patlab/devices/description.h"
 
 namespace patlab {
+
+// The baud rates a serial port can be set to here (termios' standard rates, 300 to 4000000):
+// the same for SerialDevice and the device emulator.
+const std::vector<int>& standard_baud_rates();
+bool is_standard_baud_rate(int baud);
 
 struct SerialOptions {
   int baud = 115200;  // the UART's rate; also how long a frame takes on the wire
@@ -40,6 +51,8 @@ struct SerialStats {
   long long retries = 0;          // re-sends after a timeout
   long long bad_frames = 0;       // received frames thrown away (checksum, COBS, length)
   long long stale_replies = 0;    // checked replies to an earlier request, ignored
+  long long resumed = 0;          // given-up requests sent again as the very same frame
+  long long recalled = 0;         // repeated requests answered from the host's journal
   long long handshakes = 0;       // HELLO answered, the first one included
   long long device_restarts = 0;  // handshakes that found a new boot id
   long long connection_losses = 0;
