@@ -405,18 +405,19 @@ Handler add_fit_twin(CLI::App& app) {
     check_run_options(f->run);
     check_shape_flag("--inputs", f->inputs);
     check_shape_flag("--outputs", f->outputs);
-    if (f->groups < 1 || f->per_group < 1)
+    if (f->groups < 1 || f->per_group < 1 || (long long)f->groups * f->per_group > 1000000)
       throw UsageError("--groups " + std::to_string(f->groups) + " --per-group " +
-                       std::to_string(f->per_group) + ": give 1 or more of each");
-    if (f->iterations < 0)
-      throw UsageError("--iterations " + std::to_string(f->iterations) + ": give 0 or more");
+                       std::to_string(f->per_group) +
+                       ": give 1 or more of each, at most 1000000 samples in all");
+    if (f->iterations < 0 || f->iterations > 100000)
+      throw UsageError("--iterations " + std::to_string(f->iterations) + ": give 0 to 100000");
     if (!std::isfinite(f->lr) || f->lr <= 0.0)
       throw UsageError("--lr " + number(f->lr) + ": give a finite rate above 0");
     for (double v : f->x_range)
       if (!std::isfinite(v)) throw UsageError("--x-range: give two finite numbers, LO below HI");
     for (int h : f->mlp)
-      if (h < 1)
-        throw UsageError("--mlp " + std::to_string(h) + ": hidden layer sizes are 1 or more");
+      if (h < 1 || h > 4096)
+        throw UsageError("--mlp " + std::to_string(h) + ": hidden layer sizes are 1 to 4096");
     if (f->run.device_paths.size() > 1)
       throw UsageError("fit-twin measures one device: give --device once");
     if (!f->run.device_paths.empty()) f->device_path = f->run.device_paths[0];

@@ -106,7 +106,9 @@ done
 # fit-twin's own numbers.
 ft=(fit-twin --system oscillators -o twin.json)
 expect_code 2 "^patlab: --lr nan: give a finite rate above 0" -- "$PATLAB" "${ft[@]}" --lr nan
-expect_code 2 "^patlab: --iterations -1: give 0 or more" -- "$PATLAB" "${ft[@]}" --iterations -1
+expect_code 2 "^patlab: --iterations -1: give 0 to 100000" -- "$PATLAB" "${ft[@]}" --iterations -1
+expect_code 2 "^patlab: --iterations 2000000000: give 0 to 100000" -- "$PATLAB" "${ft[@]}" --iterations 2000000000
+expect_code 2 "^patlab: --groups 100000 --per-group 100000: .*at most 1000000 samples" -- "$PATLAB" "${ft[@]}" --groups 100000 --per-group 100000
 expect_code 2 "^patlab: --groups 0 --per-group 16: give 1 or more" -- "$PATLAB" "${ft[@]}" --groups 0
 expect_code 2 "^patlab: --x-range: give two finite numbers" -- "$PATLAB" "${ft[@]}" --x-range nan 1
 expect_code 2 "^patlab: --inputs -2: give 0" -- "$PATLAB" "${ft[@]}" --inputs -2
