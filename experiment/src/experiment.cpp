@@ -693,21 +693,47 @@ std::string checkpoint_to_string(const Checkpoint& c) {
   return file.dump(1);
 }
 
+namespace {
+
+// Whole numbers of a checkpoint, read strictly: a float where an integer belongs (1e20 for an
+// epoch) or a value beyond the field's type is damage, not something to cast.
+long long whole(const json& j, long long lo, long long hi, const char* what) {
+  if (!j.is_number_integer())
+    throw CheckpointError(std::string("checkpoint: ") + what + " is not a whole number");
+  if (j.is_number_unsigned() ? j.get<uint64_t>() > uint64_t(hi) : j.get<long long>() < lo || j.get<long long>() > hi)
+    throw CheckpointError(std::string("checkpoint: ") + what + " is out of range");
+  return j.get<long long>();
+}
+
+uint64_t word(const json& j, const char* what) {
+  if (!j.is_number_unsigned())
+    throw CheckpointError(std::string("checkpoint: ") + what + " holds a value that is not a 64-bit word");
+  return j.get<uint64_t>();
+}
+
+const json& array_at(const json& j, const char* key, const char* what) {
+  const json& a = j.at(key);
+  if (!a.is_array()) throw CheckpointError(std::string("checkpoint: ") + what + " is not an array");
+  return a;
+}
+
+}  // namespace
+
 Checkpoint checkpoint_from_string(const std::string& text) {
   json file;
   try {
     file = json::parse(text);
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {  // parse_error, or out_of_range for a number like 1e400
     throw CheckpointError(text.empty() ? "checkpoint: the file is empty"
                                        : "checkpoint: the file is not valid JSON (truncated or damaged)");
   }
-  if (!file.is_object() || file.value("format", "") != kCheckpointMagic)
+  if (!file.is_object() || !file.contains("format") || !file["format"].is_string() ||
+      file["format"].get<std::string>() != kCheckpointMagic)
     throw CheckpointError("checkpoint: this is not a patlab checkpoint");
   if (!file.contains("version") || !file["version"].is_number_integer())
     throw CheckpointError("checkpoint: the format version is missing");
-  const int version = file["version"].get<int>();
-  if (version != kCheckpointVersion)
-    throw CheckpointError("checkpoint: format version " + std::to_string(version) +
+  if (file["version"] != kCheckpointVersion)
+    throw CheckpointError("checkpoint: format version " + file["version"].dump() +
                           " is not readable by this patlab (it reads version " +
                           std::to_string(kCheckpointVersion) + ")");
   if (!file.contains("payload") || !file.contains("checksum"))
@@ -721,32 +747,41 @@ Checkpoint checkpoint_from_string(const std::string& text) {
     c.experiment = experiment_from_json(p.at("experiment"));
     c.params = json_vec(p.at("params"), "params");
     const json& t = p.at("trainer");
-    c.trainer.steps = t.at("steps").get<long long>();
-    c.trainer.epoch = t.at("epoch").get<int>();
-    c.trainer.cursor = t.at("cursor").get<int>();
-    c.trainer.order = t.at("order").get<std::vector<int>>();
-    c.trainer.rng = t.at("rng").get<std::array<uint64_t, 6>>();
-    c.trainer.optimizer.t = t.at("optimizer").at("t").get<long long>();
-    const json& m = t.at("optimizer").at("m");
-    const json& v = t.at("optimizer").at("v");
+    constexpr long long kInt = INT32_MAX, kLong = INT64_MAX;
+    c.trainer.steps = whole(t.at("steps"), 0, kLong, "trainer.steps");
+    c.trainer.epoch = int(whole(t.at("epoch"), 0, kInt, "trainer.epoch"));
+    c.trainer.cursor = int(whole(t.at("cursor"), 0, kInt, "trainer.cursor"));
+    for (const json& i : array_at(t, "order", "trainer.order"))
+      c.trainer.order.push_back(int(whole(i, 0, kInt, "trainer.order")));
+    const json& rng = array_at(t, "rng", "trainer.rng");
+    if (rng.size() != c.trainer.rng.size()) throw CheckpointError("checkpoint: trainer.rng has the wrong size");
+    for (size_t i = 0; i < rng.size(); ++i) c.trainer.rng[i] = word(rng[i], "trainer.rng");
+    c.trainer.optimizer.t = whole(t.at("optimizer").at("t"), 0, kLong, "optimizer.t");
+    const json& m = array_at(t.at("optimizer"), "m", "optimizer.m");
+    const json& v = array_at(t.at("optimizer"), "v", "optimizer.v");
     if (m.size() != v.size()) throw CheckpointError("checkpoint: optimiser moments differ in length");
     for (size_t i = 0; i < m.size(); ++i) {
       c.trainer.optimizer.m.push_back(json_vec(m[i], "optimizer.m"));
       c.trainer.optimizer.v.push_back(json_vec(v[i], "optimizer.v"));
     }
-    c.devices = p.at("devices").get<std::vector<std::vector<uint64_t>>>();
+    for (const json& d : array_at(p, "devices", "devices")) {
+      if (!d.is_array()) throw CheckpointError("checkpoint: a device state is not an array");
+      std::vector<uint64_t> words;
+      for (const json& w : d) words.push_back(word(w, "a device state"));
+      c.devices.push_back(std::move(words));
+    }
     if (p.contains("twins")) {
       auto mat = [](const json& mj, Eigen::Index cols) {
-        const Eigen::Index rows = mj.at("rows").get<Eigen::Index>();
+        const Eigen::Index rows = Eigen::Index(whole(mj.at("rows"), 0, INT32_MAX, "twins.recorded.rows"));
         const Vec data = json_vec(mj.at("data"), "twins.recorded");
         if (data.size() != rows * cols) throw CheckpointError("checkpoint: recorded samples have a bad size");
         return Mat(Eigen::Map<const Mat>(data.data(), rows, cols));
       };
-      for (const json& twin : p.at("twins")) {
+      for (const json& twin : array_at(p, "twins", "twins")) {
         c.twins.push_back(json_vec(twin.at("state"), "twins.state"));
         const json& r = twin.at("recorded");
-        const Eigen::Index x_rows = r.at("x").at("rows").get<Eigen::Index>();
-        const Eigen::Index n = x_rows ? Eigen::Index(r.at("x").at("data").size()) / x_rows : 0;
+        const Eigen::Index x_rows = Eigen::Index(whole(r.at("x").at("rows"), 0, INT32_MAX, "twins.recorded.rows"));
+        const Eigen::Index n = x_rows ? Eigen::Index(array_at(r.at("x"), "data", "twins.recorded").size()) / x_rows : 0;
         c.recorded.push_back({mat(r.at("x"), n), mat(r.at("theta"), n), mat(r.at("y"), n)});
       }
     }
