@@ -1,10 +1,14 @@
 // patlab/datasets/csv.h: the user's own data, from a CSV file.
 //
-// Format: a header row of column names, then one sample per row. One column holds the class
-// label (any text; chosen by name), an optional column assigns rows to "train" or "test", and
-// every other column is a numeric feature. Anything else is refused with a CsvError that names
-// the line and the column: an empty file, a ragged row, a cell that is not a number (or is NaN,
-// infinite or absurdly large), an unknown label column.
+// Format: UTF-8 text (a byte order mark before the header is skipped; UTF-16 is refused), a
+// header row of column names, then one sample per row. One column holds the class label
+// (chosen by name), an optional column assigns rows to "train" or "test", and every other
+// column is a numeric feature. Fields may be double-quoted ("" is a quote inside quotes);
+// spaces around a field are dropped. Anything else is refused with a CsvError that names the
+// line and the column: an empty file, a ragged row, text after a closing quote, a cell that is
+// not a number (the whole cell must be one: a NUL byte or trailing text is not), that is NaN,
+// infinite or absurdly large, an empty label, a NUL byte in a label or column name, an
+// unknown label column.
 #pragma once
 
 #include <stdexcept>
@@ -40,11 +44,13 @@ class CsvError : public std::runtime_error {
   std::string column_;
 };
 
+// Numbers in feature cells are read by strtod after trimming: decimal, hexadecimal floats
+// (0x1p3) and exponents are fine; a magnitude below the smallest double rounds to 0.
 // Labels that all read as integers are ordered numerically, others alphabetically.
 CsvData parse_csv(const std::string& text, const CsvOptions& options = CsvOptions());
 // The column names of the header row (the first line that is not blank), read as parse_csv
-// reads them (quotes, spaces around names); empty for a file with no such line. Throws
-// CsvError for a quoted name left open.
+// reads them (byte order mark, quotes, spaces around names); empty for a file with no such
+// line. Throws CsvError for a malformed quoted name and for UTF-16 text.
 std::vector<std::string> csv_header(const std::string& text, char delimiter = ',');
 // Options for a file whose columns nobody named (one dropped on the lab): the label is the
 // first column called label, class, target or y (in that order of preference; any case), else
