@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -124,12 +123,85 @@ std::string lower(std::string s) {
   return s;
 }
 
-bool parse_integer(const std::string& s, long long& v) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  errno = 0;
-  v = std::strtoll(s.c_str(), &end, 10);
-  return errno == 0 && *end == '\0';
+// A label that is a decimal number ([+-] digits [. digits] [e [+-] digits]), exactly:
+// value = ±0.digits × 10^exponent with no leading or trailing zeros in digits (none for 0).
+struct Decimal {
+  bool negative = false;
+  std::string digits;
+  long long exponent = 0;
+};
+
+bool parse_decimal(const std::string& s, Decimal& d) {
+  size_t i = 0;
+  const size_t n = s.size();
+  d = Decimal();
+  if (i < n && (s[i] == '+' || s[i] == '-')) d.negative = s[i++] == '-';
+  std::string all;
+  long long point = -1;  // digits before the decimal point
+  for (; i < n; ++i) {
+    if (std::isdigit(static_cast<unsigned char>(s[i]))) {
+      all += s[i];
+    } else if (s[i] == '.' && point < 0) {
+      point = (long long)all.size();
+    } else {
+      break;
+    }
+  }
+  if (all.empty()) return false;
+  if (point < 0) point = (long long)all.size();
+  long long exp10 = 0;
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    bool neg = false;
+    if (i < n && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+    if (i == n) return false;
+    for (; i < n; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+      exp10 = exp10 * 10 + (s[i] - '0');
+      if (exp10 > 1000000000) return false;  // absurd exponents stay text
+    }
+    if (neg) exp10 = -exp10;
+  }
+  if (i != n) return false;
+  const size_t first = all.find_first_not_of('0');
+  if (first == std::string::npos) {  // zero, of either sign
+    d.negative = false;
+    return true;
+  }
+  const size_t last = all.find_last_not_of('0');
+  d.digits = all.substr(first, last + 1 - first);
+  d.exponent = point - (long long)first + exp10;
+  return true;
+}
+
+// -1, 0 or 1 as a is less than, equal to or greater than b.
+int compare(const Decimal& a, const Decimal& b) {
+  const int sa = a.digits.empty() ? 0 : a.negative ? -1 : 1;
+  const int sb = b.digits.empty() ? 0 : b.negative ? -1 : 1;
+  if (sa != sb || sa == 0) return sa < sb ? -1 : sa > sb ? 1 : 0;
+  int m =
+      a.exponent != b.exponent ? (a.exponent < b.exponent ? -1 : 1) : a.digits.compare(b.digits);
+  m = m < 0 ? -1 : m > 0 ? 1 : 0;
+  return sa * m;
+}
+
+// The number as JavaScript writes it: plain from 1e-6 up to 1e21, else with an exponent.
+std::string number_text(const Decimal& d) {
+  if (d.digits.empty()) return "0";
+  const std::string& g = d.digits;
+  const long long n = (long long)g.size(), e = d.exponent;
+  std::string out = d.negative ? "-" : "";
+  if (e >= n && e <= 21) {
+    out += g + std::string(size_t(e - n), '0');
+  } else if (e > 0 && e <= 21) {
+    out += g.substr(0, size_t(e)) + "." + g.substr(size_t(e));
+  } else if (e <= 0 && e > -6) {
+    out += "0." + std::string(size_t(-e), '0') + g;
+  } else {
+    out += g.substr(0, 1) + (n > 1 ? "." + g.substr(1) : "") + "e" + (e - 1 >= 0 ? "+" : "") +
+           std::to_string(e - 1);
+  }
+  return out;
 }
 
 }  // namespace
@@ -202,7 +274,8 @@ CsvData parse_csv(const std::string& text, const CsvOptions& opt) {
   if (feature_cols.empty()) throw CsvError(header_line, "", "there are no feature columns");
 
   std::vector<std::vector<double>> rows;
-  std::vector<std::string> labels;
+  std::vector<std::string> labels;         // each row's class name
+  std::map<std::string, Decimal> numeric;  // the class names that are numbers, with their values
   while (std::getline(in, line)) {
     ++line_no;
     if (trim(line).empty()) continue;
@@ -242,7 +315,14 @@ CsvData parse_csv(const std::string& text, const CsvOptions& opt) {
     if (label.empty()) throw CsvError(line_no, opt.label_column, "the label is empty");
     if (label.find('\0') != std::string::npos)
       throw CsvError(line_no, opt.label_column, "the label contains a NUL byte");
-    labels.push_back(label);
+    Decimal d;
+    if (parse_decimal(trim(label), d)) {
+      const std::string name = number_text(d);
+      numeric.emplace(name, d);
+      labels.push_back(name);
+    } else {
+      labels.push_back(label);
+    }
     if (split_col >= 0) {
       const std::string& sp = f[size_t(split_col)];
       if (sp != "train" && sp != "test")
@@ -255,16 +335,15 @@ CsvData parse_csv(const std::string& text, const CsvOptions& opt) {
   }
   if (rows.empty()) throw CsvError(header_line, "", "the header is not followed by any data rows");
 
-  // Class names: numerically ordered when every label is an integer, else alphabetical.
-  const std::set<std::string> distinct(labels.begin(), labels.end());
-  std::vector<std::string> names(distinct.begin(), distinct.end());
-  bool all_int = true;
-  long long tmp;
-  for (const std::string& n : names) all_int &= parse_integer(n, tmp);
-  if (all_int)
-    std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
-      return std::strtoll(a.c_str(), nullptr, 10) < std::strtoll(b.c_str(), nullptr, 10);
-    });
+  // Class names: the numbers first, by value; then the other labels in byte order.
+  std::vector<std::string> names;
+  for (const auto& [name, value] : numeric) names.push_back(name);
+  std::sort(names.begin(), names.end(), [&](const std::string& a, const std::string& b) {
+    return compare(numeric.at(a), numeric.at(b)) < 0;
+  });
+  const std::set<std::string> text_labels(labels.begin(), labels.end());
+  for (const std::string& l : text_labels)
+    if (!numeric.count(l)) names.push_back(l);
   std::map<std::string, int> index;
   for (size_t i = 0; i < names.size(); ++i) index[names[i]] = int(i);
   r.class_names = names;

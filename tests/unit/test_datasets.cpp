@@ -134,6 +134,24 @@ TEST(Csv, ANulByteIsRefusedNamingTheLineAndColumn) {
             std::string::npos);
 }
 
+TEST(Csv, NumericLabelsCompareAsNumbersAndClassesAreOrderedDeterministically) {
+  // 1, 01, 1.0, +1e0 and " 1 " are one class "1"; numbers come first, by value, written as
+  // JavaScript writes them; text labels follow in byte order (so "Cat" before "cat").
+  const CsvData r = parse_csv(
+      "x,label\n0,1\n0,01\n0,1.0\n0,+1e0\n0, 1 \n0,10\n0,2\n0,-0.5\n0,cat\n0,Cat\n0,-0\n0,0.00\n"
+      "0,1e21\n0,0.0000001\n0,100e-2\n0,nan\n0,0x10\n0,1.\n0,.5\n");
+  EXPECT_EQ(r.class_names, (std::vector<std::string>{"-0.5", "0", "1e-7", "0.5", "1", "2", "10",
+                                                     "1e+21", "0x10", "Cat", "cat", "nan"}));
+  const std::vector<int> y(r.data.y.data(), r.data.y.data() + r.data.y.size());
+  EXPECT_EQ(y, (std::vector<int>{4, 4, 4, 4, 4, 6, 5, 0, 10, 9, 1, 1, 7, 2, 4, 11, 8, 4, 3}));
+  // The same rows in another order give the same classes.
+  const CsvData s = parse_csv("x,label\n0,cat\n0,2\n0,1.0\n0,01\n");
+  EXPECT_EQ(s.class_names, (std::vector<std::string>{"1", "2", "cat"}));
+  // Exact: labels that differ only beyond double precision stay apart.
+  EXPECT_EQ(parse_csv("x,label\n0,9007199254740993\n0,9007199254740992\n").class_names,
+            (std::vector<std::string>{"9007199254740992", "9007199254740993"}));
+}
+
 TEST(Csv, MalformedRowsAndCellsAreRefusedNotGuessed) {
   // Text after a closing quote was glued onto the field ("1"2 read as 12).
   EXPECT_NE(

@@ -9,6 +9,13 @@
 // not a number (the whole cell must be one: a NUL byte or trailing text is not), that is NaN,
 // infinite or absurdly large, an empty label, a NUL byte in a label or column name, an
 // unknown label column.
+//
+// Classes. A label that is a decimal number ([+-] digits [. digits] [e [+-] digits]) stands
+// for its value, compared exactly: 1, 01, 1.0, +1e0 and 100e-2 are one class, named as
+// JavaScript writes the number ("1"; "0.5", "1e-7", "1e+21"). Any other label is text,
+// compared byte for byte ("Cat" and "cat" are two classes; so are "nan" and "0x10"). Class
+// indices: the numbers first, ascending by value, then the text labels in byte order. So the
+// classes do not depend on the order of the rows.
 #pragma once
 
 #include <stdexcept>
@@ -28,7 +35,7 @@ struct CsvOptions {
 
 struct CsvData {
   Dataset data;                            // every row; data.num_classes = class_names.size()
-  std::vector<std::string> class_names;    // label text of class 0, 1, ...
+  std::vector<std::string> class_names;    // class 0, 1, ...: its label (a number as written above)
   std::vector<std::string> feature_names;
   std::vector<int> is_test;                // per row: 1 test, 0 train (all 0 without a split column)
 };
@@ -46,7 +53,6 @@ class CsvError : public std::runtime_error {
 
 // Numbers in feature cells are read by strtod after trimming: decimal, hexadecimal floats
 // (0x1p3) and exponents are fine; a magnitude below the smallest double rounds to 0.
-// Labels that all read as integers are ordered numerically, others alphabetically.
 CsvData parse_csv(const std::string& text, const CsvOptions& options = CsvOptions());
 // The column names of the header row (the first line that is not blank), read as parse_csv
 // reads them (byte order mark, quotes, spaces around names); empty for a file with no such
