@@ -352,14 +352,19 @@ void Trainer::load_state(const TrainerState& s) {
       throw std::invalid_argument("trainer state: the data order is not a permutation");
     seen[size_t(i)] = 1;
   }
-  if (s.cursor < 0 || s.cursor > train_.size() || s.steps < 0 || s.epoch < 0)
+  if (s.cursor < 0 || s.cursor > train_.size() || s.steps < 0 || s.epoch < 0 || s.optimizer.t < 0)
     throw std::invalid_argument("trainer state: step, epoch or cursor out of range");
-  if (!s.optimizer.m.empty() && int(s.optimizer.m.size()) != net_.size())
+  if ((!s.optimizer.m.empty() && int(s.optimizer.m.size()) != net_.size()) ||
+      s.optimizer.v.size() != s.optimizer.m.size())
     throw std::invalid_argument("trainer state: optimiser state is for a different network");
+  const bool adam = config_.optimizer.kind == OptimizerKind::Adam;
   for (size_t i = 0; i < s.optimizer.m.size(); ++i) {
     const Eigen::Index p = net_.layer(int(i)).params().size();
+    // Each moment is not made yet (empty) or the layer's size; Adam updates with both or
+    // neither, so one without the other is refused (the step would read past the empty one).
     if ((s.optimizer.m[i].size() != 0 && s.optimizer.m[i].size() != p) ||
-        (s.optimizer.v[i].size() != 0 && s.optimizer.v[i].size() != p))
+        (s.optimizer.v[i].size() != 0 && s.optimizer.v[i].size() != p) ||
+        (adam && s.optimizer.m[i].size() != s.optimizer.v[i].size()))
       throw std::invalid_argument("trainer state: optimiser state of layer " + std::to_string(i) +
                                   " has the wrong size");
   }

@@ -98,6 +98,95 @@ TEST(Csv, BadFilesAreRefusedNamingTheLineAndColumn) {
   }
 }
 
+TEST(Csv, AByteOrderMarkBeforeTheHeaderIsSkipped) {
+  // Spreadsheets often save "UTF-8 with BOM": the mark must not become part of the first name.
+  const std::string text = "\xEF\xBB\xBFlabel,x1,x2\na,1,2\nb,3,4\n";
+  EXPECT_EQ(csv_header(text), (std::vector<std::string>{"label", "x1", "x2"}));
+  EXPECT_EQ(guess_csv_options(text).label_column, "label");
+  const CsvData r = parse_csv(text);
+  EXPECT_EQ(r.feature_names, (std::vector<std::string>{"x1", "x2"}));
+  EXPECT_EQ(r.class_names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(parse_csv(text, guess_csv_options(text)).feature_names, r.feature_names);
+  // Only at the very start: elsewhere it is text like any other.
+  EXPECT_NE(error_of(std::string("label,x\na,\xEF\xBB\xBF") + "1\n").find("is not a number"),
+            std::string::npos);
+  // UTF-16 (every other byte NUL) is refused as such, not read as garbage.
+  const std::string utf16("\xFF\xFEl\0a\0b\0e\0l\0,\0x\0\n\0", 18);
+  EXPECT_NE(error_of(utf16).find("UTF-16"), std::string::npos);
+  EXPECT_THROW(csv_header(utf16), CsvError);
+}
+
+TEST(Csv, ANulByteIsRefusedNamingTheLineAndColumn) {
+  // The cell "2<NUL>5": strtod on c_str() would stop at the NUL and read 2.
+  const std::string nul(1, '\0');
+  EXPECT_NE(error_of("a,b,label\n1,2,x\n1,2" + nul + "5,y\n")
+                .find("line 3, column 'b': '2\\x005' is not a number"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of("a,label\n1" + nul + ",x\n").find("line 2, column 'a': '1\\x00' is not a number"),
+      std::string::npos);
+  // In a label or a column name a NUL would cut the text wherever it is shown.
+  EXPECT_NE(error_of("a,label\n1,x" + nul + "y\n")
+                .find("line 2, column 'label': the label contains a NUL byte"),
+            std::string::npos);
+  EXPECT_NE(error_of("a" + nul + "b,label\n1,x\n")
+                .find("line 1: the name of column 1 contains a NUL byte"),
+            std::string::npos);
+}
+
+TEST(Csv, NumericLabelsCompareAsNumbersAndClassesAreOrderedDeterministically) {
+  // 1, 01, 1.0, +1e0 and " 1 " are one class "1"; numbers come first, by value, written as
+  // JavaScript writes them; text labels follow in byte order (so "Cat" before "cat").
+  const CsvData r = parse_csv(
+      "x,label\n0,1\n0,01\n0,1.0\n0,+1e0\n0, 1 \n0,10\n0,2\n0,-0.5\n0,cat\n0,Cat\n0,-0\n0,0.00\n"
+      "0,1e21\n0,0.0000001\n0,100e-2\n0,nan\n0,0x10\n0,1.\n0,.5\n");
+  EXPECT_EQ(r.class_names, (std::vector<std::string>{"-0.5", "0", "1e-7", "0.5", "1", "2", "10",
+                                                     "1e+21", "0x10", "Cat", "cat", "nan"}));
+  const std::vector<int> y(r.data.y.data(), r.data.y.data() + r.data.y.size());
+  EXPECT_EQ(y, (std::vector<int>{4, 4, 4, 4, 4, 6, 5, 0, 10, 9, 1, 1, 7, 2, 4, 11, 8, 4, 3}));
+  // The same rows in another order give the same classes.
+  const CsvData s = parse_csv("x,label\n0,cat\n0,2\n0,1.0\n0,01\n");
+  EXPECT_EQ(s.class_names, (std::vector<std::string>{"1", "2", "cat"}));
+  // Exact: labels that differ only beyond double precision stay apart.
+  EXPECT_EQ(parse_csv("x,label\n0,9007199254740993\n0,9007199254740992\n").class_names,
+            (std::vector<std::string>{"9007199254740992", "9007199254740993"}));
+}
+
+TEST(Csv, MalformedRowsAndCellsAreRefusedNotGuessed) {
+  // Text after a closing quote was glued onto the field ("1"2 read as 12).
+  EXPECT_NE(
+      error_of("a,label\n\"1\"2,x\n").find("line 2, column 'a': text after the closing quote"),
+      std::string::npos);
+  EXPECT_NE(error_of("a,label\n1,\"x\" \"y\"\n")
+                .find("line 2, column 'label': text after the closing quote"),
+            std::string::npos);
+  // Spaces around a quoted field are still fine, and "" is a quote.
+  EXPECT_EQ(parse_csv("a,label\n \"1\" ,\"say \"\"hi\"\"\"\n").class_names,
+            (std::vector<std::string>{"say \"hi\""}));
+  // Infinities in any spelling, and NaN, are not finite numbers.
+  for (const char* v : {"inf", "-inf", "Infinity", "NAN", "nan(1)"})
+    EXPECT_NE(error_of(std::string("a,label\n") + v + ",x\n").find("not a finite number"),
+              std::string::npos)
+        << v;
+  // A row longer than the header, and which column a short row lacks.
+  EXPECT_NE(error_of("a,label\n1,x,2\n").find("line 2: has 3 fields, the header has 2"),
+            std::string::npos);
+  EXPECT_NE(error_of("a,b,label\n1,2\n").find("the row ends before column 'label'"),
+            std::string::npos);
+  EXPECT_NE(error_of("a,,label\n1,2,x\n").find("line 1: column 2 has no name"), std::string::npos);
+  // One column cannot be both the label and the split.
+  CsvOptions o;
+  o.split_column = "label";
+  EXPECT_NE(error_of("a,label\n1,train\n", o)
+                .find("column 'label': is both the label and the split column"),
+            std::string::npos);
+  // A long cell is cut short in the message.
+  const std::string msg = error_of("a,label\n" + std::string(1000, 'z') + ",x\n");
+  EXPECT_LT(msg.size(), 200u);
+  // A magnitude below the smallest double rounds to 0 like any other rounding; it is not
+  // "infinite".
+  EXPECT_EQ(parse_csv("a,label\n1e-400,x\n-1e-400,y\n").data.x(0, 1), 0.0);
+}
 TEST(Processing, SplitIsSeededStratifiedAndDisjoint) {
   const Dataset d = make_moons(200, 0.1, 1);
   const auto [a_train, a_test] = split_dataset(d, 0.25, 9);

@@ -103,4 +103,30 @@ TEST(Training, RejectsDataOfTheWrongShape) {
   EXPECT_THROW(Trainer(s->net, bad, TrainConfig{}), std::invalid_argument);
 }
 
+TEST(Training, LoadStateRefusesOptimiserStateTheNextStepCouldNotUse) {
+  // Found by the checkpoint fuzzer: Adam's first moment without its second (a damaged
+  // checkpoint) was loaded, and the next step read the second past its end.
+  auto s = build(OscillatorKnobs{}, 7);
+  const Dataset train = make_moons(40, 0.05, 8);
+  TrainConfig cfg;
+  cfg.batch_size = 8;
+  Trainer trainer(s->net, train, cfg);
+  trainer.step();
+  const TrainerState good = trainer.save_state();
+  EXPECT_NO_THROW(trainer.load_state(good));
+  TrainerState no_second = good;
+  no_second.optimizer.v[0].resize(0);
+  EXPECT_THROW(trainer.load_state(no_second), std::invalid_argument);
+  TrainerState short_v = good;
+  short_v.optimizer.v.pop_back();
+  EXPECT_THROW(trainer.load_state(short_v), std::invalid_argument);
+  // A negative update count divides by zero in Adam's bias correction.
+  TrainerState negative = good;
+  negative.optimizer.t = -1;
+  EXPECT_THROW(trainer.load_state(negative), std::invalid_argument);
+  trainer.load_state(good);  // what was refused left nothing behind
+  EXPECT_EQ(trainer.save_state().optimizer.t, good.optimizer.t);
+  trainer.step();
+}
+
 }  // namespace patlab
