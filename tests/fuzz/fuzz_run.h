@@ -69,9 +69,17 @@ inline void step_once(Run& run) {
   const int p = run.net.param_count();
   if (p > 2048) return;
   if (run.experiment.train.method == Method::FiniteDifference && p > 64) return;
+  const Vec before = run.net.get_params();
   try {
     run.trainer->step();
   } catch (const DeviceError&) {
+  } catch (const TrainingError&) {
+    // A restored state may diverge (huge but finite parameters or moments): the step must
+    // then change nothing.
+    const Vec after = run.net.get_params();
+    if (after.size() != before.size() ||
+        !((after.array() == before.array()) || (after.array().isNaN() && before.array().isNaN())).all())
+      broken("a step that threw TrainingError changed the parameters");
   }
 }
 
