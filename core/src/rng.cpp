@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include "patlab/core/vector_math.h"
 
@@ -108,6 +109,11 @@ std::array<uint64_t, 6> Rng::words() const {
 }
 
 void Rng::set_words(const std::array<uint64_t, 6>& w) {
+  // xoshiro256 never reaches the all-zero state and never leaves it: only a damaged file holds
+  // it, and a generator set to it would give zeros for ever.
+  if ((w[0] | w[1] | w[2] | w[3]) == 0)
+    throw std::invalid_argument("random state: all zero (not a state a generator can be in)");
+  if (w[4] > 1) throw std::invalid_argument("random state: the spare flag is neither 0 nor 1");
   s_ = {w[0], w[1], w[2], w[3]};
   has_spare_ = w[4] != 0;
   std::memcpy(&spare_, &w[5], sizeof spare_);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <stdexcept>
 #include <vector>
 
 namespace patlab {
@@ -51,6 +52,14 @@ TEST(Rng, StateRestoresTheStreamExactly) {
   r.set_state(st);
   EXPECT_EQ(a, r.normal());
   EXPECT_EQ(b, r.normal());
+}
+
+TEST(Rng, AStateNoGeneratorCanBeInIsRefused) {
+  Rng r(3);
+  const auto good = r.words();
+  EXPECT_THROW(r.set_words({0, 0, 0, 0, 0, 0}), std::invalid_argument);  // zeros for ever
+  EXPECT_THROW(r.set_words({1, 2, 3, 4, 7, 0}), std::invalid_argument);  // spare flag 7
+  EXPECT_EQ(r.words(), good) << "a refused state leaves the generator as it was";
 }
 
 TEST(Rng, AddNormalDrawsWhatNormalDraws) {
