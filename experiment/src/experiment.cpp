@@ -829,6 +829,11 @@ Checkpoint load_checkpoint_file(const std::string& path) {
   char buf[1 << 16];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     text.append(buf, size_t(in.gcount()));
+    // A checkpoint is a JSON object: anything else (/dev/zero, a binary file) is refused at
+    // once, not read up to the limit.
+    const size_t first = text.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && text[first] != '{')
+      throw CheckpointError(path + ": checkpoint: this is not a patlab checkpoint");
     if (text.size() > limits::kMaxCheckpointBytes)
       throw CheckpointError(path + ": checkpoint: larger than " +
                             std::to_string(limits::kMaxCheckpointBytes >> 20) +

@@ -39,7 +39,8 @@ struct TrainFlags {
   // Which options were given: 0 is a value to refuse, not "unset".
   CLI::Option *steps_opt = nullptr, *lr_opt = nullptr, *batch_opt = nullptr, *seed_opt = nullptr,
               *eval_opt = nullptr, *checkpoint_opt = nullptr, *stop_opt = nullptr,
-              *out_opt = nullptr;
+              *out_opt = nullptr, *method_opt = nullptr, *data_opt = nullptr,
+              *system_opt = nullptr, *resume_opt = nullptr;
 };
 
 
@@ -127,6 +128,11 @@ bool given(const CLI::Option* o) { return o && o->count() > 0; }
 
 // Each flag's range, checked before anything is read or written.
 void check_train_flags(const TrainFlags& f) {
+  // An empty value is not "unset": `--data ""` from a script with an empty variable must not
+  // train the default data set.
+  for (const CLI::Option* o : {f.out_opt, f.method_opt, f.data_opt, f.system_opt, f.resume_opt})
+    if (given(o) && o->as<std::string>().empty())
+      throw UsageError(o->get_name() + " was given an empty value");
   auto at_least = [](const CLI::Option* o, long long v, long long lo, const char* what) {
     if (given(o) && v < lo)
       throw UsageError(std::string(o->get_name()) + " " + std::to_string(v) + ": " + what +
@@ -564,14 +570,15 @@ Handler add_train(CLI::App& app) {
                 "Experiment JSON file (default: the built-in experiment)");
   f->out_opt = c->add_option("-o,--out", f->out_dir,
                              "Run folder to write, new or empty (default: runs/<date-time>)");
-  c->add_option("--resume", f->resume_dir, "Continue the run in this folder from its checkpoint");
+  f->resume_opt =
+      c->add_option("--resume", f->resume_dir, "Continue the run in this folder from its checkpoint");
   f->steps_opt = c->add_option(
       "--steps", f->steps, "Training steps, >= 1 (with --resume: extend the run to this many)");
-  c->add_option("--method", f->method, "pat, in-silico, ideal, spsa or fd");
-  c->add_option(
+  f->method_opt = c->add_option("--method", f->method, "pat, in-silico, ideal, spsa or fd");
+  f->data_opt = c->add_option(
       "--data", f->data,
       "Data set: moons, circles, spiral, xor, clusters, vowels, digits8, mnist14, fashion14");
-  c->add_option("--system", f->system,
+  f->system_opt = c->add_option("--system", f->system,
                 "Put this catalog system in every physical layer (`patlab systems` lists them)");
   c->add_option("--knob", f->knobs,
                 "KEY=VALUE for every physical layer, e.g. eta=0.3 (repeatable)");

@@ -55,7 +55,11 @@ expect_code 2 "--seed 99999999999999999999999: expected an integer" -- "$PATLAB"
 "$PATLAB" train -q -o seedmax --seed 18446744073709551615 --steps 2 || fail "the largest seed"
 grep -q '"seed": 18446744073709551615' seedmax/experiment.json || fail "seed 2^64-1 not kept"
 expect_code 2 "continues the run in its own folder: -o other" -- "$PATLAB" train -q --resume seedmax -o other
+for flag in --out --data --method --system --resume; do
+  expect_code 2 "^patlab: $flag was given an empty value" -- "$PATLAB" train -q "$flag" ""
+done
 [ ! -e r ] || fail "a refused run left a folder behind"
+[ ! -e runs ] || fail "an empty -o trained into the default folder"
 
 # --- experiment files ----------------------------------------------------------------------
 echo '{"train": {"optimizer": {"beta1": 2}}}' >beta.json
@@ -69,6 +73,7 @@ echo '{"steps": 5, "steps": 6}' >dup.json
 expect_code 2 "the key 'steps' is given twice" -- "$PATLAB" train -q dup.json -o r
 expect_code 2 "/dev/zero: larger than 1 MiB" -- timeout 20 "$PATLAB" train -q /dev/zero -o r
 expect_code 2 "it is a folder" -- "$PATLAB" train -q seedmax -o r
+expect_code 1 "/dev/zero: checkpoint: this is not a patlab checkpoint" -- timeout 20 "$PATLAB" evaluate /dev/zero
 
 # --- a folder of someone's files ------------------------------------------------------------
 mkdir mine
