@@ -55,8 +55,6 @@ void Optimizer::step(Network& net, double lr) {
     Vec& m = next_m_[size_t(i)];
     Vec& v = next_v_[size_t(i)];
     Vec& p = next_p_[size_t(i)];
-    auto which = [&] { return "layer " + std::to_string(i) + " (" + l.kind() + ")"; };
-    if (!l.grad().allFinite()) throw TrainingError("the gradient of " + which() + " is not finite");
     if (c.kind == OptimizerKind::SGD) {
       m = c.momentum * s.m[size_t(i)] + l.grad();
       p = l.params() - lr * m;
@@ -67,12 +65,19 @@ void Optimizer::step(Network& net, double lr) {
       p = (l.params().array() -
            lr * (m.array() / c1) / ((v.array() / c2).sqrt() + c.eps)).matrix();
     }
-    if (!m.allFinite() || !v.allFinite())
-      throw TrainingError("the optimiser's moments of " + which() +
-                          " are not finite (are beta1, beta2 and eps in range?)");
-    if (!p.allFinite())
-      throw TrainingError("the update made the parameters of " + which() +
-                          " non-finite (learning rate " + number(lr) + ")");
+    // x * 0 is 0 for every finite x and NaN otherwise: three vectorised sums test all of it
+    // (a non-finite gradient always reaches m, as 1 - beta1 > 0). Only a failure pays for
+    // finding which it was.
+    const double probe = (m.array() * 0.0).sum() + (v.array() * 0.0).sum() + (p.array() * 0.0).sum();
+    if (probe != 0.0) {
+      const std::string which = "layer " + std::to_string(i) + " (" + l.kind() + ")";
+      if (!l.grad().allFinite()) throw TrainingError("the gradient of " + which + " is not finite");
+      if (!m.allFinite() || !v.allFinite())
+        throw TrainingError("the optimiser's moments of " + which +
+                            " are not finite (are beta1, beta2 and eps in range?)");
+      throw TrainingError("the update made the parameters of " + which + " non-finite (learning rate " +
+                          number(lr) + ")");
+    }
   }
   for (int i = 0; i < net.size(); ++i) {
     Layer& l = net.layer(i);
