@@ -537,22 +537,6 @@ namespace {
 constexpr const char* kCheckpointMagic = "patlab-checkpoint";
 constexpr int kCheckpointVersion = 1;
 
-// FNV-1a, 64 bit: enough to catch a flipped digit; this is not security.
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
-  return buf;
-}
-
 json vec_json(const Vec& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
 
 Vec json_vec(const json& j, const char* what) {
@@ -567,10 +551,24 @@ Vec json_vec(const json& j, const char* what) {
 
 }  // namespace
 
+uint64_t fnv1a64(const std::string& s, uint64_t h) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+std::string hex16(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
+  return buf;
+}
+
 std::string experiment_fingerprint(const Experiment& e) {
   json j = to_json(e);
   j.erase("steps");
-  return hex64(fnv1a(j.dump()));
+  return hex16(fnv1a64(j.dump()));
 }
 
 namespace {
@@ -688,7 +686,7 @@ std::string checkpoint_to_string(const Checkpoint& c) {
   const std::string payload = p.dump();
   json file = {{"format", kCheckpointMagic},
                {"version", kCheckpointVersion},
-               {"checksum", hex64(fnv1a(payload))},
+               {"checksum", hex16(fnv1a64(payload))},
                {"payload", p}};
   return file.dump(1);
 }
@@ -739,7 +737,7 @@ Checkpoint checkpoint_from_string(const std::string& text) {
   if (!file.contains("payload") || !file.contains("checksum"))
     throw CheckpointError("checkpoint: payload or checksum missing");
   const json& p = file["payload"];
-  if (file["checksum"] != hex64(fnv1a(p.dump())))
+  if (file["checksum"] != hex16(fnv1a64(p.dump())))
     throw CheckpointError("checkpoint: checksum mismatch: the file was changed or damaged");
 
   Checkpoint c;

@@ -46,22 +46,6 @@ std::string exact(double v) {
   return buf;
 }
 
-// FNV-1a, 64 bits: a sweep's identity (not a defence against forgery, a check against mix-ups).
-constexpr uint64_t kFnvOffset = 14695981039346656037ull;
-uint64_t fnv1a64(const std::string& s, uint64_t h = kFnvOffset) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-std::string hex16(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
-  return buf;
-}
-
 // Splits at every separator and keeps empty fields: "a,,b," -> a, "", b, "".
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out(1);

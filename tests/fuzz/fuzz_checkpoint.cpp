@@ -27,17 +27,8 @@ namespace {
 
 using namespace patlab;
 
-// The checksum checkpoint_to_string writes (experiment.cpp): FNV-1a, 64 bit, in hex.
-std::string checksum(const std::string& payload) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : payload) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
-  return buf;
-}
+// The checksum checkpoint_to_string writes: FNV-1a, 64 bit, in hex.
+std::string checksum(const std::string& payload) { return hex16(fnv1a64(payload)); }
 
 std::string reseal(const std::string& text) {
   nlohmann::json file = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);

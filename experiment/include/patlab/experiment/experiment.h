@@ -88,6 +88,11 @@ Experiment experiment_from_string(const std::string& text);
 // last one silently), and errors read "WHAT: not valid JSON at line 3, column 9: ..." instead
 // of the library's text. Throws std::invalid_argument.
 nlohmann::json parse_json_strict(const std::string& text, const std::string& what);
+// FNV-1a, 64 bits, continuing from h (chain calls to hash several strings as one), and a
+// 64-bit value as 16 hex digits: the checksum of checkpoints, the fingerprint of experiments
+// and the identity of sweeps. A check against mix-ups and damage, not against forgery.
+uint64_t fnv1a64(const std::string& s, uint64_t h = 0xcbf29ce484222325ull);
+std::string hex16(uint64_t v);
 // A short fingerprint of an experiment (16 hex digits of a hash of its canonical JSON): a
 // checkpoint and a run folder carry it, so one experiment's checkpoint is never resumed as
 // another's. `steps` is left out: extending a run does not make it another experiment.
