@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "patlab/app/lab.h"
-#include "patlab/app/platform.h"
+#include "patlab/app/lab_view.h"
+#include "patlab/platform/platform.h"
 #include "patlab/lessons/player.h"
 
 int main(int argc, char** argv) {
@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   try {
     patlab::Platform platform("patlab: physics-aware training lab", width, height);
     patlab::Lab lab;
+    patlab::LabView view(lab);
     // Packs are files here: read at once, so dataset:<pack> completes before the next frame.
     lab.set_pack_loader([&lab, &data_dir](const std::string& id) {
       const std::string path = data_dir + "/" + id + ".pdp";
@@ -109,7 +110,7 @@ int main(int argc, char** argv) {
       const double now = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (redraw.should_draw(platform.had_input(), lab.revision() + player.revision(), now)) {
         platform.begin_frame();
-        lab.draw();
+        view.draw();
         platform.end_frame();  // waits for the display's refresh
       } else if (!lab.training()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));  // nothing to do: do not spin

@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "patlab/app/lab.h"
-#include "patlab/app/platform.h"
+#include "patlab/app/lab_view.h"
+#include "patlab/platform/platform.h"
 #include "patlab/lessons/player.h"
 #include "web_serial.h"
 
@@ -15,6 +15,7 @@ namespace {
 // The browser keeps running frames after main() returns: these live for the page's lifetime.
 std::unique_ptr<patlab::Platform> g_platform;
 std::unique_ptr<patlab::Lab> g_lab;
+std::unique_ptr<patlab::LabView> g_view;  // draws g_lab
 std::unique_ptr<patlab::LessonPlayer> g_player;
 std::string g_status;
 bool g_poked = false;  // the page changed something: draw the next frame at once
@@ -82,6 +83,7 @@ int main() {
   try {
     g_platform = std::make_unique<patlab::Platform>("patlab", 1280, 800);
     g_lab = std::make_unique<patlab::Lab>();
+    g_view = std::make_unique<patlab::LabView>(*g_lab);
     g_player = std::make_unique<patlab::LessonPlayer>(*g_lab);
     g_lab->set_download_handler([](const patlab::Lab::ExportFile& f) {
       EM_ASM({ window.patlabDownload(UTF8ToString($0), UTF8ToString($1), UTF8ToString($2)); },
@@ -111,7 +113,7 @@ int main() {
     g_poked = false;
     if (redraw.should_draw(g_platform->had_input() || poked, g_lab->revision() + g_player->revision(), emscripten_get_now())) {
       g_platform->begin_frame();
-      g_lab->draw();
+      g_view->draw();
       g_platform->end_frame();
     }
     return true;

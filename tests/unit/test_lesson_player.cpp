@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "patlab/app/lab.h"
+#include "patlab/app/lab_view.h"
 #include "patlab/lessons/player.h"
 
 namespace patlab {
@@ -253,7 +253,7 @@ TEST(LessonPlayer, ThePanelDrawsInTheLab) {
     LessonPlayer player(lab, files());
     const auto frame = [&] {
       ImGui::NewFrame();
-      lab.draw();
+      LabView(lab).draw();
       ImGui::Render();
       player.update();
       return ImGui::GetDrawData()->TotalVtxCount;
@@ -277,7 +277,7 @@ TEST(LessonPlayer, ThePanelDrawsInTheLab) {
           ASSERT_TRUE(player.open(l["name"].get<std::string>()));
           ASSERT_TRUE(player.command("lesson:step=" + std::to_string(st)));
           ImGui::NewFrame();
-          lab.draw();
+          LabView(lab).draw();
           ImGui::Render();
           EXPECT_GT(ImGui::GetDrawData()->TotalVtxCount, 0) << l["name"] << " step " << st;
         }

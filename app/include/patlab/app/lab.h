@@ -2,9 +2,10 @@
 // data, the hybrid network (digital encoder -> emulated physical layer -> digital readout),
 // the trainer, and the curves measured so far.
 //
-// The host (browser or desktop main) calls, once per frame:
+// This is the model: no ImGui (patlab/app/lab_view.h draws it). The host (browser or desktop
+// main) calls, once per frame:
 //   lab.advance(budget_ms);   // trains a few batches, never longer than the budget
-//   lab.draw();               // the ImGui UI, between Platform::begin_frame/end_frame
+//   view.draw();              // LabView: the ImGui UI, between Platform::begin_frame/end_frame
 // and may drive it from outside with command() and read it with status_json().
 #pragma once
 
@@ -13,8 +14,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <imgui.h>
 
 #include "patlab/core/dataset.h"
 #include "patlab/core/network.h"
@@ -38,9 +37,6 @@ struct DataChoice {
   double learning_rate = 0.02;  // a rate that trains it well: selecting the set applies it
 };
 const std::vector<DataChoice>& data_choices();
-
-// The colour a method's curves and maps wear everywhere in the lab.
-ImU32 method_color(Method m);
 
 struct LabSettings {
   std::string dataset = "circles";  // an id of data_choices()
@@ -169,7 +165,6 @@ class Lab {
   const SlowMotion& slow_motion() const { return slow_; }
   // One training step of every lane, then a fresh measurement (the Step button).
   void step_once();
-  void draw();
 
   // External control (JavaScript hook, command line, tests). Commands:
   //   train | pause | toggle | step | reset | dataset:<id> | system:<id>
@@ -276,6 +271,10 @@ class Lab {
   int lanes() const { return int(lanes_.size()); }
 
  private:
+  // The view (lab_view.h) reads the model's state to draw it and keeps a few things of its
+  // own here (the selected tab, the buttons' screen rectangles); changes go through command().
+  friend class LabView;
+
   void measure();        // evaluates the test set on device and twin, appends to the curves
   void measure_lane(Lane& lane, int part);
   // Builds a lane in place (its trainer refers to its network: lanes never move once built).
@@ -283,6 +282,7 @@ class Lab {
                   bool on_device = false) const;
   // Steps every lane up to step_target_; false while one waits for its device (DevicePending).
   bool step_lanes();
+  static void train_step(Lane& lane);  // one step, the inside-the-training figures accumulated
   void device_waits(const DevicePending& e);  // shows a stalled device's reason, once
   void start_robustness();
   void advance_robustness(double budget_ms);
@@ -290,20 +290,9 @@ class Lab {
   bool fit_twins();  // twin:fit (lab_twin.cpp)
   void slow_motion_phase();
   bool edit_points(const std::string& cmd);
-  void draw_data();
-  void ui_command(const std::string& cmd) { ui_commands_.push_back(cmd); }
-  void draw_scatter_editor(ImVec2 size);
-  void draw_slow_motion();
-  void draw_race();
-  void draw_inside();
-  void draw_explorer();
-  void draw_robustness();
   void refresh_maps();   // recomputes the class maps on a grid, device and twin
   static const Mat& map_grid();  // the maps' cell centres (2 x kMapGrid², row by row)
   void refresh_map(Lane& lane);
-  void draw_header();    // the name and, outside teacher mode, the question the lab asks
-  void draw_controls();
-  void draw_results();
   const SystemInfo& system_info() const { return lanes_.front().devices.front()->info(); }
   void set_knobs_everywhere(const KnobValues& k);
   bool set_setting(const std::string& assignment);  // "lr=0.01", "layers=3", ...
@@ -312,7 +301,6 @@ class Lab {
   bool import_csv(const std::string& name, const std::string& text);
   const DataChoice* choice(const std::string& id) const;  // built in, or the user's CSV
   void make_data();      // train_/test_ from settings_.dataset (its pack must be loaded)
-  void draw_samples(const char* title, ImVec2 size, const Lane& lane) const;
   void report(const std::string& message);  // shows an error in the UI and on the console
 
   LabSettings settings_;
@@ -339,7 +327,6 @@ class Lab {
   Explorer explorer_;
   TwinFit twin_fit_;
   SlowMotion slow_;
-  std::vector<std::string> ui_commands_;  // asked for by widgets this frame, run after drawing
   std::string view_ = "race";
   bool select_view_ = false;  // view_ was set by a command: select its tab
   bool training_ = false;
@@ -356,6 +343,7 @@ class Lab {
   float reset_button_[4] = {0, 0, 0, 0};
   float step_button_[4] = {0, 0, 0, 0};
   float scatter_rect_[4] = {0, 0, 0, 0};  // the Data view's drawing area ([-2, 2]² of data)
+  float pixel_ratio_ = 0;  // device pixels per logical pixel, as the view last drew (0: not drawn)
 };
 
 }  // namespace patlab
