@@ -16,6 +16,7 @@
 #include "patlab/datasets/processing.h"
 #include "patlab/datasets/toy2d.h"
 #include "patlab/datasets/vowels.h"
+#include "patlab/experiment/experiment.h"
 
 namespace patlab {
 
@@ -88,20 +89,11 @@ void Lab::make_data() {
   if (id == "drawn" && pack != packs_.end()) {
     // The user's points: one pool, a quarter of each class held out for testing (seeded).
     std::tie(train_, test_) = split_dataset(pack->second->train, 0.25, settings_.seed);
-  } else if (pack != packs_.end()) {
-    train_ = pack->second->train;
-    // The curves measure a fixed subset: every point costs a pass of it through the device.
-    const int n = std::min(settings_.test_size, pack->second->test.size());
-    test_ = pack->second->test;
-    test_.x = pack->second->test.x.leftCols(n).eval();
-    test_.y = pack->second->test.y.head(n).eval();
-  } else if (id == "vowels") {
-    train_ = make_vowels(settings_.train_size, settings_.seed);
-    test_ = make_vowels(settings_.test_size, settings_.seed + 1000);
-  } else {
-    train_ = make_toy2d(id, settings_.train_size, settings_.data_noise, settings_.seed);
-    test_ = make_toy2d(id, settings_.test_size, settings_.data_noise, settings_.seed + 1000);
+    return;
   }
+  // Everything else as an experiment makes it (packs: the loaded ones, kept in memory).
+  make_experiment_data(data_spec(),
+                       pack != packs_.end() ? pack->second.get() : nullptr, train_, test_);
 }
 
 void Lab::report(const std::string& message) {
@@ -136,42 +128,30 @@ void Lab::pack_failed(const std::string& id, const std::string& message) {
 
 void Lab::build_lane(Lane& lane, Method method, const KnobValues& knobs, bool measure_alignment,
                      bool on_device) const {
-  // Every lane is built from the same seeds: the same devices, the same starting point.
+  // Every lane is the lab's experiment for its method, built by the experiment layer from the
+  // same seeds: the same devices, the same starting point. The data are the lab's own.
   lane.method = method;
-  Rng rng(settings_.seed);
-  int width = train_.features();
-  lane.net.add(std::make_unique<AffineLayer>(width, find_system(settings_.system).info.default_shape.inputs, rng));
-  width = lane.net.output_size();
-  for (int l = 0; l < settings_.physical_layers; ++l) {
-    SystemInstance sys = make_system(settings_.system, Shape{width, width}, knobs,
-                                     settings_.device_seed + uint64_t(l));
-    lane.devices.push_back(sys.device);
-    // A PAT lane may run on the host's device (Web Serial) instead, with the same twin.
-    std::shared_ptr<PhysicalSystem> system = sys.device;
-    if (on_device && method == Method::PAT && device_.source)
-      if (auto d = device_.source(*sys.device, l)) {
-        system = std::move(d);
-        lane.on_device = true;
-      }
-    lane.net.add(std::make_unique<PhysicalLayer>(system, sys.twin, sys.theta0));
-    width = sys.device->output_size();
-  }
-  // A hybrid network: digital layers between the physical ones and the readout.
-  for (int l = 0; l < settings_.digital_layers; ++l) {
-    lane.net.add(std::make_unique<AffineLayer>(width, settings_.digital_width, rng));
-    lane.net.add(std::make_unique<ActivationLayer>(settings_.digital_width, Activation::Tanh));
-    width = settings_.digital_width;
-  }
-  lane.net.add(std::make_unique<AffineLayer>(width, train_.num_classes, rng));
-  TrainConfig cfg;
-  cfg.method = method;
-  cfg.optimizer.learning_rate = settings_.learning_rate;
-  cfg.batch_size = settings_.batch_size;
-  cfg.seed = settings_.seed;
+  Experiment e = lane_experiment(method, knobs);
   // How well each method's gradient points: the emulators know the true physics, so the lab
   // can show it (no device queries; about one more backward pass per step).
-  cfg.measure_alignment = measure_alignment && !lane.on_device;  // a real device has no oracle
-  lane.trainer = std::make_unique<Trainer>(lane.net, train_, cfg);
+  e.train.measure_alignment = measure_alignment;
+  // Each physical layer keeps its emulator (knobs, oracle, explorer); a PAT lane may run on the
+  // host's device (Web Serial) instead, with the same twin.
+  const DeviceFactory factory = [&](const LayerSpec&, int index,
+                                    const SystemInstance& sys) -> std::shared_ptr<PhysicalSystem> {
+    lane.emulated.push_back(sys.device);
+    if (on_device && method == Method::PAT && device_.source)
+      if (auto d = device_.source(*sys.device, index)) {
+        lane.on_device = true;
+        return d;
+      }
+    return sys.device;
+  };
+  build_network(e, train_, lane, factory);
+  if (lane.on_device && measure_alignment) {  // a real device has no oracle
+    e.train.measure_alignment = false;
+    lane.trainer = std::make_unique<Trainer>(lane.net, train_, e.train);
+  }
 }
 
 void Lab::reset() {

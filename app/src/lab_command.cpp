@@ -88,8 +88,8 @@ bool Lab::set_setting(const std::string& assignment) {
 void Lab::set_knobs_everywhere(const KnobValues& k) {
   // All lanes see the same physics: one knob turns every copy of the device.
   for (Lane& lane : lanes_)
-    for (auto& d : lane.devices) d->set_knobs(k);
-  settings_.knobs = lanes_.front().devices.front()->knobs();
+    for (auto& d : lane.emulated) d->set_knobs(k);
+  settings_.knobs = lanes_.front().emulated.front()->knobs();
 }
 
 bool Lab::command(const std::string& cmd) {
@@ -143,7 +143,7 @@ bool Lab::command(const std::string& cmd) {
     const std::string value = cmd.substr(in ? 11 : 12);
     char* end = nullptr;
     const long v = std::strtol(value.c_str(), &end, 10);
-    const PhysicalSystem& d = *lanes_.front().devices.front();
+    const PhysicalSystem& d = *lanes_.front().emulated.front();
     if (value.empty() || *end != '\0' || v < 0 || v >= (in ? d.input_size() : d.output_size())) return false;
     (in ? explorer_.input_channel : explorer_.output_channel) = int(v);
     explorer_.dirty = true;
@@ -274,7 +274,7 @@ std::string Lab::status_json() const {
   j["physical_layers"] = settings_.physical_layers;
   j["step"] = steps();
   j["measured_at_step"] = measured_at_step_;
-  j["knobs"] = lanes_.front().devices.front()->knobs();
+  j["knobs"] = lanes_.front().emulated.front()->knobs();
   if (device_.status) j["device"] = nlohmann::json::parse(device_.status(), nullptr, false);
   j["lanes"] = nlohmann::json::array();
   for (const Lane& lane : lanes_)

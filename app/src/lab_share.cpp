@@ -158,15 +158,21 @@ bool Lab::apply_state(const std::string& query_in) {
 // ---------------------------------------------------------------------------------------
 // Files out
 
-Experiment Lab::experiment() const {
+DataSpec Lab::data_spec() const {
+  DataSpec d;
+  d.name = settings_.dataset;
+  d.train_size = settings_.train_size;
+  d.test_size = settings_.test_size;
+  d.noise = settings_.data_noise;
+  d.seed = settings_.seed;
+  return d;
+}
+
+Experiment Lab::lane_experiment(Method method, const KnobValues& knobs) const {
   Experiment e;
   e.name = "patlab lab: " + settings_.dataset + " on " + settings_.system;
-  e.data.name = settings_.dataset;
-  e.data.train_size = settings_.train_size;
-  e.data.test_size = settings_.test_size;
-  e.data.noise = settings_.data_noise;
-  e.data.seed = settings_.seed;
-  // The very network reset() builds: encoder, physical layers, readout, from the same seeds.
+  e.data = data_spec();
+  // Encoder, physical layers, optional hidden digital layers, readout.
   LayerSpec enc;
   enc.kind = "affine";
   enc.size = find_system(settings_.system).info.default_shape.inputs;
@@ -177,10 +183,11 @@ Experiment Lab::experiment() const {
     p.kind = "physical";
     p.system = settings_.system;
     p.size = width;
-    p.knobs = settings_.knobs;
+    p.knobs = knobs;
     p.seed = settings_.device_seed + uint64_t(l);
     e.layers.push_back(p);
-    width = lanes_.front().devices[size_t(l)]->output_size();
+    // The next layer takes what this one gives: the system's choice for `width` inputs.
+    width = make_system(p.system, Shape{width, width}, knobs, p.seed).device->output_size();
   }
   for (int l = 0; l < settings_.digital_layers; ++l) {
     LayerSpec hidden, act;
@@ -194,6 +201,16 @@ Experiment Lab::experiment() const {
   out.kind = "affine";
   out.size = train_.num_classes;
   e.layers.push_back(out);
+  e.train.method = method;
+  e.train.optimizer.learning_rate = settings_.learning_rate;
+  e.train.batch_size = settings_.batch_size;
+  e.train.seed = settings_.seed;
+  return e;
+}
+
+Experiment Lab::experiment() const {
+  // The very network reset() built, from the same seeds, with the first lane's training.
+  Experiment e = lane_experiment(lanes_.front().method, settings_.knobs);
   e.train = lanes_.front().trainer->config();
   e.steps = std::max(1000LL, steps());
   return e;

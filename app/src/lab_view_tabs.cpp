@@ -380,7 +380,7 @@ void LabView::draw_inside() {
 void LabView::draw_explorer() {
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const Explorer& e = lab_.explorer_;
-  const PhysicalSystem& d = *lab_.lanes_.front().devices.front();
+  const PhysicalSystem& d = *lab_.lanes_.front().emulated.front();
   ImGui::PushTextWrapPos(0.0f);
   ImGui::TextDisabled("%s: one input channel swept across its range (the others at rest), one output "
                       "read, at the parameters %s has trained so far. Orange: the device (noise "

@@ -451,42 +451,57 @@ bool known_data_set(const std::string& name) {
          std::find(packs.begin(), packs.end(), name) != packs.end();
 }
 
+void make_experiment_data(const DataSpec& d, const DataPack* pack, Dataset& train, Dataset& test) {
+  if (pack) {
+    // Real data comes packed and split already; test_size caps the test samples used (every
+    // curve point of the lab costs a pass of them through the device).
+    train = pack->train;
+    const int n = std::min(d.test_size, pack->test.size());
+    test = pack->test;
+    test.x = pack->test.x.leftCols(n).eval();
+    test.y = pack->test.y.head(n).eval();
+  } else if (d.name == "vowels") {
+    train = make_vowels(d.train_size, d.seed);
+    test = make_vowels(d.test_size, d.seed + 1000);
+  } else {
+    train = make_toy2d(d.name, d.train_size, d.noise, d.seed);
+    test = make_toy2d(d.name, d.test_size, d.noise, d.seed + 1000);
+  }
+}
+
 std::unique_ptr<Run> build_run(const Experiment& e, const std::string& pack_dir,
                                const DeviceFactory& device) {
   if (e.layers.empty()) throw std::invalid_argument("experiment: the network has no layers");
   auto run = std::make_unique<Run>();
-  run->experiment = e;
   const auto& packs = pack_ids();
   if (std::find(packs.begin(), packs.end(), e.data.name) != packs.end()) {
-    // Real data comes packed and split already; test_size caps the test samples used.
     if (pack_dir.empty())
       throw std::invalid_argument("experiment: data set " + e.data.name + " needs the data packs folder");
-    DataPack p = decode_pack(read_file_bytes(pack_dir + "/" + e.data.name + ".pdp"));
-    run->train = std::move(p.train);
-    const int n = std::min(e.data.test_size, p.test.size());
-    run->test = p.test;
-    run->test.x = p.test.x.leftCols(n).eval();
-    run->test.y = p.test.y.head(n).eval();
-  } else if (e.data.name == "vowels") {
-    run->train = make_vowels(e.data.train_size, e.data.seed);
-    run->test = make_vowels(e.data.test_size, e.data.seed + 1000);
+    const DataPack p = decode_pack(read_file_bytes(pack_dir + "/" + e.data.name + ".pdp"));
+    make_experiment_data(e.data, &p, run->train, run->test);
   } else {
-    run->train = make_toy2d(e.data.name, e.data.train_size, e.data.noise, e.data.seed);
-    run->test = make_toy2d(e.data.name, e.data.test_size, e.data.noise, e.data.seed + 1000);
+    make_experiment_data(e.data, nullptr, run->train, run->test);
   }
+  build_network(e, run->train, *run, device);
+  return run;
+}
+
+void build_network(const Experiment& e, const Dataset& train, Run& run, const DeviceFactory& device) {
+  if (e.layers.empty()) throw std::invalid_argument("experiment: the network has no layers");
+  run.experiment = e;
   Rng rng(e.train.seed);
-  int width = run->train.features();
+  int width = train.features();
   int physical = 0;
   for (size_t i = 0; i < e.layers.size(); ++i) {
     const LayerSpec& l = e.layers[i];
     const std::string where = "experiment: layers[" + std::to_string(i) + "] (" + l.kind + ")";
     if (l.kind == "affine") {
-      run->net.add(std::make_unique<AffineLayer>(width, l.size, rng, l.init));
+      run.net.add(std::make_unique<AffineLayer>(width, l.size, rng, l.init));
       width = l.size;
     } else if (l.kind == "scale_offset") {
-      run->net.add(std::make_unique<ScaleOffsetLayer>(width, l.init, 0.0));
+      run.net.add(std::make_unique<ScaleOffsetLayer>(width, l.init, 0.0));
     } else if (l.kind == "readout_scale") {
-      run->net.add(std::make_unique<ReadoutScaleLayer>(width, l.init));
+      run.net.add(std::make_unique<ReadoutScaleLayer>(width, l.init));
     } else if (l.kind == "physical") {
       SystemInstance sys;
       try {
@@ -496,20 +511,20 @@ std::unique_ptr<Run> build_run(const Experiment& e, const std::string& pack_dir,
       }
       const std::shared_ptr<PhysicalSystem> dev = device ? device(l, physical, sys) : sys.device;
       ++physical;
-      run->devices.push_back(dev);
-      run->net.add(std::make_unique<PhysicalLayer>(dev, sys.twin, sys.theta0, l.encoding));
+      run.devices.push_back(dev);
+      run.net.add(std::make_unique<PhysicalLayer>(dev, sys.twin, sys.theta0, l.encoding));
       width = dev->output_size();
     } else {
-      run->net.add(std::make_unique<ActivationLayer>(width, activation_from_name(l.kind)));
+      run.net.add(std::make_unique<ActivationLayer>(width, activation_from_name(l.kind)));
     }
   }
-  if (run->net.param_count() == 0)
+  if (run.net.param_count() == 0)
     throw std::invalid_argument(
         "experiment: the network has no trainable parameters: add an affine or a physical layer");
-  if (run->net.output_size() < run->train.num_classes)
+  if (run.net.output_size() < train.num_classes)
     throw std::invalid_argument("experiment: the network gives " +
-                                std::to_string(run->net.output_size()) + " outputs for " +
-                                std::to_string(run->train.num_classes) + " classes");
+                                std::to_string(run.net.output_size()) + " outputs for " +
+                                std::to_string(train.num_classes) + " classes");
   // A digital readout (the last affine layer, with only width-keeping layers after it) has one
   // output per class; spare outputs would be classes that never occur. A physical last layer
   // gives what the system gives, and the first num_classes outputs are read.
@@ -517,16 +532,15 @@ std::unique_ptr<Run> build_run(const Experiment& e, const std::string& pack_dir,
     const std::string& kind = e.layers[i].kind;
     if (kind == "physical") break;
     if (kind != "affine") continue;
-    if (e.layers[i].size != run->train.num_classes)
+    if (e.layers[i].size != train.num_classes)
       throw std::invalid_argument(
           "experiment: layers[" + std::to_string(i) + "] (affine) is the readout and gives " +
           std::to_string(e.layers[i].size) + " outputs, but " + e.data.name + " has " +
-          std::to_string(run->train.num_classes) + " classes: set its size to " +
-          std::to_string(run->train.num_classes));
+          std::to_string(train.num_classes) + " classes: set its size to " +
+          std::to_string(train.num_classes));
     break;
   }
-  run->trainer = std::make_unique<Trainer>(run->net, run->train, e.train);
-  return run;
+  run.trainer = std::make_unique<Trainer>(run.net, train, e.train);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@
 #include "patlab/core/trainer.h"
 #include "patlab/datasets/pack.h"
 #include "patlab/emulators/catalog.h"
+#include "patlab/experiment/experiment.h"
 
 namespace patlab {
 
@@ -67,16 +68,15 @@ bool apply_lab_setting(LabSettings& settings, const std::string& key, double val
 // *why (when given), for anything else.
 bool parse_lab_methods(const std::string& list, std::vector<Method>& methods, std::string* why);
 
-struct Experiment;      // patlab/experiment/experiment.h
 class DevicePending;    // patlab/app/device_link.h
 
-// One trained network: its devices, trainer and measured curves.
-struct Lane {
+// One trained network: a run of the lab's experiment for one method (the experiment layer's
+// Run: network, devices as its layers see them, trainer; the data are the lab's) and the curves
+// measured on it.
+struct Lane : Run {
   Method method = Method::PAT;
-  Network net;
-  std::vector<std::shared_ptr<EmulatedDevice>> devices;
+  std::vector<std::shared_ptr<EmulatedDevice>> emulated;  // each physical layer's emulator
   bool on_device = false;  // its physical layers run on the host's device (Lab::set_device_hook)
-  std::unique_ptr<Trainer> trainer;
   std::vector<float> step, acc_device, acc_twin, loss_device, loss_twin;  // one point per measurement
   // Inside the training, per measurement: the twin's relative error on the device's own inputs
   // and the cosine between the gradient used and the ideal one, both averaged over the steps
@@ -217,6 +217,10 @@ class Lab {
   // The lab's network and training as an experiment (the first lane's method): build_run() on
   // it builds the same network from the same seeds.
   Experiment experiment() const;
+  // The experiment of one lane: the lab's data, network and training for `method`, with the
+  // physical layers at `knobs` (the robustness map varies them).
+  Experiment lane_experiment(Method method, const KnobValues& knobs) const;
+  DataSpec data_spec() const;  // the data part of it
   void set_download_handler(std::function<void(const ExportFile&)> handler) { download_ = std::move(handler); }
   // Shows an "Open a file..." button that calls this (the browser's file picker).
   void set_open_handler(std::function<void()> handler) { open_file_ = std::move(handler); }
@@ -293,7 +297,7 @@ class Lab {
   void refresh_maps();   // recomputes the class maps on a grid, device and twin
   static const Mat& map_grid();  // the maps' cell centres (2 x kMapGrid², row by row)
   void refresh_map(Lane& lane);
-  const SystemInfo& system_info() const { return lanes_.front().devices.front()->info(); }
+  const SystemInfo& system_info() const { return lanes_.front().emulated.front()->info(); }
   void set_knobs_everywhere(const KnobValues& k);
   bool set_setting(const std::string& assignment);  // "lr=0.01", "layers=3", ...
   bool set_methods(const std::string& list);        // "pat,in-silico"

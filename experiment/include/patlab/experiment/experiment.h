@@ -24,6 +24,7 @@
 #include "patlab/core/network.h"
 #include "patlab/core/trainer.h"
 #include "patlab/core/twin_learning.h"
+#include "patlab/datasets/pack.h"
 #include "patlab/emulators/catalog.h"
 
 namespace patlab {
@@ -123,6 +124,16 @@ using DeviceFactory =
 // class.
 std::unique_ptr<Run> build_run(const Experiment& e, const std::string& pack_dir = "",
                                const DeviceFactory& device = nullptr);
+// The training and test sets of a data spec: made here (2-D toys, vowels; the test set from
+// seed + 1000), or taken from `pack` when the set is packed (its first test_size test samples).
+// The one data dispatch of build_run() and the lab.
+void make_experiment_data(const DataSpec& d, const DataPack* pack, Dataset& train, Dataset& test);
+// The network and trainer of an experiment on data already made (the lab keeps its packs, drawn
+// points and imported tables in memory): fills run.experiment, run.net, run.devices and
+// run.trainer, and leaves run.train/test alone. The trainer reads `train`, which must outlive
+// the run. build_run() is this after making the data; the same checks, the same exceptions.
+void build_network(const Experiment& e, const Dataset& train, Run& run,
+                   const DeviceFactory& device = nullptr);
 // The data set names an experiment may use.
 bool known_data_set(const std::string& name);
 
