@@ -1,7 +1,6 @@
 // The lesson player on a real lab, headless: opening lessons, setting up a step, predict then
 // play, checkpoints ticking as the lab trains, teacher mode, progress kept across visits, and
 // the panel drawn in an ImGui context.
-#ifdef PATLAB_HAVE_LESSON_PLAYER
 #include <gtest/gtest.h>
 #include <imgui.h>
 
@@ -288,4 +287,3 @@ TEST(LessonPlayer, ThePanelDrawsInTheLab) {
 
 }  // namespace
 }  // namespace patlab
-#endif  // PATLAB_HAVE_LESSON_PLAYER

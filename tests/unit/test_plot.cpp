@@ -3,7 +3,6 @@
 // quads of one colour), curve vertices by colour, and text, decoded from the glyph quads by
 // their font-atlas coordinates. So a test sees what would reach the screen, not what the code
 // meant to draw.
-#ifdef PATLAB_HAVE_PLOT
 #include <gtest/gtest.h>
 #include <imgui.h>
 
@@ -692,4 +691,3 @@ TEST_F(Plot, EmptyNaNAndTinyInputsDrawNothingBrokenAndDoNotCrash) {
 
 }  // namespace
 }  // namespace patlab
-#endif  // PATLAB_HAVE_PLOT

@@ -2,7 +2,6 @@
 // host side of the protocol with no I/O of its own, fed with frames from the C device code
 // (pl_device_*, through LoopbackDevice); LinkedDevice's pending-and-retry answers; PAT through
 // it; and the lab stepping its lanes in lockstep while a device's reply is on its way.
-#ifdef PATLAB_HAVE_APP
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -351,4 +350,3 @@ TEST(WebSerial, TheLabTrainsAPatLaneOnALinkedDeviceInLockstep) {
 
 }  // namespace
 }  // namespace patlab
-#endif  // PATLAB_HAVE_APP
