@@ -1,5 +1,5 @@
 // The browser entry point: the lab in a <canvas>, plus the functions the page's JavaScript
-// calls (see web/patlab.js, which wraps them as window.patlab).
+// calls (see web/page.js, which wraps them as window.patlab).
 #include <emscripten.h>
 
 #include <cstdio>
