@@ -1,6 +1,16 @@
-// Same seed, same results: bit for bit within one build, and native and WebAssembly builds
-// agree within a stated tolerance. The reference figures below were produced by the native
-// build; the wasm build runs this same test under node and must land within kCrossBuildTol.
+// Same seed, same results. Two properties, tested separately because they hold to different
+// precisions:
+//   - within one build, a run is reproducible bit for bit: the same experiment run twice in one
+//     process (with another, different run in between, to catch state leaking between runs)
+//     gives identical numbers;
+//   - across builds (another processor, the WebAssembly build under node) the same experiment
+//     lands on the same reference figures up to rounding. Natively the code is compiled with
+//     -march=native, so whether a*b+c is fused (FMA) and how Eigen vectorises its sums depends
+//     on the processor, and the libm differs between builds (glibc natively, musl in
+//     emscripten): results agree to about 1e-13 relative after 60 steps, not bit for bit. The
+//     reference figures are therefore checked at kCrossBuildTol = 1e-6 relative: far above
+//     rounding, far below what any real change does (another data order, seed or noise stream
+//     moves them in the first or second digit).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,20 +21,18 @@
 namespace patlab {
 namespace {
 
-// Relative tolerance between builds. The builds use different libm (glibc natively, musl in
-// emscripten), whose sin/cos/exp may differ in the last bit; 60 steps of training amplify that
-// only a little (seen: 2e-15 relative between the two builds).
-constexpr double kCrossBuildTol = 1e-12;
+constexpr double kCrossBuildTol = 1e-6;
 
 struct Outcome {
   double loss_sum = 0, param_sum = 0, param_norm = 0;
   long long queries = 0;
 };
 
-Outcome run_reference() {
+Outcome run_reference(uint64_t device_seed = 1) {
   Experiment e = default_experiment();
   e.data.train_size = 128;
   e.layers[1].knobs["readout_noise_rad"] = 0.01;  // exercise the device's noise stream too
+  e.layers[1].seed = device_seed;
   auto run = build_run(e);
   Outcome o;
   for (int i = 0; i < 60; ++i) o.loss_sum += run->trainer->step().loss;
@@ -35,7 +43,7 @@ Outcome run_reference() {
   return o;
 }
 
-// Produced by the native Release build (see the file comment).
+// Produced by the native Release build on an x86-64 processor with AVX-512 and FMA.
 constexpr double kRefLossSum = 13.811563406068789;
 constexpr double kRefParamSum = 1.8962893715392424;
 constexpr double kRefParamNorm = 5.0278469422506857;
@@ -43,13 +51,17 @@ constexpr double kRefParamNorm = 5.0278469422506857;
 }  // namespace
 
 TEST(Determinism, SameSeedSameBuildGivesIdenticalResults) {
-  const Outcome a = run_reference(), b = run_reference();
+  const Outcome a = run_reference();
+  const Outcome other = run_reference(2);  // another device in between: no state may leak
+  const Outcome b = run_reference();
   EXPECT_EQ(a.loss_sum, b.loss_sum);
   EXPECT_EQ(a.param_sum, b.param_sum);
   EXPECT_EQ(a.param_norm, b.param_norm);
+  EXPECT_EQ(a.queries, b.queries);
+  EXPECT_NE(a.loss_sum, other.loss_sum) << "the device seed must matter";
 }
 
-TEST(Determinism, NativeAndWasmBuildsAgreeWithinTolerance) {
+TEST(Determinism, BuildsAgreeWithTheReferenceUpToRounding) {
   const Outcome o = run_reference();
   std::printf("loss_sum %.17g  param_sum %.17g  param_norm %.17g  queries %lld\n", o.loss_sum,
               o.param_sum, o.param_norm, o.queries);

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "patlab/app/lab_view.h"
+#include "patlab/lessons/lesson_session.h"
+#include "patlab/lessons/markdown.h"
 #include "patlab/lessons/player.h"
 
 namespace patlab {
@@ -233,6 +235,61 @@ TEST(LessonPlayer, ProgressSurvivesANewVisit) {
   EXPECT_TRUE(player.restore_progress(R"({"lessons":{"nope":{"step":3},"two-steps":{"step":99,"done":[7,"x"]}}})"));
   EXPECT_TRUE(player.command("lesson:forget"));
   EXPECT_EQ(status(player)["lessons"][0]["done"], 0);
+}
+
+// The state machine on its own: no panel, no ImGui context, only the lab.
+TEST(LessonSession, WalksAStepThroughItsStatesWithoutAPanel) {
+  Lab lab;
+  LessonSession session(lab, files());
+  using State = LessonSession::CheckState;
+  EXPECT_FALSE(session.is_open());
+  EXPECT_EQ(session.entries().size(), 2u);
+  EXPECT_FALSE(session.entries()[1].problem.empty());
+  ASSERT_TRUE(session.open("two-steps"));
+  EXPECT_EQ(session.step_index(), 0);
+  EXPECT_TRUE(LessonSession::needs_apply(session.step()));
+  EXPECT_FALSE(session.applied());
+  EXPECT_EQ(session.checks(), std::vector<State>{State::Inactive});
+  EXPECT_FALSE(session.checking());
+
+  ASSERT_TRUE(session.command("lesson:apply"));
+  EXPECT_TRUE(session.applied());
+  EXPECT_EQ(session.checks(), std::vector<State>{State::Waiting});
+  EXPECT_TRUE(session.checking());
+  lab.set_training(true);
+  for (int i = 0; i < 2000 && lab.training(); ++i) {
+    lab.advance(50.0);
+    session.update();
+  }
+  EXPECT_EQ(session.checks(), std::vector<State>{State::Met});
+  EXPECT_FALSE(session.checking());
+  EXPECT_TRUE(session.progress()[0].done[0]);
+
+  // The next step asks first: training pauses until the answer.
+  ASSERT_TRUE(session.command("lesson:next"));
+  EXPECT_TRUE(session.applied()) << "nothing to set up";
+  lab.set_training(true);
+  session.update();
+  EXPECT_FALSE(lab.training());
+  EXPECT_TRUE(session.waiting_for_answer());
+  ASSERT_TRUE(session.command("lesson:predict=0"));
+  EXPECT_FALSE(session.waiting_for_answer());
+  EXPECT_EQ(session.progress()[0].answers[1], 0);
+
+  // Progress round-trips through its JSON into a fresh session.
+  Lab lab2;
+  LessonSession again(lab2, files());
+  ASSERT_TRUE(again.restore_progress(session.progress_json()));
+  EXPECT_EQ(again.current_name(), "01-two-steps");
+  EXPECT_EQ(again.step_index(), 1);
+  EXPECT_EQ(again.progress()[0].done, session.progress()[0].done);
+  EXPECT_EQ(again.progress()[0].answers, session.progress()[0].answers);
+}
+
+TEST(LessonSession, MarkdownInlineTextKeepsOnlyTheWords) {
+  EXPECT_EQ(markdown_inline_text("**PAT** uses the `twin`"), "PAT uses the twin");
+  EXPECT_EQ(markdown_inline_text("see [the lab](https://example.org) now"), "see the lab now");
+  EXPECT_EQ(markdown_inline_text("_slow_ motion, snake_case stays"), "slow motion, snake_case stays");
 }
 
 // The panel in a headless ImGui context, as the lab draws it: the list, then an open lesson

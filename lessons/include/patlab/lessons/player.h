@@ -7,7 +7,8 @@
 // teacher mode the lab shows only the controls a step names.
 //
 // The host, once per frame: lab.advance(...); player.update(); then draws (the panel is drawn
-// by the lab, see Lab::set_panel). Commands (from links, tests, the JavaScript hook):
+// by the lab, see Lab::set_panel). The state (which step, its checkpoints, the answers, the
+// progress) is a LessonSession (lesson_session.h), plain C++; this class draws it. Commands (from links, tests, the JavaScript hook):
 //   lesson:open=<name>   a lesson by file name, with or without ".md" and the number
 //                        ("03-reality-gap", "reality-gap"); it resumes at the step last seen
 //   lesson:close | lesson:next | lesson:back | lesson:step=<i> (0-based)
@@ -25,6 +26,7 @@
 
 #include "patlab/lessons/lesson.h"
 #include "patlab/lessons/lesson_check.h"
+#include "patlab/lessons/lesson_session.h"
 
 namespace patlab {
 
@@ -43,71 +45,37 @@ class LessonPlayer {
   // after Lab::advance.
   void update();
   // See the commands above; false (and the reason in error()) for anything else.
-  bool command(const std::string& cmd);
+  bool command(const std::string& cmd) { return session_.command(cmd); }
 
-  bool open(const std::string& name);
-  void close();
-  bool is_open() const { return current_ >= 0; }
-  std::string current_name() const;  // "" when none is open
-  bool teacher_mode() const { return teacher_; }
+  bool open(const std::string& name) { return session_.open(name); }
+  void close() { session_.close(); }
+  bool is_open() const { return session_.is_open(); }
+  std::string current_name() const { return session_.current_name(); }  // "" when none is open
+  bool teacher_mode() const { return session_.teacher_mode(); }
 
   // For tests and the page: the open lesson, its step, checkpoints and question, the list of
-  // lessons with their progress.
+  // lessons with their progress, and where the panel last drew its buttons ("ui").
   std::string status_json() const;
   // The learner's progress, to keep across visits; restore_progress() takes what
   // progress_json() gave (unknown lessons and steps in it are ignored). False for text that is
   // not such JSON (nothing changes).
-  std::string progress_json() const;
-  bool restore_progress(const std::string& json);
+  std::string progress_json() const { return session_.progress_json(); }
+  bool restore_progress(const std::string& json) { return session_.restore_progress(json); }
 
   // Changes whenever the panel shows something new: the host redraws then.
-  long long revision() const { return revision_; }
-  const std::string& error() const { return error_; }
+  long long revision() const { return session_.revision(); }
+  const std::string& error() const { return session_.error(); }
+  const LessonSession& session() const { return session_; }
 
   // The panel (called by the lab inside its controls column).
   void draw();
 
  private:
-  struct Entry {
-    std::string name;  // file name without ".md"
-    Lesson lesson;
-    std::string problem;  // first parse error, if any: then it cannot be opened
-  };
-  struct Progress {
-    int step = 0;                 // the step last seen
-    std::vector<bool> done;       // per step: its checkpoints met (or it had none and was seen)
-    std::vector<int> answers;     // per step: the answer given, -1 none
-    explicit Progress(size_t steps = 0) : done(steps, false), answers(steps, -1) {}  // none yet
-  };
-  enum class CheckState { Inactive, Waiting, Met, Missed };
-
-  void enter(int step);            // shows a step (does not touch the lab)
-  bool apply();                    // sets the lab up for it and starts its checkpoints
-  void start_checks();             // the first checkpoint becomes active from now
-  void finish_step_if_done();
-  int find(const std::string& name) const;
-  Progress& progress();
-  const LessonStep& step() const;
-  bool needs_apply(const LessonStep& s) const;
-  void set_error(const std::string& e);
   void draw_list();
   void draw_step();
 
   Lab& lab_;
-  std::vector<Entry> entries_;
-  std::vector<Progress> progress_;  // per entry
-  int current_ = -1;                // entry open, -1 none
-  int step_ = 0;
-  bool applied_ = false;            // the current step's setup is on the lab
-  bool teacher_ = false;
-  std::vector<CheckState> checks_;  // per checkpoint of the current step
-  std::vector<std::string> details_;
-  std::vector<CheckpointWatch> watches_;  // the active one is watches_[active_]
-  int active_ = -1;
-  long long seen_revision_ = -1;
-  bool asked_to_predict_ = false;  // training was paused for the question
-  long long revision_ = 0;
-  std::string error_;
+  LessonSession session_;  // everything but the drawing
   std::vector<std::string> pending_;  // asked for by the panel while drawing, run by update()
   // Where the panel last drew its buttons (x, y, w, h; empty: not shown), for browser tests.
   std::vector<float> ui_apply_, ui_next_;
