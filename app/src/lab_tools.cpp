@@ -12,6 +12,7 @@
 #include "patlab/app/lab.h"
 #include "patlab/core/layer.h"
 #include "patlab/core/loss.h"
+#include "patlab/core/pat_step.h"
 #include "patlab/datasets/processing.h"
 
 namespace patlab {
@@ -146,14 +147,9 @@ bool Lab::edit_points(const std::string& cmd) {
 // ---------------------------------------------------------------------------------------
 // Slow motion
 
-namespace {
-double cosine(const Vec& a, const Vec& b) {
-  const double d = a.norm() * b.norm();
-  return d > 0 ? a.dot(b) / d : 0.0;
-}
-}  // namespace
-
 void Lab::slow_motion_phase() {
+  // PAT's three phases as patlab/core/pat_step.h writes them, one per press, on a few test
+  // samples of the first lane; phase 3 is a real training step of every lane.
   SlowMotion& sm = slow_;
   Lane& lane = lanes_.front();
   for (const Lane& l : lanes_)
@@ -167,66 +163,35 @@ void Lab::slow_motion_phase() {
   const int n = std::min(8, test_.size());
   const Mat x = test_.x.leftCols(n);
   const Labels y = test_.y.head(n);
-  std::vector<PhysicalLayer*> physical;
-  for (int i = 0; i < lane.net.size(); ++i)
-    if (auto* p = dynamic_cast<PhysicalLayer*>(&lane.net.layer(i))) physical.push_back(p);
-  auto zero_grads = [&] {
-    for (int i = 0; i < lane.net.size(); ++i) lane.net.layer(i).grad().setZero();
-  };
-  auto physical_grads = [&] {
-    std::vector<Vec> g;
-    for (PhysicalLayer* p : physical) g.push_back(p->grad());
-    return g;
-  };
   try {
     if (sm.phase == 0 || sm.phase == 3) {
-      // Phase 1: forward on the device, layer by layer.
+      // Phase 1: forward on the device, layer by layer, the twin's prediction beside it.
       sm = SlowMotion();
+      sm.forward = pat_forward(lane.net, x, y);
       sm.samples = n;
-      Mat a = x;
-      for (int i = 0; i < lane.net.size(); ++i) {
-        Layer& layer = lane.net.layer(i);
-        if (auto* p = dynamic_cast<PhysicalLayer*>(&layer)) {
-          const Mat t = p->forward(a, Pass::Twin);
-          const Mat d = p->forward(a, Pass::Device);  // last, so the layer keeps the device's activations
-          sm.device_out.push_back(d.col(0));
-          sm.twin_out.push_back(t.col(0));
-          sm.twin_gap.push_back((t - d).norm() / std::max(d.norm(), 1e-12));
-          a = d;
-        } else {
-          a = layer.forward(a, Pass::Device);
-        }
+      for (size_t l = 0; l < sm.forward.device_out.size(); ++l) {
+        sm.device_out.push_back(sm.forward.device_out[l].col(0));
+        sm.twin_out.push_back(sm.forward.twin_out[l].col(0));
       }
-      sm.logits = a;
-      sm.loss = softmax_cross_entropy(a, y).loss;
+      sm.twin_gap = sm.forward.twin_gap;
+      sm.logits = sm.forward.logits;
+      sm.loss = sm.forward.loss;
       sm.phase = 1;
     } else if (sm.phase == 1) {
-      // Phase 2: the same loss gradient back through the twin's Jacobians at the device's
-      // activations (PAT), and through the true physics at the same activations.
-      const Mat g = softmax_cross_entropy(sm.logits, y).grad;
-      zero_grads();
-      lane.net.backward(g, Backprop::Twin);
-      sm.grad_pat = physical_grads();
-      zero_grads();
-      lane.net.backward(g, Backprop::Oracle);
-      sm.grad_true = physical_grads();
-      // In silico: the twin forward and backward, never looking at the device.
-      zero_grads();
-      const Mat t = lane.net.forward(x, Pass::Twin);
-      lane.net.backward(softmax_cross_entropy(t, y).grad, Backprop::Twin);
-      sm.grad_insilico = physical_grads();
-      zero_grads();
-      for (size_t l = 0; l < physical.size(); ++l) {
-        sm.cos_pat.push_back(cosine(sm.grad_pat[l], sm.grad_true[l]));
-        sm.cos_insilico.push_back(cosine(sm.grad_insilico[l], sm.grad_true[l]));
-      }
+      // Phase 2: back through the twin at the device's activations (PAT), through the true
+      // physics at the same activations, and in silico.
+      PatBackward b = pat_backward(lane.net, x, y, sm.forward);
+      sm.grad_pat = std::move(b.grad_pat);
+      sm.grad_true = std::move(b.grad_true);
+      sm.grad_insilico = std::move(b.grad_insilico);
+      sm.cos_pat = std::move(b.cos_pat);
+      sm.cos_insilico = std::move(b.cos_insilico);
       sm.phase = 2;
     } else {
       // Phase 3: the update, as training does it: one real step of every lane.
-      std::vector<Vec> before;
-      for (PhysicalLayer* p : physical) before.push_back(p->params());
+      const std::vector<Vec> before = physical_params(lane.net);
       for (Lane& l : lanes_) train_step(l);
-      for (size_t l = 0; l < physical.size(); ++l) sm.update_norm.push_back((physical[l]->params() - before[l]).norm());
+      sm.update_norm = physical_param_change(lane.net, before);
       measure();
       refresh_maps();
       sm.phase = 3;

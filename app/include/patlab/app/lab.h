@@ -17,6 +17,7 @@
 
 #include "patlab/core/dataset.h"
 #include "patlab/core/network.h"
+#include "patlab/core/pat_step.h"
 #include "patlab/core/trainer.h"
 #include "patlab/datasets/pack.h"
 #include "patlab/emulators/catalog.h"
@@ -112,7 +113,8 @@ struct Explorer {
   bool dirty = true;
 };
 
-// PAT's one step, slowed down into its three phases, on a few test samples of the first lane:
+// PAT's one step, slowed down into its three phases (patlab/core/pat_step.h), on a few test
+// samples of the first lane:
 // 1 forward on the device (and, for comparison, the twin's prediction at every physical
 // layer's real input); 2 backward through the twin at the device's activations, next to the
 // true gradient (the emulator's exact physics at the same activations) and in-silico's (the
@@ -127,6 +129,7 @@ struct SlowMotion {
   std::vector<Vec> grad_pat, grad_true, grad_insilico;  // per physical layer, ∂ℓ/∂θ
   std::vector<double> cos_pat, cos_insilico;             // with the true gradient
   std::vector<double> update_norm;                       // ‖Δθ‖ per physical layer in phase 3
+  PatForward forward;  // phase 1's whole account, which phase 2 continues from
 };
 
 // The twin refitted from measurements of the device (command twin:fit): the held-out relative
