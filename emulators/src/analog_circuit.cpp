@@ -280,25 +280,25 @@ void CircuitModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
 // ---------------------------------------------------------------------------------------
 // CircuitTwin
 
-Vec CircuitTwin::constants() const {
-  const CircuitConstants n = CircuitConstants::nominal(), &k = model_.constants();
+Vec CircuitModel::calibration() const {
+  const CircuitConstants n = CircuitConstants::nominal(), &k = k_;
   Vec c(5);
   c << std::log(k.r_kohm / n.r_kohm), std::log(k.l_mh / n.l_mh), std::log(k.c_nf / n.c_nf),
       std::log(k.is_ma / n.is_ma), std::log(k.nvt_v / n.nvt_v);
   return c;
 }
 
-void CircuitTwin::set_constants(const Vec& c) {
+CircuitModel CircuitModel::calibrated(const Vec& c) const {
   if (c.size() != 5)
     throw std::invalid_argument("CircuitTwin: 5 constants (ln R, L, C, I_s, nV_T ratios)");
   const CircuitConstants n = CircuitConstants::nominal();
-  CircuitConstants k = model_.constants();
+  CircuitConstants k = k_;
   k.r_kohm = n.r_kohm * std::exp(c[0]);
   k.l_mh = n.l_mh * std::exp(c[1]);
   k.c_nf = n.c_nf * std::exp(c[2]);
   k.is_ma = n.is_ma * std::exp(c[3]);
   k.nvt_v = n.nvt_v * std::exp(c[4]);
-  model_ = CircuitModel(model_.spec(), k);
+  return CircuitModel(spec_, k);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -307,17 +307,11 @@ void CircuitTwin::set_constants(const Vec& c) {
 const SystemInfo& CircuitDevice::info() const { return circuit_entry_info(); }
 
 CircuitDevice::CircuitDevice(const CircuitSpec& spec, const KnobValues& knobs, uint64_t seed)
-    : spec_(spec), seed_(seed) {
-  KnobValues k = knobs;
-  const KnobValues settings = {{"substeps", double(spec.substeps)},
-                               {"segment_us", spec.segment_us}};
-  for (const auto& [key, value] : settings) {
-    auto it = k.find(key);
-    if (it != k.end() && it->second != value)
-      throw std::invalid_argument("circuit: knob '" + key + "' disagrees with the spec");
-    k[key] = value;
-  }
-  set_knobs(k);
+    : ModelDevice({-1.0, 1.0, -1.0, 1.0}, seed), spec_(spec) {
+  // State: [queries, noise RNG (6 words), drift RNG (6 words), bits of the temperature walk].
+  keep_state({&noise_rng_, &drift_rng_}, {&temp_walk_k_});
+  set_knobs(info().with_settings(
+      knobs, {{"substeps", double(spec.substeps)}, {"segment_us", spec.segment_us}}));
 }
 
 double CircuitDevice::temperature_k() const {
@@ -333,13 +327,12 @@ void CircuitDevice::apply_knobs() {
   tol_r_ = parts.uniform(-1.0, 1.0);
   tol_l_ = parts.uniform(-1.0, 1.0);
   tol_c_ = parts.uniform(-1.0, 1.0);
-  noise_rng_.reseed(seed_ ^ 0x6E6F697365ull);  // "noise"
-  drift_rng_.reseed(seed_ ^ 0x6472696674ull);  // "drift"
+  reseed_streams();
   temp_walk_k_ = 0.0;
-  rebuild_truth();
+  resume();
 }
 
-void CircuitDevice::rebuild_truth() {
+void CircuitDevice::resume() {
   const double tol = knobs_.at("tolerance");
   CircuitConstants k = CircuitConstants::nominal();
   k.r_kohm = kR0Kohm * (1.0 + tol * tol_r_);
@@ -350,7 +343,7 @@ void CircuitDevice::rebuild_truth() {
                        &k.nvt_v);
   k.g_leak_ms = knobs_.at("adc_loading") / kR0Kohm;
   k.compression_per_v = knobs_.at("adc_compression");
-  truth_ = std::make_unique<CircuitTwin>(CircuitModel(spec_, k));
+  set_truth(CircuitModel(spec_, k));
 }
 
 void CircuitDevice::run(const Mat& x, const Vec& theta, Mat& y) {
@@ -377,17 +370,8 @@ void CircuitDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (drift_k > 0) {
     // The board temperature takes a random walk: variance grows linearly with the queries.
     temp_walk_k_ += drift_k * std::sqrt(double(x.cols()) / 1000.0) * drift_rng_.normal();
-    rebuild_truth();
+    resume();
   }
-}
-
-std::vector<uint64_t> CircuitDevice::save_state() const {
-  return pack_state({&noise_rng_, &drift_rng_}, {temp_walk_k_});
-}
-
-void CircuitDevice::load_state(const std::vector<uint64_t>& s) {
-  unpack_state(s, {&noise_rng_, &drift_rng_}, {&temp_walk_k_});
-  rebuild_truth();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -455,14 +439,11 @@ const SystemInfo& circuit_entry_info() {
 }
 
 CatalogEntry circuit_entry() {
-  CatalogEntry e;
-  e.info = circuit_entry_info();
-  e.make = [](const Shape& shape, const KnobValues& knob_values, uint64_t seed) {
-    const SystemInfo& info = circuit_entry_info();
-    const KnobValues k = info.complete(knob_values);
+  return system_entry(circuit_entry_info(), [](const Shape& shape, const KnobValues& k,
+                                               uint64_t seed, const Shape&) {
     CircuitSpec spec;
-    spec.inputs = shape.inputs ? shape.inputs : info.default_shape.inputs;
-    spec.outputs = shape.outputs ? shape.outputs : info.default_shape.outputs;
+    spec.inputs = shape.inputs;
+    spec.outputs = shape.outputs;
     spec.params = spec.inputs;
     spec.substeps = int(k.at("substeps"));
     spec.segment_us = k.at("segment_us");
@@ -472,10 +453,9 @@ CatalogEntry circuit_entry() {
       throw std::invalid_argument("circuit: need 1 to 256 ADC samples (outputs)");
     auto device = std::make_shared<CircuitDevice>(spec, k, seed);
     auto twin = std::make_shared<CircuitTwin>(spec);
-    Rng rng(seed ^ 0x7468657461ull);  // "theta"
+    Rng rng = theta_rng(seed);
     return SystemInstance{device, twin, twin->model().initial_theta(rng)};
-  };
-  return e;
+  });
 }
 
 }  // namespace patlab

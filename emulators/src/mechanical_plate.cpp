@@ -23,9 +23,6 @@ constexpr int kMaxModes = 12;
 // is the same however the queries were batched.
 constexpr long long kDriftBlockQueries = 100;
 
-// Setting knob keys, shared by the catalog entry and the device.
-const char* const kSettings[] = {"modes", "substeps", "param_segments", "segment_ms"};
-
 }  // namespace
 
 std::vector<PlateMode> nominal_plate_modes(int modes) {
@@ -334,20 +331,20 @@ void PlateModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, V
 // ---------------------------------------------------------------------------------------
 // PlateTwin
 
-Vec PlateTwin::constants() const {
-  const PlateConstants& k = model_.constants();
+Vec PlateModel::calibration() const {
+  const PlateConstants& k = k_;
   Vec c(3);
   c << k.freq_rel, k.damping_rel, k.duffing;
   return c;
 }
 
-void PlateTwin::set_constants(const Vec& c) {
+PlateModel PlateModel::calibrated(const Vec& c) const {
   if (c.size() != 3) throw std::invalid_argument("PlateTwin: 3 constants expected");
-  PlateConstants k = model_.constants();
+  PlateConstants k = k_;
   k.freq_rel = c[0];
   k.damping_rel = c[1];
   k.duffing = c[2];
-  model_ = PlateModel(model_.spec(), model_.modes(), k);
+  return PlateModel(spec_, modes_, k);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -356,19 +353,13 @@ void PlateTwin::set_constants(const Vec& c) {
 const SystemInfo& PlateDevice::info() const { return plate_entry_info(); }
 
 PlateDevice::PlateDevice(const PlateSpec& spec, const KnobValues& knobs, uint64_t seed)
-    : spec_(spec), seed_(seed) {
-  const KnobValues settings = {{"modes", spec.modes},
-                               {"substeps", spec.substeps},
-                               {"param_segments", spec.params},
-                               {"segment_ms", spec.segment_ms}};
-  KnobValues k = knobs;
-  for (const auto& [key, value] : settings) {
-    auto it = k.find(key);
-    if (it != k.end() && it->second != value)
-      throw std::invalid_argument("plate: setting '" + key + "' disagrees with the spec");
-    k[key] = value;
-  }
-  set_knobs(k);
+    : ModelDevice({-1.0, 1.0, -1.0, 1.0}, seed), spec_(spec) {
+  // State: [queries, noise RNG (6 words), drift RNG (6 words), bits of the frequency walk].
+  keep_state({&noise_rng_, &drift_rng_}, {&freq_walk_});
+  set_knobs(info().with_settings(knobs, {{"modes", spec.modes},
+                                         {"substeps", spec.substeps},
+                                         {"param_segments", spec.params},
+                                         {"segment_ms", spec.segment_ms}}));
 }
 
 void PlateDevice::rebuild_truth() {
@@ -380,12 +371,11 @@ void PlateDevice::rebuild_truth() {
   k.damping_rel = knobs_.at("damping_mismatch");
   k.duffing = knobs_.at("duffing");
   k.saturation = knobs_.at("speaker_saturation");
-  truth_ = std::make_unique<PlateTwin>(PlateModel(spec_, std::move(modes), k));
+  set_truth(PlateModel(spec_, std::move(modes), k));
 }
 
 void PlateDevice::apply_knobs() {
-  noise_rng_.reseed(seed_ ^ 0x6E6F697365ull);  // "noise"
-  drift_rng_.reseed(seed_ ^ 0x6472696674ull);  // "drift"
+  reseed_streams();
   freq_walk_ = 0.0;
   drift_blocks_ = queries() / kDriftBlockQueries;
   rebuild_truth();
@@ -419,13 +409,7 @@ void PlateDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   drift_blocks_ = blocks;
 }
 
-// State: [queries, noise RNG (6 words), drift RNG (6 words), bits of the frequency walk].
-std::vector<uint64_t> PlateDevice::save_state() const {
-  return pack_state({&noise_rng_, &drift_rng_}, {freq_walk_});
-}
-
-void PlateDevice::load_state(const std::vector<uint64_t>& s) {
-  unpack_state(s, {&noise_rng_, &drift_rng_}, {&freq_walk_});
+void PlateDevice::resume() {
   drift_blocks_ = queries() / kDriftBlockQueries;  // run() keeps the walk this far
   rebuild_truth();
 }
@@ -496,14 +480,11 @@ const SystemInfo& plate_entry_info() {
 }
 
 CatalogEntry plate_entry() {
-  CatalogEntry e;
-  e.info = plate_entry_info();
-  e.make = [](const Shape& shape, const KnobValues& knob_values, uint64_t seed) {
-    const SystemInfo& info = plate_entry_info();
-    const KnobValues k = info.complete(knob_values);
+  return system_entry(plate_entry_info(), [](const Shape& shape, const KnobValues& k,
+                                             uint64_t seed, const Shape&) {
     PlateSpec spec;
-    spec.inputs = shape.inputs ? shape.inputs : info.default_shape.inputs;
-    spec.outputs = shape.outputs ? shape.outputs : info.default_shape.outputs;
+    spec.inputs = shape.inputs;
+    spec.outputs = shape.outputs;
     if (spec.inputs < 1 || spec.inputs > 256 || spec.outputs < 1 || spec.outputs > 1024)
       throw std::invalid_argument("plate: need 1 to 256 data segments and 1 to 1024 samples");
     spec.modes = int(k.at("modes"));
@@ -511,13 +492,10 @@ CatalogEntry plate_entry() {
     spec.params = int(k.at("param_segments"));
     spec.segment_ms = k.at("segment_ms");
     auto twin = std::make_shared<PlateTwin>(spec);  // validates the spec (throws)
-    KnobValues physics = k;
-    for (const char* key : kSettings) physics.erase(key);
-    auto device = std::make_shared<PlateDevice>(spec, physics, seed);
-    Rng rng(seed ^ 0x7468657461ull);  // "theta"
+    auto device = std::make_shared<PlateDevice>(spec, k, seed);
+    Rng rng = theta_rng(seed);
     return SystemInstance{device, twin, twin->model().initial_theta(rng)};
-  };
-  return e;
+  });
 }
 
 }  // namespace patlab
