@@ -108,16 +108,11 @@ CircuitModel::CircuitModel(const CircuitSpec& spec, const CircuitConstants& k)
     throw std::invalid_argument("CircuitModel: RK4 step " + std::to_string(step_us()) +
                                 " us is too long for the diode's stiffness (max " +
                                 std::to_string(kMaxStepUs) + " us); use more substeps");
-  for (int s = 0; s < std::max(spec.inputs, spec.params); ++s) {
-    if (s < spec.inputs) source_.push_back(s);
-    if (s < spec.params) source_.push_back(-s - 1);
-  }
+  drive_ = interleave_segments(spec.inputs, spec.params, spec.outputs, spec.substeps);
   const int n = steps();
   if (spec.outputs > n)
     throw std::invalid_argument("CircuitModel: " + std::to_string(spec.outputs) +
                                 " outputs but only " + std::to_string(n) + " integration steps");
-  for (int k2 = 0; k2 < spec.outputs; ++k2)
-    sample_step_.push_back(int((long long)(k2 + 1) * n / spec.outputs));
 }
 
 Vec CircuitModel::initial_theta(Rng& rng) const {
@@ -138,7 +133,7 @@ void CircuitModel::drive(const Mat& x, const Vec& theta, Mat& ut) const {
   const Eigen::Index B = x.cols();
   ut.resize(B, segments());
   for (int s = 0; s < segments(); ++s) {
-    const int src = source_[s];
+    const int src = drive_.source[s];
     if (src >= 0)
       ut.col(s) = x.row(src).transpose();
     else
@@ -175,7 +170,7 @@ void CircuitModel::integrate(const Mat& ut, Mat& y, Mat* hist_i, Mat* hist_v) co
       v += (h / 6.0) * (k1v + 2.0 * k2v + 2.0 * k3v + k4v);
       if (hist_i) hist_i->col(t + 1) = i.matrix();
       if (hist_v) hist_v->col(t + 1) = v.matrix();
-      while (next_out < output_size() && sample_step_[next_out] == t + 1) {
+      while (next_out < output_size() && drive_.sample_step[next_out] == t + 1) {
         for (Eigen::Index b = 0; b < B; ++b)
           y(next_out, b) = buffer_out(v[b], k_.compression_per_v);
         ++next_out;
@@ -226,7 +221,7 @@ void CircuitModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
   int next_out = output_size() - 1;
   for (int t = steps(); t >= 1; --t) {
     // Outputs read from the state after step t.
-    while (next_out >= 0 && sample_step_[next_out] == t) {
+    while (next_out >= 0 && drive_.sample_step[next_out] == t) {
       for (Eigen::Index b = 0; b < B; ++b)
         Gv[b] += g_y(next_out, b) * buffer_slope(hv(b, t), kappa);
       --next_out;
@@ -266,7 +261,7 @@ void CircuitModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
   // to pass on. The drive's cotangent goes to the data and parameter segments.
   if (g_x) g_x->setZero(input_size(), B);
   for (int s = 0; s < segments(); ++s) {
-    const int src = source_[s];
+    const int src = drive_.source[s];
     if (src >= 0) {
       if (g_x) g_x->row(src) = gut.col(s).transpose();
     } else if (g_theta) {

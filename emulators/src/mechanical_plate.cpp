@@ -73,18 +73,12 @@ PlateModel::PlateModel(const PlateSpec& spec, std::vector<PlateMode> modes, cons
         "PlateModel: need inputs, params, outputs, substeps, modes >= 1 and segment_ms > 0");
   if (!(std::isfinite(k.saturation) && k.saturation >= 0))
     throw std::invalid_argument("PlateModel: saturation must be >= 0");
-  // Data and parameter segments alternate, data first; the longer list finishes alone.
-  for (int i = 0; i < std::max(spec.inputs, spec.params); ++i) {
-    if (i < spec.inputs) source_.push_back(i);
-    if (i < spec.params) source_.push_back(-i - 1);
-  }
+  drive_ = interleave_segments(spec.inputs, spec.params, spec.outputs, spec.substeps);
   const long long total = (long long)segments() * spec.substeps;
   if (spec.outputs > total)
     throw std::invalid_argument("PlateModel: more microphone samples (" +
                                 std::to_string(spec.outputs) + ") than integration steps (" +
                                 std::to_string(total) + ")");
-  for (int k2 = 0; k2 < spec.outputs; ++k2)
-    sample_step_.push_back(int(((k2 + 1) * total) / spec.outputs));
 
   const int M = int(modes_.size());
   co_.omega.resize(M);
@@ -132,7 +126,7 @@ void PlateModel::drive(const Mat& x, const Vec& theta, const Vec* gain, Mat& u, 
   if (du) du->resize(S, B);
   const double s = k_.saturation;
   for (int i = 0; i < S; ++i) {
-    const int src = source_[i];
+    const int src = drive_.source[i];
     for (Eigen::Index b = 0; b < B; ++b) {
       const double g = gain ? (*gain)[b] : 1.0;
       const double w = g * (src >= 0 ? x(src, b) : theta[-src - 1]);
@@ -189,7 +183,7 @@ void PlateModel::integrate(const Mat& u, const Wide& w, Mat& y, std::vector<Mat>
       X += (h / 6.0) * (V + 2.0 * V2 + 2.0 * V3 + V4);
       V += (h / 6.0) * (A1 + 2.0 * A2 + 2.0 * A3 + A4);
       ++step;
-      while (k < spec_.outputs && sample_step_[k] == step) {
+      while (k < spec_.outputs && drive_.sample_step[k] == step) {
         y.row(k).noalias() = co_.c.transpose() * X;  // the microphone
         ++k;
       }
@@ -274,7 +268,7 @@ void PlateModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, V
     GF.setZero();
     for (int s = spec_.substeps - 1; s >= 0; --s) {
       // The microphone read the state after this step.
-      while (k >= 0 && sample_step_[k] == step) {
+      while (k >= 0 && drive_.sample_step[k] == step) {
         GX.noalias() += co_.c * g_y.row(k);
         --k;
       }
@@ -312,7 +306,7 @@ void PlateModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, V
       GV += ZVb[0] + ZVb[1] + ZVb[2] + ZVb[3];
     }
     // ū_i = bᵀ F̄ per sample, then through the speaker to the segment's value.
-    const int src = source_[i];
+    const int src = drive_.source[i];
     if (src >= 0) {
       if (g_x) g_x->row(src).array() = (co_.b.transpose() * GF).array() * du.row(i).array();
     } else if (g_theta) {

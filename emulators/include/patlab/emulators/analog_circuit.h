@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "patlab/core/rng.h"
+#include "patlab/emulators/drive_segments.h"
 #include "patlab/emulators/emulated_system.h"
 
 namespace patlab {
@@ -96,11 +97,11 @@ class CircuitModel {
   int input_size() const { return spec_.inputs; }
   int param_size() const { return spec_.params; }
   int output_size() const { return spec_.outputs; }
-  int segments() const { return int(source_.size()); }
+  int segments() const { return drive_.segments(); }
   int steps() const { return segments() * spec_.substeps; }
   double step_us() const { return spec_.segment_us / spec_.substeps; }
   // Segment s plays data x[j] if source(s) = j >= 0, else parameter θ[−source(s) − 1].
-  int source(int s) const { return source_[s]; }
+  int source(int s) const { return drive_.source[s]; }
 
   void forward(const Mat& x, const Vec& theta, Mat& y) const;
   // g_const, if given (size 5), receives += Σ_b ∂<g_y, y>/∂(ln R, ln L, ln C, ln I_s, ln nV_T).
@@ -111,12 +112,7 @@ class CircuitModel {
   // loading and compression stay unknown to it).
   Vec calibration() const;
   CircuitModel calibrated(const Vec& c) const;
-  void calibration_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const {
-    vjp(x, theta, g_y, nullptr, nullptr, &g_c);
-  }
 
-  Vec theta_min() const { return Vec::Constant(param_size(), -1.0); }
-  Vec theta_max() const { return Vec::Constant(param_size(), 1.0); }
   // A random start, uniform in [−0.5, 0.5] V.
   Vec initial_theta(Rng& rng) const;
 
@@ -130,8 +126,7 @@ class CircuitModel {
 
   CircuitSpec spec_;
   CircuitConstants k_;
-  std::vector<int> source_;
-  std::vector<int> sample_step_;  // output k is read after this many steps
+  DriveSegments drive_;
 };
 
 // CircuitTwin(spec) is the nominal twin; the device's oracle is the same class around its

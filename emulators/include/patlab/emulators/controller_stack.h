@@ -99,8 +99,6 @@ class ControlModel {
   ControlModel calibrated(const Vec& c) const;
   void calibration_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const;
 
-  static Vec theta_min() { return Vec::Zero(kParams); }
-  static Vec theta_max() { return Vec::Ones(kParams); }
   // A sensible, modest hand tuning with a little seeded jitter, inside [0.05, 0.95].
   static Vec initial_theta(Rng& rng);
 

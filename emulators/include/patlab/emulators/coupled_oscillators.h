@@ -75,9 +75,6 @@ class OscillatorModel {
     g_c[0] += g;
   }
 
-  // Parameter range in which the device is driven: |J_ij| <= 1, |e_i| <= 1.
-  Vec theta_min() const { return Vec::Constant(param_size(), -1.0); }
-  Vec theta_max() const { return Vec::Constant(param_size(), 1.0); }
   // A small random start: couplings ~ N(0, 0.1²), drives 0.
   Vec initial_theta(Rng& rng) const;
 

@@ -101,6 +101,14 @@ struct HasForwardVjp<M, std::void_t<decltype(std::declval<const M&>().forward_vj
                             std::declval<const Mat&>(), std::declval<const Vec&>(),
                             std::declval<const Mat&>(), std::declval<Mat&>(),
                             std::declval<Mat*>(), std::declval<Vec*>()))>> : std::true_type {};
+// Whether a model has calibration_vjp(x, θ, g_y, g_c).
+template <class M, class = void>
+struct HasCalibrationVjp : std::false_type {};
+template <class M>
+struct HasCalibrationVjp<M, std::void_t<decltype(std::declval<const M&>().calibration_vjp(
+                                std::declval<const Mat&>(), std::declval<const Vec&>(),
+                                std::declval<const Mat&>(), std::declval<Vec&>()))>>
+    : std::true_type {};
 }  // namespace detail
 
 // A system's model as a Twin: the nominal twin, and (around the device's true constants) the
@@ -108,7 +116,8 @@ struct HasForwardVjp<M, std::void_t<decltype(std::declval<const M&>().forward_vj
 //   input_size(), param_size(), output_size(), forward(x, θ, y), vjp(x, θ, g_y, g_x, g_θ);
 //   calibration()                      its calibratable constants, a Vec;
 //   calibrated(c)                      a copy with those constants set to c (throws if bad);
-//   calibration_vjp(x, θ, g_y, g_c)    g_c += Σ_b ∂<g_y, y>/∂c;
+//   calibration_vjp(x, θ, g_y, g_c)    g_c += Σ_b ∂<g_y, y>/∂c, or instead a vjp that takes
+//                                      that Vec as a sixth argument, vjp(..., g_θ, &g_c);
 // and, if its vjp runs forward anyway, forward_vjp(x, θ, g_y, y, g_x, g_θ) to hand that out.
 // ModelTwin(args...) builds the model from args (e.g. a spec: the nominal model).
 template <class Model>
@@ -142,7 +151,10 @@ class ModelTwin : public CalibratableTwin {
   Vec constants() const override { return model_.calibration(); }
   void set_constants(const Vec& c) override { model_ = model_.calibrated(c); }
   void constants_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const override {
-    model_.calibration_vjp(x, theta, g_y, g_c);
+    if constexpr (detail::HasCalibrationVjp<Model>::value)
+      model_.calibration_vjp(x, theta, g_y, g_c);
+    else
+      model_.vjp(x, theta, g_y, nullptr, nullptr, &g_c);
   }
 
  private:

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "patlab/core/rng.h"
+#include "patlab/emulators/drive_segments.h"
 #include "patlab/emulators/emulated_system.h"
 
 namespace patlab {
@@ -91,9 +92,9 @@ class PlateModel {
   int input_size() const { return spec_.inputs; }
   int param_size() const { return spec_.params; }
   int output_size() const { return spec_.outputs; }
-  int segments() const { return int(source_.size()); }
+  int segments() const { return drive_.segments(); }
   // Segment i plays data x[s] if s = source(i) >= 0, else parameter θ[−s − 1].
-  int source(int i) const { return source_[i]; }
+  int source(int i) const { return drive_.source[i]; }
   double step_ms() const { return spec_.segment_ms / spec_.substeps; }
   double duration_ms() const { return spec_.segment_ms * segments(); }
 
@@ -108,12 +109,7 @@ class PlateModel {
   // missing mode stay unknown to it); calibrated throws std::invalid_argument on a bad size.
   Vec calibration() const;
   PlateModel calibrated(const Vec& c) const;
-  void calibration_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const {
-    vjp(x, theta, g_y, nullptr, nullptr, &g_c);
-  }
 
-  Vec theta_min() const { return Vec::Constant(param_size(), -1.0); }
-  Vec theta_max() const { return Vec::Constant(param_size(), 1.0); }
   // A random start, uniform in [−0.5, 0.5].
   Vec initial_theta(Rng& rng) const;
 
@@ -143,8 +139,7 @@ class PlateModel {
   std::vector<PlateMode> modes_;
   PlateConstants k_;
   Coeffs co_;
-  std::vector<int> source_;
-  std::vector<int> sample_step_;  // output k is read after this many steps
+  DriveSegments drive_;
 };
 
 // PlateTwin(spec) is the nominal twin; the device's oracle is the same class around its true

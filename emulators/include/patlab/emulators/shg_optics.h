@@ -83,9 +83,6 @@ class ShgModel {
   // mismatches, stay unknown to it); calibrated throws std::invalid_argument unless w, p > 0.
   Vec calibration() const;
   ShgModel calibrated(const Vec& c) const;
-  void calibration_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const {
-    vjp(x, theta, g_y, nullptr, nullptr, &g_c);
-  }
 
   // Shaper pixel that carries data entry i / parameter entry i.
   const std::vector<int>& data_pixels() const { return data_pix_; }
