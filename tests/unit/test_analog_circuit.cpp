@@ -9,39 +9,15 @@
 #include <utility>
 #include <vector>
 
-#include "patlab/core/gradient_check.h"
-#include "patlab/core/trainer.h"
-#include "patlab/core/twin_learning.h"
-#include "patlab/datasets/toy2d.h"
 #include "patlab/emulators/analog_circuit.h"
-#include "constant_gradients.h"
+#include "emulator_testing.h"
 
 namespace patlab {
 namespace {
 
-SystemInstance make_circuit(const KnobValues& knobs, uint64_t seed = 1, Shape shape = {}) {
-  return circuit_entry().make(shape, knobs, seed);
-}
-
+const InstanceMaker make_circuit{circuit_entry()};
 
 }  // namespace
-
-TEST(AnalogCircuit, DeviceWithDefaultKnobsIsTheTwin) {
-  // Same equations, same integrator, same constants: agreement to rounding (1e-12 relative).
-  SystemInstance s = make_circuit({});
-  Rng rng(1);
-  const Mat x = uniform_matrix(8, 16, rng);
-  Mat yd, yt;
-  s.device->forward(x, s.theta0, yd);
-  s.twin->forward(x, s.theta0, yt);
-  EXPECT_GT(yd.norm(), 0.1);
-  EXPECT_LT((yd - yt).norm(), 1e-12 * yd.norm());
-  EXPECT_EQ(s.device->queries(), 16);
-  // The oracle is the noiseless truth: here, the twin too.
-  Mat yo;
-  s.device->oracle()->forward(x, s.theta0, yo);
-  EXPECT_LT((yo - yt).norm(), 1e-12 * yt.norm());
-}
 
 TEST(AnalogCircuit, BelowTheKneeItIsALinearRlcCircuit) {
   // A small negative drive keeps the diode off (its reverse current I_s ~ 2.5 nA is 1e-5 of

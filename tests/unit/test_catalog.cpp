@@ -218,6 +218,58 @@ TEST_P(EverySystem, SettingsCannotChangeUnderARunningTwin) {
   }
 }
 
+// With every knob at its default the device is its twin, per system with its own batch and
+// bound: to the last bit (rel_tol 0) or to rounding (‖device − twin‖ < rel_tol ‖device‖), and
+// so is the oracle; the device counts one query per sample.
+struct PerfectCase {
+  std::string system;
+  uint64_t seed, data_seed;  // the system's; x: uniform in [lo, hi] from Rng(data_seed)
+  int batch;
+  double lo, hi;
+  Vec theta;                 // empty: theta0
+  double rel_tol;
+  double min_norm;           // the device's output is more than this: the physics moves
+};
+
+// a = b bit for bit (rel_tol 0), else ‖a − b‖ < rel_tol ‖a‖.
+void expect_twin_like(const Mat& a, const Mat& b, double rel_tol) {
+  if (rel_tol == 0.0)
+    EXPECT_EQ(a, b);
+  else
+    EXPECT_LT((a - b).norm(), rel_tol * a.norm());
+}
+
+TEST(Catalog, EachSystemsDefaultDeviceIsItsTwin) {
+  Vec gains(4);
+  gains << 0.4, 0.1, 0.5, 0.2;
+  const PerfectCase cases[] = {
+      // Same equations, same integrator, same constants: agreement to rounding.
+      {"circuit", 1, 1, 16, -1.0, 1.0, Vec(), 1e-12, 0.1},
+      {"plate", 5, 3, 16, -1.0, 1.0, Vec(), 1e-12, 1e-3},
+      {"shg", 1, 1, 32, -1.0, 1.0, Vec(), 1e-12, 1e-3},
+      // Ideal converters, no noise, no drift: bit for bit.
+      {"crossbar", 1, 1, 32, -1.0, 1.0, Vec(), 0.0, 0.1},
+      {"control", 1, 1, 16, -1.0, 1.0, gains, 0.0, 0.5},
+      {"oscillators", 1, 1, 5, -1.0, 1.0, Vec(), 0.0, 0.0},
+      {"rc_diode", 1, 5, 40, 0.02, 0.98, Vec(), 0.0, 0.0},
+  };
+  for (const PerfectCase& c : cases) {
+    SCOPED_TRACE(c.system);
+    const SystemInstance s = make_system(c.system, {}, {}, c.seed);
+    Rng rng(c.data_seed);
+    const Mat x = uniform_matrix(s.device->input_size(), c.batch, rng, c.lo, c.hi);
+    const Vec theta = c.theta.size() ? c.theta : s.theta0;
+    Mat yd, yt, yo;
+    s.device->forward(x, theta, yd);
+    s.twin->forward(x, theta, yt);
+    s.device->oracle()->forward(x, theta, yo);
+    EXPECT_GT(yd.norm(), c.min_norm);
+    expect_twin_like(yd, yt, c.rel_tol);
+    expect_twin_like(yt, yo, c.rel_tol);  // the oracle is the noiseless truth: here, the twin
+    EXPECT_EQ(s.device->queries(), c.batch);
+  }
+}
+
 // How far each system's mismatch and structural knobs move the device from its twin: the gap
 // ‖device − twin‖ / ‖device‖ (or / ‖twin‖) on a fixed batch, level by level, with each system's
 // own levels and bounds.

@@ -7,15 +7,11 @@
 #include <cstdio>
 #include <memory>
 
-#include "patlab/core/gradient_check.h"
-#include "patlab/core/trainer.h"
-#include "patlab/datasets/toy2d.h"
 #include "patlab/emulators/controller_stack.h"
-#include "constant_gradients.h"
+#include "emulator_testing.h"
 
 namespace patlab {
 namespace {
-
 
 Vec mid_theta() {
   Vec theta(4);
@@ -24,21 +20,6 @@ Vec mid_theta() {
 }
 
 }  // namespace
-
-TEST(ControllerStack, DeviceWithoutKnobsIsTheTwin) {
-  // Defaults give a perfect device: same discrete loop, same constants, bit for bit
-  // (tolerance 1e-12 rad).
-  ControlSpec spec;
-  ControlDevice device(spec, KnobValues{}, 1);
-  ControlTwin twin(spec);
-  Rng rng(1);
-  const Mat x = uniform_matrix(spec.segments, 16, rng);
-  Mat yd, yt;
-  device.forward(x, mid_theta(), yd);
-  twin.forward(x, mid_theta(), yt);
-  EXPECT_LT((yd - yt).cwiseAbs().maxCoeff(), 1e-12);
-  EXPECT_GT(yt.norm(), 0.5);  // and the loop actually moves
-}
 
 TEST(ControllerStack, LoopSettlesOnTheSetpointAndIsLinear) {
   // With integral action the type-1 loop settles on a constant setpoint with zero error; the

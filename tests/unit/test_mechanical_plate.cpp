@@ -5,19 +5,13 @@
 #include <cstdio>
 #include <memory>
 
-#include "patlab/core/gradient_check.h"
-#include "patlab/core/trainer.h"
-#include "patlab/datasets/toy2d.h"
 #include "patlab/emulators/mechanical_plate.h"
-#include "constant_gradients.h"
+#include "emulator_testing.h"
 
 namespace patlab {
 namespace {
 
-
-SystemInstance make_plate(const KnobValues& knobs, uint64_t seed = 1, Shape shape = {}) {
-  return plate_entry().make(shape, knobs, seed);
-}
+const InstanceMaker make_plate{plate_entry()};
 
 }  // namespace
 
@@ -64,19 +58,6 @@ TEST(MechanicalPlate, NominalTwinIsAffineInDataAndParameters) {
   auto duff = [&](const Mat& x, Mat& y) { d.device->forward(x, d.theta0, y); };
   EXPECT_LT(residual(twin), 1e-12);
   EXPECT_GT(residual(duff), 1e-3);
-}
-
-TEST(MechanicalPlate, DeviceWithDefaultKnobsIsTheTwin) {
-  // Same equations, same integrator: agreement to rounding (tolerance 1e-12 relative).
-  SystemInstance s = make_plate({}, 5);
-  Rng rng(3);
-  const Mat x = uniform_matrix(8, 16, rng);
-  Mat yd, yt;
-  s.device->forward(x, s.theta0, yd);
-  s.twin->forward(x, s.theta0, yt);
-  EXPECT_GT(yd.norm(), 1e-3);
-  EXPECT_LT((yd - yt).norm(), 1e-12 * yd.norm());
-  EXPECT_EQ(s.device->queries(), 16);
 }
 
 TEST(MechanicalPlate, MicrophoneNoiseHasTheRequestedStd) {

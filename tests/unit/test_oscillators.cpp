@@ -57,19 +57,6 @@ TEST(Oscillators, CouplingTransfersMotion) {
   EXPECT_GT(std::abs(y1(1, 0)), 0.05);
 }
 
-TEST(Oscillators, DeviceWithoutKnobsIsTheTwin) {
-  OscillatorSpec spec;
-  OscillatorDevice device(spec, KnobValues{}, 1);
-  OscillatorTwin twin(spec);
-  Rng rng(1);
-  const Vec theta = twin.model().initial_theta(rng);
-  Mat x = Mat::Random(spec.n, 5);
-  Mat yd, yt;
-  device.forward(x, theta, yd);
-  twin.forward(x, theta, yt);
-  EXPECT_LT((yd - yt).norm(), 1e-12);
-}
-
 TEST(Oscillators, ReadoutNoiseHasTheRequestedStd) {
   OscillatorSpec spec;
   OscillatorDevice noisy(spec, {{"readout_noise_rad", 0.05}}, 1);

@@ -8,10 +8,9 @@
 #include <memory>
 #include <string>
 
-#include "patlab/core/gradient_check.h"
 #include "patlab/emulators/catalog.h"
 #include "patlab/emulators/rc_diode.h"
-#include "constant_gradients.h"
+#include "emulator_testing.h"
 
 // The circuit's one model, as the simulated chip uses it (plain C, header-only).
 #include "pd_circuit.h"
@@ -19,9 +18,7 @@
 namespace patlab {
 namespace {
 
-SystemInstance make_board(const KnobValues& knobs = {}, uint64_t seed = 1, Shape shape = {}) {
-  return rc_diode_entry().make(shape, knobs, seed);
-}
+const InstanceMaker make_board{rc_diode_entry()};
 
 Mat random_duties(int rows, int cols, Rng& rng, double lo = 0.02, double hi = 0.98) {
   Mat x(rows, cols);
@@ -135,18 +132,6 @@ TEST(RcDiode, ConstantGradientsMatchFiniteDifferences) {
     EXPECT_NEAR(g.analytic[i], g.numeric[i], 1e-6 * std::max(1.0, std::abs(g.numeric[i])))
         << "constant " << i;
   EXPECT_LT(twin.constants().norm(), 1e-15);
-}
-
-TEST(RcDiode, DeviceWithDefaultKnobsIsTheTwin) {
-  // Zero mismatch and noise, ideal converters: the device is the twin to the last bit.
-  const SystemInstance s = make_board();
-  Rng rng(5);
-  const Mat x = random_duties(2, 40, rng);
-  Mat yd, yt;
-  s.device->forward(x, s.theta0, yd);
-  s.twin->forward(x, s.theta0, yt);
-  EXPECT_EQ(yd, yt);
-  EXPECT_EQ(s.device->queries(), 40);
 }
 
 TEST(RcDiode, EveryKnobMovesTheDeviceAndNotTheTwin) {

@@ -5,20 +5,13 @@
 #include <cstdio>
 #include <memory>
 
-#include "patlab/core/gradient_check.h"
-#include "patlab/core/trainer.h"
-#include "patlab/core/twin_learning.h"
-#include "patlab/datasets/toy2d.h"
 #include "patlab/emulators/shg_optics.h"
-#include "constant_gradients.h"
+#include "emulator_testing.h"
 
 namespace patlab {
 namespace {
 
-
-SystemInstance make_shg(const KnobValues& knobs, uint64_t seed = 1, Shape shape = {}) {
-  return shg_entry().make(shape, knobs, seed);
-}
+const InstanceMaker make_shg{shg_entry()};
 
 }  // namespace
 
@@ -47,19 +40,6 @@ TEST(ShgOptics, OnePixelDoublesItsFrequencyAndTwoPixelsAddTheirs) {
   x(3, 0) = -0.4;
   model.forward(x, Vec::Zero(3), y);
   EXPECT_NEAR(y(i + j, 0), std::pow(2 * h(j, i + j) * 0.7 * -0.4, 2) / N, 1e-14);
-}
-
-TEST(ShgOptics, DeviceWithoutKnobsIsTheTwin) {
-  // Zero noise, mismatch and drift: the device is the twin to rounding (relative 1e-12).
-  SystemInstance s = make_shg({});
-  Rng rng(1);
-  const Mat x = uniform_matrix(s.device->input_size(), 32, rng);
-  Mat yd, yt;
-  s.device->forward(x, s.theta0, yd);
-  s.twin->forward(x, s.theta0, yt);
-  EXPECT_GT(yd.norm(), 1e-3);
-  EXPECT_LT((yd - yt).norm(), 1e-12 * yd.norm());
-  EXPECT_EQ(s.device->queries(), 32);
 }
 
 TEST(ShgOptics, DetectorNoiseHasTheRequestedStd) {
