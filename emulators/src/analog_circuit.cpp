@@ -108,16 +108,11 @@ CircuitModel::CircuitModel(const CircuitSpec& spec, const CircuitConstants& k)
     throw std::invalid_argument("CircuitModel: RK4 step " + std::to_string(step_us()) +
                                 " us is too long for the diode's stiffness (max " +
                                 std::to_string(kMaxStepUs) + " us); use more substeps");
-  for (int s = 0; s < std::max(spec.inputs, spec.params); ++s) {
-    if (s < spec.inputs) source_.push_back(s);
-    if (s < spec.params) source_.push_back(-s - 1);
-  }
+  drive_ = interleave_segments(spec.inputs, spec.params, spec.outputs, spec.substeps);
   const int n = steps();
   if (spec.outputs > n)
     throw std::invalid_argument("CircuitModel: " + std::to_string(spec.outputs) +
                                 " outputs but only " + std::to_string(n) + " integration steps");
-  for (int k2 = 0; k2 < spec.outputs; ++k2)
-    sample_step_.push_back(int((long long)(k2 + 1) * n / spec.outputs));
 }
 
 Vec CircuitModel::initial_theta(Rng& rng) const {
@@ -138,7 +133,7 @@ void CircuitModel::drive(const Mat& x, const Vec& theta, Mat& ut) const {
   const Eigen::Index B = x.cols();
   ut.resize(B, segments());
   for (int s = 0; s < segments(); ++s) {
-    const int src = source_[s];
+    const int src = drive_.source[s];
     if (src >= 0)
       ut.col(s) = x.row(src).transpose();
     else
@@ -175,7 +170,7 @@ void CircuitModel::integrate(const Mat& ut, Mat& y, Mat* hist_i, Mat* hist_v) co
       v += (h / 6.0) * (k1v + 2.0 * k2v + 2.0 * k3v + k4v);
       if (hist_i) hist_i->col(t + 1) = i.matrix();
       if (hist_v) hist_v->col(t + 1) = v.matrix();
-      while (next_out < output_size() && sample_step_[next_out] == t + 1) {
+      while (next_out < output_size() && drive_.sample_step[next_out] == t + 1) {
         for (Eigen::Index b = 0; b < B; ++b)
           y(next_out, b) = buffer_out(v[b], k_.compression_per_v);
         ++next_out;
@@ -226,7 +221,7 @@ void CircuitModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
   int next_out = output_size() - 1;
   for (int t = steps(); t >= 1; --t) {
     // Outputs read from the state after step t.
-    while (next_out >= 0 && sample_step_[next_out] == t) {
+    while (next_out >= 0 && drive_.sample_step[next_out] == t) {
       for (Eigen::Index b = 0; b < B; ++b)
         Gv[b] += g_y(next_out, b) * buffer_slope(hv(b, t), kappa);
       --next_out;
@@ -266,7 +261,7 @@ void CircuitModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
   // to pass on. The drive's cotangent goes to the data and parameter segments.
   if (g_x) g_x->setZero(input_size(), B);
   for (int s = 0; s < segments(); ++s) {
-    const int src = source_[s];
+    const int src = drive_.source[s];
     if (src >= 0) {
       if (g_x) g_x->row(src) = gut.col(s).transpose();
     } else if (g_theta) {
@@ -280,25 +275,25 @@ void CircuitModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
 // ---------------------------------------------------------------------------------------
 // CircuitTwin
 
-Vec CircuitTwin::constants() const {
-  const CircuitConstants n = CircuitConstants::nominal(), &k = model_.constants();
+Vec CircuitModel::calibration() const {
+  const CircuitConstants n = CircuitConstants::nominal(), &k = k_;
   Vec c(5);
   c << std::log(k.r_kohm / n.r_kohm), std::log(k.l_mh / n.l_mh), std::log(k.c_nf / n.c_nf),
       std::log(k.is_ma / n.is_ma), std::log(k.nvt_v / n.nvt_v);
   return c;
 }
 
-void CircuitTwin::set_constants(const Vec& c) {
+CircuitModel CircuitModel::calibrated(const Vec& c) const {
   if (c.size() != 5)
     throw std::invalid_argument("CircuitTwin: 5 constants (ln R, L, C, I_s, nV_T ratios)");
   const CircuitConstants n = CircuitConstants::nominal();
-  CircuitConstants k = model_.constants();
+  CircuitConstants k = k_;
   k.r_kohm = n.r_kohm * std::exp(c[0]);
   k.l_mh = n.l_mh * std::exp(c[1]);
   k.c_nf = n.c_nf * std::exp(c[2]);
   k.is_ma = n.is_ma * std::exp(c[3]);
   k.nvt_v = n.nvt_v * std::exp(c[4]);
-  model_ = CircuitModel(model_.spec(), k);
+  return CircuitModel(spec_, k);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -307,17 +302,11 @@ void CircuitTwin::set_constants(const Vec& c) {
 const SystemInfo& CircuitDevice::info() const { return circuit_entry_info(); }
 
 CircuitDevice::CircuitDevice(const CircuitSpec& spec, const KnobValues& knobs, uint64_t seed)
-    : spec_(spec), seed_(seed) {
-  KnobValues k = knobs;
-  const KnobValues settings = {{"substeps", double(spec.substeps)},
-                               {"segment_us", spec.segment_us}};
-  for (const auto& [key, value] : settings) {
-    auto it = k.find(key);
-    if (it != k.end() && it->second != value)
-      throw std::invalid_argument("circuit: knob '" + key + "' disagrees with the spec");
-    k[key] = value;
-  }
-  set_knobs(k);
+    : ModelDevice({-1.0, 1.0, -1.0, 1.0}, seed), spec_(spec) {
+  // State: [queries, noise RNG (6 words), drift RNG (6 words), bits of the temperature walk].
+  keep_state({&noise_rng_, &drift_rng_}, {&temp_walk_k_});
+  set_knobs(info().with_settings(
+      knobs, {{"substeps", double(spec.substeps)}, {"segment_us", spec.segment_us}}));
 }
 
 double CircuitDevice::temperature_k() const {
@@ -333,13 +322,12 @@ void CircuitDevice::apply_knobs() {
   tol_r_ = parts.uniform(-1.0, 1.0);
   tol_l_ = parts.uniform(-1.0, 1.0);
   tol_c_ = parts.uniform(-1.0, 1.0);
-  noise_rng_.reseed(seed_ ^ 0x6E6F697365ull);  // "noise"
-  drift_rng_.reseed(seed_ ^ 0x6472696674ull);  // "drift"
+  reseed_streams();
   temp_walk_k_ = 0.0;
-  rebuild_truth();
+  resume();
 }
 
-void CircuitDevice::rebuild_truth() {
+void CircuitDevice::resume() {
   const double tol = knobs_.at("tolerance");
   CircuitConstants k = CircuitConstants::nominal();
   k.r_kohm = kR0Kohm * (1.0 + tol * tol_r_);
@@ -350,7 +338,7 @@ void CircuitDevice::rebuild_truth() {
                        &k.nvt_v);
   k.g_leak_ms = knobs_.at("adc_loading") / kR0Kohm;
   k.compression_per_v = knobs_.at("adc_compression");
-  truth_ = std::make_unique<CircuitTwin>(CircuitModel(spec_, k));
+  set_truth(CircuitModel(spec_, k));
 }
 
 void CircuitDevice::run(const Mat& x, const Vec& theta, Mat& y) {
@@ -377,17 +365,8 @@ void CircuitDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (drift_k > 0) {
     // The board temperature takes a random walk: variance grows linearly with the queries.
     temp_walk_k_ += drift_k * std::sqrt(double(x.cols()) / 1000.0) * drift_rng_.normal();
-    rebuild_truth();
+    resume();
   }
-}
-
-std::vector<uint64_t> CircuitDevice::save_state() const {
-  return pack_state({&noise_rng_, &drift_rng_}, {temp_walk_k_});
-}
-
-void CircuitDevice::load_state(const std::vector<uint64_t>& s) {
-  unpack_state(s, {&noise_rng_, &drift_rng_}, {&temp_walk_k_});
-  rebuild_truth();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -455,14 +434,11 @@ const SystemInfo& circuit_entry_info() {
 }
 
 CatalogEntry circuit_entry() {
-  CatalogEntry e;
-  e.info = circuit_entry_info();
-  e.make = [](const Shape& shape, const KnobValues& knob_values, uint64_t seed) {
-    const SystemInfo& info = circuit_entry_info();
-    const KnobValues k = info.complete(knob_values);
+  return system_entry(circuit_entry_info(), [](const Shape& shape, const KnobValues& k,
+                                               uint64_t seed, const Shape&) {
     CircuitSpec spec;
-    spec.inputs = shape.inputs ? shape.inputs : info.default_shape.inputs;
-    spec.outputs = shape.outputs ? shape.outputs : info.default_shape.outputs;
+    spec.inputs = shape.inputs;
+    spec.outputs = shape.outputs;
     spec.params = spec.inputs;
     spec.substeps = int(k.at("substeps"));
     spec.segment_us = k.at("segment_us");
@@ -472,10 +448,9 @@ CatalogEntry circuit_entry() {
       throw std::invalid_argument("circuit: need 1 to 256 ADC samples (outputs)");
     auto device = std::make_shared<CircuitDevice>(spec, k, seed);
     auto twin = std::make_shared<CircuitTwin>(spec);
-    Rng rng(seed ^ 0x7468657461ull);  // "theta"
+    Rng rng = theta_rng(seed);
     return SystemInstance{device, twin, twin->model().initial_theta(rng)};
-  };
-  return e;
+  });
 }
 
 }  // namespace patlab

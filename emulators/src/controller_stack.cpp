@@ -168,25 +168,24 @@ void ControlModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
 // ---------------------------------------------------------------------------------------
 // Twin constants: fractions off nominal.
 
-Vec ControlTwin::constants() const {
+Vec ControlModel::calibration() const {
   Vec c(2);
-  c << model_.plant().inertia_kgm2 / kControlInertiaKgm2 - 1.0,
-      model_.plant().damping_nms / kControlDampingNms - 1.0;
+  c << plant_.inertia_kgm2 / kControlInertiaKgm2 - 1.0, plant_.damping_nms / kControlDampingNms - 1.0;
   return c;
 }
 
-void ControlTwin::set_constants(const Vec& c) {
+ControlModel ControlModel::calibrated(const Vec& c) const {
   if (c.size() != 2) throw std::invalid_argument("ControlTwin: 2 constants expected");
-  ControlPlant p = model_.plant();
+  ControlPlant p = plant_;
   // Keep the calibrated plant physical (J > 0, b >= 0) whatever the fit proposes.
   p.inertia_kgm2 = kControlInertiaKgm2 * std::max(1.0 + c[0], 1e-3);
   p.damping_nms = kControlDampingNms * std::max(1.0 + c[1], 0.0);
-  model_ = ControlModel(model_.spec(), p);
+  return ControlModel(spec_, p);
 }
 
-void ControlTwin::constants_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const {
+void ControlModel::calibration_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const {
   double gJ = 0.0, gb = 0.0;
-  model_.vjp(x, theta, g_y, nullptr, nullptr, &gJ, &gb);
+  vjp(x, theta, g_y, nullptr, nullptr, &gJ, &gb);
   g_c[0] += kControlInertiaKgm2 * gJ;
   g_c[1] += kControlDampingNms * gb;
 }
@@ -196,79 +195,48 @@ void ControlTwin::constants_vjp(const Mat& x, const Vec& theta, const Mat& g_y, 
 
 const SystemInfo& ControlDevice::info() const { return control_entry_info(); }
 
-ControlDevice::ControlDevice(const ControlSpec& spec, const ControlKnobs& knobs) : spec_(spec) {
-  set_knobs(knobs);
-}
-
-KnobValues control_knob_values(const ControlSpec& spec, const ControlKnobs& k) {
-  return {{"steps", spec.steps},
-          {"dt_s", spec.dt_s},
-          {"inertia_err", k.inertia_err},
-          {"damping_err", k.damping_err},
-          {"coulomb_nm", k.coulomb_nm},
-          {"saturation", k.saturation},
-          {"delay_steps", double(k.delay_steps)},
-          {"sensor_noise_rad", k.sensor_noise_rad},
-          {"encoder_step_rad", k.encoder_step_rad},
-          {"friction_drift_nm", k.friction_drift_nm}};
-}
-
-void ControlDevice::set_knobs(const ControlKnobs& knobs) {
-  seed_ = knobs.seed;
-  EmulatedDevice::set_knobs(control_knob_values(spec_, knobs));
+ControlDevice::ControlDevice(const ControlSpec& spec, const KnobValues& knobs, uint64_t seed)
+    : ModelDevice({-1.0, 1.0, 0.0, 1.0}, seed), spec_(spec) {
+  keep_state({&noise_rng_});
+  set_knobs(info().with_settings(knobs, {{"steps", spec.steps}, {"dt_s", spec.dt_s}}));
 }
 
 double ControlDevice::drifted_coulomb_nm() const {
   // Bearings and grease warm up with use: friction approaches coulomb + drift exponentially
   // in the number of queries answered (a deterministic clock, so a seed replays it exactly).
-  return typed_.coulomb_nm +
-         typed_.friction_drift_nm * (1.0 - std::exp(-double(queries()) / kControlDriftQueries));
+  return knobs_.at("coulomb_nm") + knobs_.at("friction_drift_nm") *
+                                       (1.0 - std::exp(-double(queries()) / kControlDriftQueries));
 }
 
-ControlPlant ControlDevice::true_plant() const {
+void ControlDevice::resume() {
+  const double saturation = knobs_.at("saturation");
   ControlPlant p;
-  p.inertia_kgm2 = kControlInertiaKgm2 * (1.0 + typed_.inertia_err);
-  p.damping_nms = kControlDampingNms * (1.0 + typed_.damping_err);
+  p.inertia_kgm2 = kControlInertiaKgm2 * (1.0 + knobs_.at("inertia_err"));
+  p.damping_nms = kControlDampingNms * (1.0 + knobs_.at("damping_err"));
   p.coulomb_nm = drifted_coulomb_nm();
-  p.torque_limit_nm = typed_.saturation > 0 ? kControlTorqueScaleNm / typed_.saturation : 0.0;
-  p.delay_steps = typed_.delay_steps;
-  return p;
+  p.torque_limit_nm = saturation > 0 ? kControlTorqueScaleNm / saturation : 0.0;
+  p.delay_steps = int(knobs_.at("delay_steps"));
+  set_truth(ControlModel(spec_, p));
 }
 
 void ControlDevice::apply_knobs() {
-  typed_.inertia_err = knobs_.at("inertia_err");
-  typed_.damping_err = knobs_.at("damping_err");
-  typed_.coulomb_nm = knobs_.at("coulomb_nm");
-  typed_.saturation = knobs_.at("saturation");
-  typed_.delay_steps = int(knobs_.at("delay_steps"));
-  typed_.sensor_noise_rad = knobs_.at("sensor_noise_rad");
-  typed_.encoder_step_rad = knobs_.at("encoder_step_rad");
-  typed_.friction_drift_nm = knobs_.at("friction_drift_nm");
-  typed_.seed = seed_;
   spec_.steps = int(knobs_.at("steps"));
   spec_.dt_s = knobs_.at("dt_s");
-  truth_ = std::make_unique<ControlTwin>(ControlModel(spec_, true_plant()));
-  noise_rng_.reseed(seed_ ^ 0x6E6F697365ull);  // "noise"
+  resume();
+  reseed_streams();
 }
 
 void ControlDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   // The batch runs with the friction of the bench as it was before these queries.
   truth_->forward(x, theta, y);
-  if (typed_.sensor_noise_rad > 0)
-    noise_rng_.add_normal(y.data(), y.size(), typed_.sensor_noise_rad);
-  if (typed_.encoder_step_rad > 0) {
+  const double sensor_noise = knobs_.at("sensor_noise_rad");
+  if (sensor_noise > 0) noise_rng_.add_normal(y.data(), y.size(), sensor_noise);
+  const double q = knobs_.at("encoder_step_rad");
+  if (q > 0) {
     // An incremental encoder reports whole counts of its step.
-    const double q = typed_.encoder_step_rad;
     for (Eigen::Index i = 0; i < y.size(); ++i) y.data()[i] = q * std::round(y.data()[i] / q);
   }
-  if (typed_.friction_drift_nm > 0) truth_->set_plant(true_plant());
-}
-
-std::vector<uint64_t> ControlDevice::save_state() const { return pack_state({&noise_rng_}); }
-
-void ControlDevice::load_state(const std::vector<uint64_t>& s) {
-  unpack_state(s, {&noise_rng_});
-  truth_->set_plant(true_plant());  // the drift follows the restored query count
+  if (knobs_.at("friction_drift_nm") > 0) resume();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -334,29 +302,22 @@ const SystemInfo& control_entry_info() {
 }
 
 CatalogEntry control_entry() {
-  CatalogEntry e;
-  e.info = control_entry_info();
-  e.make = [](const Shape& shape, const KnobValues& knob_values, uint64_t seed) {
-    const SystemInfo& info = control_entry_info();
-    const KnobValues k = info.complete(knob_values);
+  return system_entry(control_entry_info(), [](const Shape& shape, const KnobValues& k,
+                                               uint64_t seed, const Shape&) {
     ControlSpec spec;
-    spec.segments = shape.inputs ? shape.inputs : info.default_shape.inputs;
-    spec.samples = shape.outputs ? shape.outputs : info.default_shape.outputs;
+    spec.segments = shape.inputs;
+    spec.samples = shape.outputs;
     spec.steps = int(k.at("steps"));
     spec.dt_s = k.at("dt_s");
     if (spec.segments < 1 || spec.segments > 64 || spec.samples < 1 || spec.samples > 64)
       throw std::invalid_argument("control: need 1 to 64 reference segments and samples");
     if (spec.segments > spec.steps || spec.samples > spec.steps)
       throw std::invalid_argument("control: more segments or samples than controller steps");
-    ControlKnobs typed;
-    typed.seed = seed;
-    auto device = std::make_shared<ControlDevice>(spec, typed);
-    device->set_knobs(k);
+    auto device = std::make_shared<ControlDevice>(spec, k, seed);
     auto twin = std::make_shared<ControlTwin>(spec);
-    Rng rng(seed ^ 0x7468657461ull);  // "theta"
+    Rng rng = theta_rng(seed);
     return SystemInstance{device, twin, ControlModel::initial_theta(rng)};
-  };
-  return e;
+  });
 }
 
 }  // namespace patlab

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include "patlab/core/vector_math.h"
@@ -322,70 +323,52 @@ void OscillatorModel::vjp_columns(const double* x, Eigen::Index B, const Unpacke
 
 const SystemInfo& OscillatorDevice::info() const { return oscillators_entry_info(); }
 
-OscillatorDevice::OscillatorDevice(const OscillatorSpec& spec, const OscillatorKnobs& knobs)
-    : spec_(spec) {
-  set_knobs(knobs);
-}
-
-KnobValues oscillator_knob_values(const OscillatorSpec& spec, const OscillatorKnobs& k) {
-  return {{"steps", spec.steps},          {"dt", spec.dt},
-          {"eta", k.eta},                 {"coupling_noise", k.coupling_noise},
-          {"readout_noise_rad", k.readout_noise_rad}, {"input_noise_rad", k.input_noise_rad},
-          {"eta_drift", k.eta_drift}};
-}
-
-void OscillatorDevice::set_knobs(const OscillatorKnobs& knobs) {
-  seed_ = knobs.seed;
-  EmulatedDevice::set_knobs(oscillator_knob_values(spec_, knobs));
+OscillatorDevice::OscillatorDevice(const OscillatorSpec& spec, const KnobValues& knobs,
+                                   uint64_t seed)
+    : ModelDevice({-std::numeric_limits<double>::infinity(),
+                   std::numeric_limits<double>::infinity(), -1.0, 1.0},
+                  seed),
+      spec_(spec) {
+  // State: [queries, noise RNG (6 words), drift RNG (6 words), bits of the η walk].
+  keep_state({&noise_rng_, &drift_rng_}, {&eta_walk_});
+  set_knobs(info().with_settings(knobs, {{"steps", spec.steps}, {"dt", spec.dt}}));
 }
 
 void OscillatorDevice::apply_knobs() {
-  typed_.eta = knobs_.at("eta");
-  typed_.coupling_noise = knobs_.at("coupling_noise");
-  typed_.readout_noise_rad = knobs_.at("readout_noise_rad");
-  typed_.input_noise_rad = knobs_.at("input_noise_rad");
-  typed_.eta_drift = knobs_.at("eta_drift");
-  typed_.seed = seed_;
   spec_.steps = int(knobs_.at("steps"));
   spec_.dt = knobs_.at("dt");
   // J_extra is a property of this particular device: the same seed gives the same device.
+  const double coupling_noise = knobs_.at("coupling_noise");
   Rng rng(seed_);
   Mat extra = Mat::Zero(spec_.n, spec_.n);
   for (int i = 0; i < spec_.n; ++i)
     for (int j = i + 1; j < spec_.n; ++j)
-      extra(i, j) = extra(j, i) = typed_.coupling_noise * rng.normal();
-  truth_ = std::make_unique<OscillatorTwin>(
-      OscillatorModel(spec_, typed_.eta, typed_.coupling_noise > 0 ? extra : Mat()));
-  noise_rng_.reseed(seed_ ^ 0x6E6F697365ull);  // "noise"
-  drift_rng_.reseed(seed_ ^ 0x6472696674ull);  // "drift"
+      extra(i, j) = extra(j, i) = coupling_noise * rng.normal();
+  set_truth(OscillatorModel(spec_, knobs_.at("eta"), coupling_noise > 0 ? extra : Mat()));
+  reseed_streams();
   eta_walk_ = 0.0;
 }
 
 void OscillatorDevice::run(const Mat& x, const Vec& theta, Mat& y) {
-  if (typed_.input_noise_rad > 0) {
+  const double input_noise = knobs_.at("input_noise_rad");
+  const double readout_noise = knobs_.at("readout_noise_rad");
+  const double eta_drift = knobs_.at("eta_drift");
+  if (input_noise > 0) {
     Mat xn = x;
-    noise_rng_.add_normal(xn.data(), xn.size(), typed_.input_noise_rad);
+    noise_rng_.add_normal(xn.data(), xn.size(), input_noise);
     truth_->forward(xn, theta, y);
   } else {
     truth_->forward(x, theta, y);
   }
-  if (typed_.readout_noise_rad > 0) noise_rng_.add_normal(y.data(), y.size(), typed_.readout_noise_rad);
-  if (typed_.eta_drift > 0) {
+  if (readout_noise > 0) noise_rng_.add_normal(y.data(), y.size(), readout_noise);
+  if (eta_drift > 0) {
     // A random walk in η: variance grows linearly with the queries answered.
-    eta_walk_ += typed_.eta_drift * std::sqrt(double(x.cols()) / 1000.0) * drift_rng_.normal();
-    truth_->set_constants(Vec::Constant(1, drifted_eta()));
+    eta_walk_ += eta_drift * std::sqrt(double(x.cols()) / 1000.0) * drift_rng_.normal();
+    resume();
   }
 }
 
-// State: [queries, noise RNG (6 words), drift RNG (6 words), bits of the η walk].
-std::vector<uint64_t> OscillatorDevice::save_state() const {
-  return pack_state({&noise_rng_, &drift_rng_}, {eta_walk_});
-}
-
-void OscillatorDevice::load_state(const std::vector<uint64_t>& s) {
-  unpack_state(s, {&noise_rng_, &drift_rng_}, {&eta_walk_});
-  truth_->set_constants(Vec::Constant(1, drifted_eta()));
-}
+void OscillatorDevice::resume() { truth_->set_constants(Vec::Constant(1, drifted_eta())); }
 
 // ---------------------------------------------------------------------------------------
 // Catalog entry
@@ -432,28 +415,23 @@ const SystemInfo& oscillators_entry_info() {
 }
 
 CatalogEntry oscillators_entry() {
-  CatalogEntry e;
-  e.info = oscillators_entry_info();
-  e.make = [](const Shape& shape, const KnobValues& knob_values, uint64_t seed) {
-    const SystemInfo& info = oscillators_entry_info();
-    if (shape.inputs && shape.outputs && shape.inputs != shape.outputs)
+  return system_entry(oscillators_entry_info(), [](const Shape&, const KnobValues& k,
+                                                   uint64_t seed, const Shape& asked) {
+    if (asked.inputs && asked.outputs && asked.inputs != asked.outputs)
       throw std::invalid_argument("oscillators: one output per pendulum, so inputs must equal outputs");
-    const int n = shape.inputs ? shape.inputs : (shape.outputs ? shape.outputs : info.default_shape.inputs);
+    const int n = asked.inputs ? asked.inputs
+                               : (asked.outputs ? asked.outputs
+                                                : oscillators_entry_info().default_shape.inputs);
     if (n < 2 || n > 256) throw std::invalid_argument("oscillators: need 2 to 256 pendula");
-    const KnobValues k = info.complete(knob_values);
     OscillatorSpec spec;
     spec.n = n;
     spec.steps = int(k.at("steps"));
     spec.dt = k.at("dt");
-    OscillatorKnobs typed;
-    typed.seed = seed;
-    auto device = std::make_shared<OscillatorDevice>(spec, typed);
-    device->set_knobs(k);
+    auto device = std::make_shared<OscillatorDevice>(spec, k, seed);
     auto twin = std::make_shared<OscillatorTwin>(spec);
-    Rng rng(seed ^ 0x7468657461ull);  // "theta"
+    Rng rng = theta_rng(seed);
     return SystemInstance{device, twin, twin->model().initial_theta(rng)};
-  };
-  return e;
+  });
 }
 
 }  // namespace patlab

@@ -75,18 +75,16 @@ void CrossbarModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x
   }
 }
 
-void CrossbarTwin::set_constants(const Vec& c) {
+CrossbarModel CrossbarModel::calibrated(const Vec& c) const {
   if (c.size() != 1) throw std::invalid_argument("CrossbarTwin: constants are [gain]");
-  model_ = CrossbarModel(model_.input_size(), model_.output_size(), model_.pos(), model_.neg(),
-                         c[0]);
+  return CrossbarModel(n_in_, n_out_, pos_, neg_, c[0]);
 }
 
 // ---------------------------------------------------------------------------------------
 // The device
 
-CrossbarDevice::CrossbarDevice(const CrossbarSpec& spec, const CrossbarKnobs& knobs,
-                               uint64_t seed)
-    : info_(crossbar_entry_info()), spec_(spec), seed_(seed) {
+CrossbarDevice::CrossbarDevice(const CrossbarSpec& spec, const KnobValues& knobs, uint64_t seed)
+    : ModelDevice({-1.0, 1.0, -1.0, 1.0}, seed), info_(crossbar_entry_info()), spec_(spec) {
   if (spec.n_in < 1 || spec.n_out < 1)
     throw std::invalid_argument("CrossbarDevice: need n_in, n_out >= 1");
   // One MVM per query whatever the size (the tile works in parallel); energy per MAC.
@@ -109,63 +107,48 @@ CrossbarDevice::CrossbarDevice(const CrossbarSpec& spec, const CrossbarKnobs& kn
   for (int i = 0; i < int(u.size()); ++i) death_order_[i] = i;
   std::stable_sort(death_order_.begin(), death_order_.end(),
                    [&u](int a, int b) { return u.data()[a] < u.data()[b]; });
-  set_knobs(knobs);
+  // State: [queries, noise RNG (6 words)]. The drift is a function of the query count and the
+  // chip's fixed draws, so it needs no words of its own.
+  keep_state({&noise_rng_});
+  set_knobs(info_.with_settings(knobs, {{"adc_range", spec.adc_range}}));
 }
 
-KnobValues crossbar_knob_values(const CrossbarSpec& spec, const CrossbarKnobs& k) {
-  return {{"adc_range", spec.adc_range},
-          {"dac_bits", k.dac_bits},
-          {"adc_bits", k.adc_bits},
-          {"prog_noise_rel", k.prog_noise_rel},
-          {"stuck_fraction", k.stuck_fraction},
-          {"read_noise_rel", k.read_noise_rel},
-          {"out_noise", k.out_noise},
-          {"drift_nu", k.drift_nu}};
-}
-
-void CrossbarDevice::set_knobs(const CrossbarKnobs& knobs) {
-  EmulatedDevice::set_knobs(crossbar_knob_values(spec_, knobs));
-}
-
-void CrossbarDevice::rebuild_truth(double t_rel) {
+void CrossbarDevice::resume() {
+  const double t_rel = drift_time();
+  const double prog_noise = knobs_.at("prog_noise_rel"), drift_nu = knobs_.at("drift_nu");
   // Dead cross points: a whole number of them, so that every step up in the fraction that
   // adds one changes the device.
-  const int dead = int(std::lround(typed_.stuck_fraction * double(death_order_.size())));
+  const int dead = int(std::lround(knobs_.at("stuck_fraction") * double(death_order_.size())));
   auto factors = [&](const Mat& xi, const Mat& zeta) {
     Mat f(spec_.n_out, spec_.n_in);
     for (Eigen::Index i = 0; i < f.size(); ++i) {
       // A conductance cannot be negative, whatever the programming error.
-      const double programmed = std::max(0.0, 1.0 + typed_.prog_noise_rel * xi.data()[i]);
-      const double nu = typed_.drift_nu * std::max(0.0, 1.0 + kNuSpreadRel * zeta.data()[i]);
+      const double programmed = std::max(0.0, 1.0 + prog_noise * xi.data()[i]);
+      const double nu = drift_nu * std::max(0.0, 1.0 + kNuSpreadRel * zeta.data()[i]);
       f.data()[i] = programmed * std::pow(t_rel, -nu);
     }
     for (int k = 0; k < dead; ++k) f.data()[death_order_[k]] = 0.0;
     return f;
   };
-  truth_ = std::make_unique<CrossbarTwin>(CrossbarModel(
-      spec_.n_in, spec_.n_out, factors(xi_pos_, zeta_pos_), factors(xi_neg_, zeta_neg_), 1.0));
+  set_truth(CrossbarModel(spec_.n_in, spec_.n_out, factors(xi_pos_, zeta_pos_),
+                          factors(xi_neg_, zeta_neg_), 1.0));
 }
 
 void CrossbarDevice::apply_knobs() {
-  typed_.dac_bits = knobs_.at("dac_bits");
-  typed_.adc_bits = knobs_.at("adc_bits");
   spec_.adc_range = knobs_.at("adc_range");
-  typed_.prog_noise_rel = knobs_.at("prog_noise_rel");
-  typed_.stuck_fraction = knobs_.at("stuck_fraction");
-  typed_.read_noise_rel = knobs_.at("read_noise_rel");
-  typed_.out_noise = knobs_.at("out_noise");
-  typed_.drift_nu = knobs_.at("drift_nu");
-  noise_rng_.reseed(seed_ ^ 0x6E6F697365ull);  // "noise"
-  rebuild_truth(drift_time());
+  reseed_streams();
+  resume();
 }
 
 void CrossbarDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (x.rows() != spec_.n_in || theta.size() != param_size())
     throw std::invalid_argument("crossbar: wrong input or parameter size");
   // DAC: the row voltages take one of 2^bits levels over the input range.
+  const int dac_bits = int(knobs_.at("dac_bits")), adc_bits = int(knobs_.at("adc_bits"));
+  const double read_noise = knobs_.at("read_noise_rel"), out_noise = knobs_.at("out_noise");
   const Mat* xin = &x;
-  if (typed_.dac_bits > 0) {
-    const int bits = int(typed_.dac_bits);
+  if (dac_bits > 0) {
+    const int bits = dac_bits;
     xq_ = x.unaryExpr([bits](double v) { return quantize(v, bits, 1.0); });
     xin = &xq_;
   }
@@ -173,30 +156,20 @@ void CrossbarDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   y.noalias() = w_eff_ * *xin;
   // Read noise: every device's current W_eff_ij x_j fluctuates independently by a relative
   // std σ; their sum on column i has variance σ² Σ_j (W_eff_ij x_j)², drawn as one normal.
-  if (typed_.read_noise_rel > 0) {
+  if (read_noise > 0) {
     var_.noalias() = w_eff_.cwiseAbs2() * xin->cwiseAbs2();
     for (Eigen::Index i = 0; i < y.size(); ++i)
-      y.data()[i] += typed_.read_noise_rel * std::sqrt(var_.data()[i]) * noise_rng_.normal();
+      y.data()[i] += read_noise * std::sqrt(var_.data()[i]) * noise_rng_.normal();
   }
-  if (typed_.out_noise > 0)
-    noise_rng_.add_normal(y.data(), y.size(), typed_.out_noise);
+  if (out_noise > 0) noise_rng_.add_normal(y.data(), y.size(), out_noise);
   // ADC: clip to the full scale, round to 2^bits levels.
-  if (typed_.adc_bits > 0) {
-    const int bits = int(typed_.adc_bits);
+  if (adc_bits > 0) {
+    const int bits = adc_bits;
     const double range = spec_.adc_range;
     y = y.unaryExpr([bits, range](double v) { return quantize(v, bits, range); });
   }
   // Time has moved on by this batch: the conductances the next query sees.
-  if (typed_.drift_nu > 0) rebuild_truth(drift_time());
-}
-
-// State: [queries, noise RNG (6 words)]. The drift is a function of the query count and the
-// chip's fixed draws, so it needs no words of its own.
-std::vector<uint64_t> CrossbarDevice::save_state() const { return pack_state({&noise_rng_}); }
-
-void CrossbarDevice::load_state(const std::vector<uint64_t>& s) {
-  unpack_state(s, {&noise_rng_});
-  rebuild_truth(drift_time());
+  if (knobs_.at("drift_nu") > 0) resume();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -252,30 +225,25 @@ const SystemInfo& crossbar_entry_info() {
 }
 
 CatalogEntry crossbar_entry() {
-  CatalogEntry e;
-  e.info = crossbar_entry_info();
-  e.make = [](const Shape& shape, const KnobValues& knob_values, uint64_t seed) {
-    const SystemInfo& info = crossbar_entry_info();
-    const KnobValues k = info.complete(knob_values);
+  return system_entry(crossbar_entry_info(), [](const Shape& shape, const KnobValues& k,
+                                                uint64_t seed, const Shape&) {
     CrossbarSpec spec;
-    spec.n_in = shape.inputs ? shape.inputs : info.default_shape.inputs;
-    spec.n_out = shape.outputs ? shape.outputs : info.default_shape.outputs;
+    spec.n_in = shape.inputs;
+    spec.n_out = shape.outputs;
     if (spec.n_in < 1 || spec.n_out < 1 || spec.n_in > 1024 || spec.n_out > 1024)
       throw std::invalid_argument("crossbar: a tile has 1 to 1024 rows and columns");
     spec.adc_range = k.at("adc_range");
-    auto device = std::make_shared<CrossbarDevice>(spec, CrossbarKnobs{}, seed);
-    device->set_knobs(k);
+    auto device = std::make_shared<CrossbarDevice>(spec, k, seed);
     auto twin = std::make_shared<CrossbarTwin>(spec.n_in, spec.n_out);
     // Xavier-like magnitudes with random signs, kept away from W = 0 where the true physics
     // switches from the G+ to the G- device (a kink the oracle's gradient has).
-    Rng rng(seed ^ 0x7468657461ull);  // "theta"
+    Rng rng = theta_rng(seed);
     Vec theta0(spec.n_in * spec.n_out);
     const double scale = std::min(1.0, 1.5 / std::sqrt(double(spec.n_in)));
     for (int i = 0; i < theta0.size(); ++i)
       theta0[i] = (rng.uniform() < 0.5 ? -1.0 : 1.0) * scale * rng.uniform(0.1, 1.0);
     return SystemInstance{device, twin, theta0};
-  };
-  return e;
+  });
 }
 
 }  // namespace patlab

@@ -23,9 +23,6 @@ constexpr int kMaxModes = 12;
 // is the same however the queries were batched.
 constexpr long long kDriftBlockQueries = 100;
 
-// Setting knob keys, shared by the catalog entry and the device.
-const char* const kSettings[] = {"modes", "substeps", "param_segments", "segment_ms"};
-
 }  // namespace
 
 std::vector<PlateMode> nominal_plate_modes(int modes) {
@@ -76,18 +73,12 @@ PlateModel::PlateModel(const PlateSpec& spec, std::vector<PlateMode> modes, cons
         "PlateModel: need inputs, params, outputs, substeps, modes >= 1 and segment_ms > 0");
   if (!(std::isfinite(k.saturation) && k.saturation >= 0))
     throw std::invalid_argument("PlateModel: saturation must be >= 0");
-  // Data and parameter segments alternate, data first; the longer list finishes alone.
-  for (int i = 0; i < std::max(spec.inputs, spec.params); ++i) {
-    if (i < spec.inputs) source_.push_back(i);
-    if (i < spec.params) source_.push_back(-i - 1);
-  }
+  drive_ = interleave_segments(spec.inputs, spec.params, spec.outputs, spec.substeps);
   const long long total = (long long)segments() * spec.substeps;
   if (spec.outputs > total)
     throw std::invalid_argument("PlateModel: more microphone samples (" +
                                 std::to_string(spec.outputs) + ") than integration steps (" +
                                 std::to_string(total) + ")");
-  for (int k2 = 0; k2 < spec.outputs; ++k2)
-    sample_step_.push_back(int(((k2 + 1) * total) / spec.outputs));
 
   const int M = int(modes_.size());
   co_.omega.resize(M);
@@ -135,7 +126,7 @@ void PlateModel::drive(const Mat& x, const Vec& theta, const Vec* gain, Mat& u, 
   if (du) du->resize(S, B);
   const double s = k_.saturation;
   for (int i = 0; i < S; ++i) {
-    const int src = source_[i];
+    const int src = drive_.source[i];
     for (Eigen::Index b = 0; b < B; ++b) {
       const double g = gain ? (*gain)[b] : 1.0;
       const double w = g * (src >= 0 ? x(src, b) : theta[-src - 1]);
@@ -192,7 +183,7 @@ void PlateModel::integrate(const Mat& u, const Wide& w, Mat& y, std::vector<Mat>
       X += (h / 6.0) * (V + 2.0 * V2 + 2.0 * V3 + V4);
       V += (h / 6.0) * (A1 + 2.0 * A2 + 2.0 * A3 + A4);
       ++step;
-      while (k < spec_.outputs && sample_step_[k] == step) {
+      while (k < spec_.outputs && drive_.sample_step[k] == step) {
         y.row(k).noalias() = co_.c.transpose() * X;  // the microphone
         ++k;
       }
@@ -277,7 +268,7 @@ void PlateModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, V
     GF.setZero();
     for (int s = spec_.substeps - 1; s >= 0; --s) {
       // The microphone read the state after this step.
-      while (k >= 0 && sample_step_[k] == step) {
+      while (k >= 0 && drive_.sample_step[k] == step) {
         GX.noalias() += co_.c * g_y.row(k);
         --k;
       }
@@ -315,7 +306,7 @@ void PlateModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, V
       GV += ZVb[0] + ZVb[1] + ZVb[2] + ZVb[3];
     }
     // ū_i = bᵀ F̄ per sample, then through the speaker to the segment's value.
-    const int src = source_[i];
+    const int src = drive_.source[i];
     if (src >= 0) {
       if (g_x) g_x->row(src).array() = (co_.b.transpose() * GF).array() * du.row(i).array();
     } else if (g_theta) {
@@ -334,20 +325,20 @@ void PlateModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, V
 // ---------------------------------------------------------------------------------------
 // PlateTwin
 
-Vec PlateTwin::constants() const {
-  const PlateConstants& k = model_.constants();
+Vec PlateModel::calibration() const {
+  const PlateConstants& k = k_;
   Vec c(3);
   c << k.freq_rel, k.damping_rel, k.duffing;
   return c;
 }
 
-void PlateTwin::set_constants(const Vec& c) {
+PlateModel PlateModel::calibrated(const Vec& c) const {
   if (c.size() != 3) throw std::invalid_argument("PlateTwin: 3 constants expected");
-  PlateConstants k = model_.constants();
+  PlateConstants k = k_;
   k.freq_rel = c[0];
   k.damping_rel = c[1];
   k.duffing = c[2];
-  model_ = PlateModel(model_.spec(), model_.modes(), k);
+  return PlateModel(spec_, modes_, k);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -356,19 +347,13 @@ void PlateTwin::set_constants(const Vec& c) {
 const SystemInfo& PlateDevice::info() const { return plate_entry_info(); }
 
 PlateDevice::PlateDevice(const PlateSpec& spec, const KnobValues& knobs, uint64_t seed)
-    : spec_(spec), seed_(seed) {
-  const KnobValues settings = {{"modes", spec.modes},
-                               {"substeps", spec.substeps},
-                               {"param_segments", spec.params},
-                               {"segment_ms", spec.segment_ms}};
-  KnobValues k = knobs;
-  for (const auto& [key, value] : settings) {
-    auto it = k.find(key);
-    if (it != k.end() && it->second != value)
-      throw std::invalid_argument("plate: setting '" + key + "' disagrees with the spec");
-    k[key] = value;
-  }
-  set_knobs(k);
+    : ModelDevice({-1.0, 1.0, -1.0, 1.0}, seed), spec_(spec) {
+  // State: [queries, noise RNG (6 words), drift RNG (6 words), bits of the frequency walk].
+  keep_state({&noise_rng_, &drift_rng_}, {&freq_walk_});
+  set_knobs(info().with_settings(knobs, {{"modes", spec.modes},
+                                         {"substeps", spec.substeps},
+                                         {"param_segments", spec.params},
+                                         {"segment_ms", spec.segment_ms}}));
 }
 
 void PlateDevice::rebuild_truth() {
@@ -380,12 +365,11 @@ void PlateDevice::rebuild_truth() {
   k.damping_rel = knobs_.at("damping_mismatch");
   k.duffing = knobs_.at("duffing");
   k.saturation = knobs_.at("speaker_saturation");
-  truth_ = std::make_unique<PlateTwin>(PlateModel(spec_, std::move(modes), k));
+  set_truth(PlateModel(spec_, std::move(modes), k));
 }
 
 void PlateDevice::apply_knobs() {
-  noise_rng_.reseed(seed_ ^ 0x6E6F697365ull);  // "noise"
-  drift_rng_.reseed(seed_ ^ 0x6472696674ull);  // "drift"
+  reseed_streams();
   freq_walk_ = 0.0;
   drift_blocks_ = queries() / kDriftBlockQueries;
   rebuild_truth();
@@ -419,13 +403,7 @@ void PlateDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   drift_blocks_ = blocks;
 }
 
-// State: [queries, noise RNG (6 words), drift RNG (6 words), bits of the frequency walk].
-std::vector<uint64_t> PlateDevice::save_state() const {
-  return pack_state({&noise_rng_, &drift_rng_}, {freq_walk_});
-}
-
-void PlateDevice::load_state(const std::vector<uint64_t>& s) {
-  unpack_state(s, {&noise_rng_, &drift_rng_}, {&freq_walk_});
+void PlateDevice::resume() {
   drift_blocks_ = queries() / kDriftBlockQueries;  // run() keeps the walk this far
   rebuild_truth();
 }
@@ -496,14 +474,11 @@ const SystemInfo& plate_entry_info() {
 }
 
 CatalogEntry plate_entry() {
-  CatalogEntry e;
-  e.info = plate_entry_info();
-  e.make = [](const Shape& shape, const KnobValues& knob_values, uint64_t seed) {
-    const SystemInfo& info = plate_entry_info();
-    const KnobValues k = info.complete(knob_values);
+  return system_entry(plate_entry_info(), [](const Shape& shape, const KnobValues& k,
+                                             uint64_t seed, const Shape&) {
     PlateSpec spec;
-    spec.inputs = shape.inputs ? shape.inputs : info.default_shape.inputs;
-    spec.outputs = shape.outputs ? shape.outputs : info.default_shape.outputs;
+    spec.inputs = shape.inputs;
+    spec.outputs = shape.outputs;
     if (spec.inputs < 1 || spec.inputs > 256 || spec.outputs < 1 || spec.outputs > 1024)
       throw std::invalid_argument("plate: need 1 to 256 data segments and 1 to 1024 samples");
     spec.modes = int(k.at("modes"));
@@ -511,13 +486,10 @@ CatalogEntry plate_entry() {
     spec.params = int(k.at("param_segments"));
     spec.segment_ms = k.at("segment_ms");
     auto twin = std::make_shared<PlateTwin>(spec);  // validates the spec (throws)
-    KnobValues physics = k;
-    for (const char* key : kSettings) physics.erase(key);
-    auto device = std::make_shared<PlateDevice>(spec, physics, seed);
-    Rng rng(seed ^ 0x7468657461ull);  // "theta"
+    auto device = std::make_shared<PlateDevice>(spec, k, seed);
+    Rng rng = theta_rng(seed);
     return SystemInstance{device, twin, twin->model().initial_theta(rng)};
-  };
-  return e;
+  });
 }
 
 }  // namespace patlab

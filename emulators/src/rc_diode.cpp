@@ -36,9 +36,9 @@ RcDiodeConstants RcDiodeConstants::nominal() {
 }
 
 // ---------------------------------------------------------------------------------------
-// RcDiodeTwin
+// RcDiodeModel
 
-RcDiodeTwin::RcDiodeTwin(int inputs, int outputs, const RcDiodeConstants& k)
+RcDiodeModel::RcDiodeModel(int inputs, int outputs, const RcDiodeConstants& k)
     : inputs_(inputs), outputs_(outputs), k_(k) {
   if (inputs < 1 || inputs > 2 || outputs < 1 || outputs > PD_NODES)
     throw std::invalid_argument("rc_diode: the board has 1 or 2 inputs and 1 to 3 outputs");
@@ -47,20 +47,20 @@ RcDiodeTwin::RcDiodeTwin(int inputs, int outputs, const RcDiodeConstants& k)
                                 "positive, the leakage non-negative");
 }
 
-void RcDiodeTwin::check(const Mat& x, const Vec& theta) const {
+void RcDiodeModel::check(const Mat& x, const Vec& theta) const {
   if (x.rows() != inputs_ || theta.size() != 4)
     throw std::invalid_argument("rc_diode: input has " + std::to_string(x.rows()) +
                                 " rows and theta " + std::to_string(theta.size()) +
                                 " entries, expected " + std::to_string(inputs_) + " and 4");
 }
 
-void RcDiodeTwin::duties(const Mat& x, const Vec& theta, Eigen::Index b, double d[6]) const {
+void RcDiodeModel::duties(const Mat& x, const Vec& theta, Eigen::Index b, double d[6]) const {
   d[0] = x(0, b);
   d[1] = inputs_ > 1 ? x(1, b) : 0.0;
   for (int k = 0; k < 4; ++k) d[2 + k] = theta[k];
 }
 
-void RcDiodeTwin::forward(const Mat& x, const Vec& theta, Mat& y) const {
+void RcDiodeModel::forward(const Mat& x, const Vec& theta, Mat& y) const {
   check(x, theta);
   y.resize(outputs_, x.cols());
   double d[6];
@@ -75,7 +75,7 @@ void RcDiodeTwin::forward(const Mat& x, const Vec& theta, Mat& y) const {
 // G_tot = −∂F/∂V = pd_node_conductance. ∂F/∂d_k = G_k VCC; for the constants, in logs:
 // I_s ∂F/∂I_s = −I_s (e − 1), nV_T ∂F/∂nV_T = I_s e V / nV_T, VCC ∂F/∂VCC = VCC Σ_k G_k d_k
 // (e = exp(V / nV_T)); and y = s V gives s ∂y/∂s = y.
-void RcDiodeTwin::backward(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
+void RcDiodeModel::backward(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
                            Vec* g_theta, Vec* g_c) const {
   check(x, theta);
   if (g_y.rows() != outputs_ || g_y.cols() != x.cols())
@@ -113,16 +113,17 @@ void RcDiodeTwin::backward(const Mat& x, const Vec& theta, const Mat& g_y, Mat* 
   }
 }
 
-void RcDiodeTwin::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
+void RcDiodeModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
                       Vec* g_theta) const {
   backward(x, theta, g_y, g_x, g_theta, nullptr);
 }
 
-void RcDiodeTwin::constants_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const {
+void RcDiodeModel::calibration_vjp(const Mat& x, const Vec& theta, const Mat& g_y,
+                                   Vec& g_c) const {
   backward(x, theta, g_y, nullptr, nullptr, &g_c);
 }
 
-Vec RcDiodeTwin::constants() const {
+Vec RcDiodeModel::calibration() const {
   const RcDiodeConstants n = RcDiodeConstants::nominal();
   Vec c(4);
   c << std::log(k_.is / n.is), std::log(k_.nvt / n.nvt), std::log(k_.vcc / n.vcc),
@@ -130,7 +131,7 @@ Vec RcDiodeTwin::constants() const {
   return c;
 }
 
-void RcDiodeTwin::set_constants(const Vec& c) {
+RcDiodeModel RcDiodeModel::calibrated(const Vec& c) const {
   if (c.size() != 4)
     throw std::invalid_argument("rc_diode: 4 constants (ln I_s, nV_T, VCC, output scale ratios)");
   const RcDiodeConstants n = RcDiodeConstants::nominal();
@@ -139,7 +140,7 @@ void RcDiodeTwin::set_constants(const Vec& c) {
   k.nvt = n.nvt * std::exp(c[1]);
   k.vcc = n.vcc * std::exp(c[2]);
   k.out_scale = n.out_scale * std::exp(c[3]);
-  k_ = k;
+  return RcDiodeModel(inputs_, outputs_, k);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -148,7 +149,9 @@ void RcDiodeTwin::set_constants(const Vec& c) {
 const SystemInfo& RcDiodeDevice::info() const { return rc_diode_entry_info(); }
 
 RcDiodeDevice::RcDiodeDevice(int inputs, int outputs, const KnobValues& knobs, uint64_t seed)
-    : inputs_(inputs), outputs_(outputs), seed_(seed) {
+    : ModelDevice({0.0, 1.0, 0.0, 1.0}, seed), inputs_(inputs), outputs_(outputs) {
+  // State: [queries, noise RNG (6 words), drift RNG (6 words), bits of the temperature walk].
+  keep_state({&noise_rng_, &drift_rng_}, {&temp_walk_k_});
   set_knobs(knobs);
 }
 
@@ -162,13 +165,12 @@ void RcDiodeDevice::apply_knobs() {
   Rng parts(seed_ ^ 0x7061727473ull);  // "parts"
   for (auto& row : tol_)
     for (double& t : row) t = parts.uniform(-1.0, 1.0);
-  noise_rng_.reseed(seed_ ^ 0x6E6F697365ull);  // "noise"
-  drift_rng_.reseed(seed_ ^ 0x6472696674ull);  // "drift"
+  reseed_streams();
   temp_walk_k_ = 0.0;
-  rebuild_truth();
+  resume();
 }
 
-void RcDiodeDevice::rebuild_truth() {
+void RcDiodeDevice::resume() {
   RcDiodeConstants k = RcDiodeConstants::nominal();
   const double tol = knobs_.at("r_tolerance");
   for (int j = 0; j < PD_NODES; ++j)
@@ -187,7 +189,7 @@ void RcDiodeDevice::rebuild_truth() {
   k.out_scale = 1.0 / (1.0 + knobs_.at("vref_rel"));
   // A leakage of adc_loading times the 10 kOhm input resistors' conductance.
   k.g_ground = knobs_.at("adc_loading") / 10000.0;
-  truth_ = std::make_unique<RcDiodeTwin>(inputs_, outputs_, k);
+  set_truth(RcDiodeModel(inputs_, outputs_, k));
 }
 
 void RcDiodeDevice::run(const Mat& x, const Vec& theta, Mat& y) {
@@ -225,17 +227,8 @@ void RcDiodeDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (drift_k > 0) {
     // The board temperature takes a random walk: variance grows linearly with the queries.
     temp_walk_k_ += drift_k * std::sqrt(double(x.cols()) / 1000.0) * drift_rng_.normal();
-    rebuild_truth();
+    resume();
   }
-}
-
-std::vector<uint64_t> RcDiodeDevice::save_state() const {
-  return pack_state({&noise_rng_, &drift_rng_}, {temp_walk_k_});
-}
-
-void RcDiodeDevice::load_state(const std::vector<uint64_t>& s) {
-  unpack_state(s, {&noise_rng_, &drift_rng_}, {&temp_walk_k_});
-  rebuild_truth();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -306,27 +299,21 @@ const SystemInfo& rc_diode_entry_info() {
 }
 
 CatalogEntry rc_diode_entry() {
-  CatalogEntry e;
-  e.info = rc_diode_entry_info();
-  e.make = [](const Shape& shape, const KnobValues& knob_values, uint64_t seed) {
-    const SystemInfo& info = rc_diode_entry_info();
-    const KnobValues k = info.complete(knob_values);
-    const int inputs = shape.inputs ? shape.inputs : info.default_shape.inputs;
-    const int outputs = shape.outputs ? shape.outputs : info.default_shape.outputs;
-    if (inputs < 1 || inputs > 2)
+  return system_entry(rc_diode_entry_info(), [](const Shape& shape, const KnobValues& k,
+                                                uint64_t seed, const Shape&) {
+    if (shape.inputs < 1 || shape.inputs > 2)
       throw std::invalid_argument("rc_diode: the board has 2 inputs (x1, x2; 1 leaves x2 off), "
-                                  "not " + std::to_string(inputs));
-    if (outputs < 1 || outputs > PD_NODES)
+                                  "not " + std::to_string(shape.inputs));
+    if (shape.outputs < 1 || shape.outputs > PD_NODES)
       throw std::invalid_argument("rc_diode: the board reads 3 nodes (1 or 2: the first ones), "
-                                  "not " + std::to_string(outputs));
-    auto device = std::make_shared<RcDiodeDevice>(inputs, outputs, k, seed);
-    auto twin = std::make_shared<RcDiodeTwin>(inputs, outputs);
-    Rng rng(seed ^ 0x7468657461ull);  // "theta"
+                                  "not " + std::to_string(shape.outputs));
+    auto device = std::make_shared<RcDiodeDevice>(shape.inputs, shape.outputs, k, seed);
+    auto twin = std::make_shared<RcDiodeTwin>(shape.inputs, shape.outputs);
+    Rng rng = theta_rng(seed);
     Vec theta0(4);
     for (int j = 0; j < 4; ++j) theta0[j] = rng.uniform(0.1, 0.5);
     return SystemInstance{device, twin, theta0};
-  };
-  return e;
+  });
 }
 
 }  // namespace patlab

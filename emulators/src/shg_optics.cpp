@@ -156,21 +156,21 @@ void ShgModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec
   }
 }
 
-ShgTwin::ShgTwin(const ShgSpec& spec) : model_(spec, ShgPhysics{spec.bandwidth, 0.0, 0.0, 1.0}) {}
+ShgModel::ShgModel(const ShgSpec& spec) : ShgModel(spec, ShgPhysics{spec.bandwidth, 0.0, 0.0, 1.0}) {}
 
-Vec ShgTwin::constants() const {
+Vec ShgModel::calibration() const {
   Vec c(2);
-  c << model_.physics().bandwidth, model_.physics().power;
+  c << phys_.bandwidth, phys_.power;
   return c;
 }
 
-void ShgTwin::set_constants(const Vec& c) {
+ShgModel ShgModel::calibrated(const Vec& c) const {
   if (c.size() != 2 || !(c[0] > 0) || !(c[1] > 0))
     throw std::invalid_argument("ShgTwin: constants are [bandwidth > 0, power > 0]");
-  ShgPhysics p = model_.physics();
+  ShgPhysics p = phys_;
   p.bandwidth = c[0];
   p.power = c[1];
-  model_ = ShgModel(model_.spec(), p);
+  return ShgModel(spec_, p);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -178,58 +178,37 @@ void ShgTwin::set_constants(const Vec& c) {
 
 const SystemInfo& ShgDevice::info() const { return shg_entry_info(); }
 
-ShgDevice::ShgDevice(const ShgSpec& spec, const ShgKnobs& knobs, uint64_t seed)
-    : spec_(spec), seed_(seed) {
-  set_knobs(knobs);
-}
-
-KnobValues shg_knob_values(const ShgSpec& spec, const ShgKnobs& k) {
-  return {{"param_bins", spec.n_param},
-          {"pm_bandwidth", spec.bandwidth},
-          {"bandwidth_error", k.bandwidth_error},
-          {"dispersion_rad", k.dispersion_rad},
-          {"crosstalk", k.crosstalk},
-          {"shot_noise", k.shot_noise},
-          {"detector_noise", k.detector_noise},
-          {"power_noise_rel", k.power_noise_rel},
-          {"shaper_bits", k.shaper_bits},
-          {"power_drift", k.power_drift}};
-}
-
-void ShgDevice::set_knobs(const ShgKnobs& knobs) {
-  EmulatedDevice::set_knobs(shg_knob_values(spec_, knobs));
+ShgDevice::ShgDevice(const ShgSpec& spec, const KnobValues& knobs, uint64_t seed)
+    : ModelDevice({-1.0, 1.0, -1.0, 1.0}, seed), spec_(spec) {
+  // State: [queries, noise RNG (6 words), drift RNG (6 words), bits of the log-power walk].
+  keep_state({&noise_rng_, &drift_rng_}, {&log_power_walk_});
+  set_knobs(info().with_settings(
+      knobs, {{"param_bins", spec.n_param}, {"pm_bandwidth", spec.bandwidth}}));
 }
 
 double ShgDevice::drifted_power() const { return std::exp(log_power_walk_); }
 
-void ShgDevice::rebuild_truth() {
+void ShgDevice::resume() {
   ShgPhysics p;
-  p.bandwidth = spec_.bandwidth * (1.0 + typed_.bandwidth_error);
-  p.dispersion_rad = typed_.dispersion_rad;
-  p.crosstalk = typed_.crosstalk;
+  p.bandwidth = spec_.bandwidth * (1.0 + knobs_.at("bandwidth_error"));
+  p.dispersion_rad = knobs_.at("dispersion_rad");
+  p.crosstalk = knobs_.at("crosstalk");
   p.power = drifted_power();
-  truth_ = std::make_unique<ShgTwin>(ShgModel(spec_, p));
+  set_truth(ShgModel(spec_, p));
 }
 
 void ShgDevice::apply_knobs() {
   spec_.n_param = int(knobs_.at("param_bins"));
   spec_.bandwidth = knobs_.at("pm_bandwidth");
-  typed_.bandwidth_error = knobs_.at("bandwidth_error");
-  typed_.dispersion_rad = knobs_.at("dispersion_rad");
-  typed_.crosstalk = knobs_.at("crosstalk");
-  typed_.shot_noise = knobs_.at("shot_noise");
-  typed_.detector_noise = knobs_.at("detector_noise");
-  typed_.power_noise_rel = knobs_.at("power_noise_rel");
-  typed_.shaper_bits = knobs_.at("shaper_bits");
-  typed_.power_drift = knobs_.at("power_drift");
-  noise_rng_.reseed(seed_ ^ 0x6E6F697365ull);  // "noise"
-  drift_rng_.reseed(seed_ ^ 0x6472696674ull);  // "drift"
+  reseed_streams();
   log_power_walk_ = 0.0;
-  rebuild_truth();
+  resume();
 }
 
 void ShgDevice::run(const Mat& x, const Vec& theta, Mat& y) {
-  const int bits = int(typed_.shaper_bits);
+  const int bits = int(knobs_.at("shaper_bits"));
+  const double power_noise = knobs_.at("power_noise_rel"), shot_noise = knobs_.at("shot_noise");
+  const double detector_noise = knobs_.at("detector_noise"), drift = knobs_.at("power_drift");
   if (bits > 0) {
     // The shaper sets each pixel's amplitude to one of 2^bits levels spanning [−1, 1].
     const double step = 2.0 / (std::ldexp(1.0, bits) - 1.0);
@@ -244,34 +223,21 @@ void ShgDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   }
   // Source power fluctuates from pulse train to pulse train: one draw per query, and the SH
   // signal goes as the power squared.
-  if (typed_.power_noise_rel > 0)
+  if (power_noise > 0)
     for (int b = 0; b < y.cols(); ++b) {
-      const double f = std::max(0.0, 1.0 + typed_.power_noise_rel * noise_rng_.normal());
+      const double f = std::max(0.0, 1.0 + power_noise * noise_rng_.normal());
       y.col(b) *= f * f;
     }
   // Photon counting: a pixel that reads y has collected y / q photons, so its std is √(q y).
-  if (typed_.shot_noise > 0)
+  if (shot_noise > 0)
     for (Eigen::Index i = 0; i < y.size(); ++i)
-      y.data()[i] +=
-          std::sqrt(typed_.shot_noise * std::max(0.0, y.data()[i])) * noise_rng_.normal();
-  if (typed_.detector_noise > 0)
-    noise_rng_.add_normal(y.data(), y.size(), typed_.detector_noise);
-  if (typed_.power_drift > 0) {
+      y.data()[i] += std::sqrt(shot_noise * std::max(0.0, y.data()[i])) * noise_rng_.normal();
+  if (detector_noise > 0) noise_rng_.add_normal(y.data(), y.size(), detector_noise);
+  if (drift > 0) {
     // The laser's power wanders: a random walk in log power, variance linear in queries.
-    log_power_walk_ +=
-        typed_.power_drift * std::sqrt(double(x.cols()) / 1000.0) * drift_rng_.normal();
-    rebuild_truth();
+    log_power_walk_ += drift * std::sqrt(double(x.cols()) / 1000.0) * drift_rng_.normal();
+    resume();
   }
-}
-
-// State: [queries, noise RNG (6 words), drift RNG (6 words), bits of the log-power walk].
-std::vector<uint64_t> ShgDevice::save_state() const {
-  return pack_state({&noise_rng_, &drift_rng_}, {log_power_walk_});
-}
-
-void ShgDevice::load_state(const std::vector<uint64_t>& s) {
-  unpack_state(s, {&noise_rng_, &drift_rng_}, {&log_power_walk_});
-  rebuild_truth();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -334,14 +300,11 @@ const SystemInfo& shg_entry_info() {
 }
 
 CatalogEntry shg_entry() {
-  CatalogEntry e;
-  e.info = shg_entry_info();
-  e.make = [](const Shape& shape, const KnobValues& knob_values, uint64_t seed) {
-    const SystemInfo& info = shg_entry_info();
-    const KnobValues k = info.complete(knob_values);
+  return system_entry(shg_entry_info(), [](const Shape& shape, const KnobValues& k,
+                                           uint64_t seed, const Shape&) {
     ShgSpec spec;
-    spec.n_in = shape.inputs ? shape.inputs : info.default_shape.inputs;
-    spec.n_out = shape.outputs ? shape.outputs : info.default_shape.outputs;
+    spec.n_in = shape.inputs;
+    spec.n_out = shape.outputs;
     spec.n_param = int(k.at("param_bins"));
     spec.bandwidth = k.at("pm_bandwidth");
     if (spec.n_in < 1 || spec.n_out < 1 || spec.n_in > 256)
@@ -351,15 +314,13 @@ CatalogEntry shg_entry() {
       throw std::invalid_argument("shg: the second-harmonic spectrum of " + std::to_string(n) +
                                   " shaper pixels has only " + std::to_string(2 * n - 1) +
                                   " bins; ask for at most that many outputs");
-    auto device = std::make_shared<ShgDevice>(spec, ShgKnobs{}, seed);
-    device->set_knobs(k);
+    auto device = std::make_shared<ShgDevice>(spec, k, seed);
     auto twin = std::make_shared<ShgTwin>(spec);
-    Rng rng(seed ^ 0x7468657461ull);  // "theta"
+    Rng rng = theta_rng(seed);
     Vec theta0(spec.n_param);
     for (int i = 0; i < spec.n_param; ++i) theta0[i] = rng.uniform(-0.5, 0.5);
     return SystemInstance{device, twin, theta0};
-  };
-  return e;
+  });
 }
 
 }  // namespace patlab

@@ -226,11 +226,8 @@ TEST(Vowels, ThePapersVowelFeaturesImportAndAPatNetworkLearnsThem) {
 
   OscillatorSpec spec;
   Rng rng(1);
-  OscillatorKnobs knobs;
-  knobs.eta = 0.1;
-  knobs.coupling_noise = 0.1;
-  knobs.readout_noise_rad = 0.01;
-  auto device = std::make_shared<OscillatorDevice>(spec, knobs);
+  const KnobValues knobs = {{"eta", 0.1}, {"coupling_noise", 0.1}, {"readout_noise_rad", 0.01}};
+  auto device = std::make_shared<OscillatorDevice>(spec, knobs, 1);
   auto twin = std::make_shared<OscillatorTwin>(spec);
   Network net;
   net.add(std::make_unique<AffineLayer>(12, spec.n, rng, 3.0));
@@ -335,10 +332,8 @@ TEST(UciDigits, LoadsTheSklearnCopyAndAPatNetworkLearnsIt) {
   const auto [train, test] = split_dataset(d, 0.3, 1);
   OscillatorSpec spec;
   Rng rng(2);
-  OscillatorKnobs knobs;
-  knobs.eta = 0.1;
-  knobs.readout_noise_rad = 0.01;
-  auto device = std::make_shared<OscillatorDevice>(spec, knobs);
+  const KnobValues knobs = {{"eta", 0.1}, {"readout_noise_rad", 0.01}};
+  auto device = std::make_shared<OscillatorDevice>(spec, knobs, 1);
   auto twin = std::make_shared<OscillatorTwin>(spec);
   Network net;
   net.add(std::make_unique<AffineLayer>(64, spec.n, rng));

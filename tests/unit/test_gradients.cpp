@@ -185,7 +185,7 @@ TEST(GradientCheck, PhysicalLayerBackwardUsesTheTwinsVjp) {
   Rng rng(5);
   OscillatorSpec spec;
   spec.n = 3;
-  auto device = std::make_shared<OscillatorDevice>(spec, OscillatorKnobs{});
+  auto device = std::make_shared<OscillatorDevice>(spec, KnobValues{}, 1);
   auto twin = std::make_shared<OscillatorTwin>(spec);
   PhysicalLayer layer(device, twin, twin->model().initial_theta(rng));
   const GradCheck r = check_layer_gradients(layer, normal_matrix(3, 4, rng), rng);
@@ -197,7 +197,7 @@ TEST(GradientCheck, PhysicalLayerWithAnInputEncodingMatchesFiniteDifferences) {
   Rng rng(12);
   OscillatorSpec spec;
   spec.n = 3;
-  auto device = std::make_shared<OscillatorDevice>(spec, OscillatorKnobs{});
+  auto device = std::make_shared<OscillatorDevice>(spec, KnobValues{}, 1);
   auto twin = std::make_shared<OscillatorTwin>(spec);
   InputEncoding enc;
   enc.scale = 0.7;

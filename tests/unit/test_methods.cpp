@@ -18,7 +18,7 @@ struct Net {
 };
 
 // affine 2->n, `depth` oscillator layers, affine n->2.
-std::unique_ptr<Net> build(const OscillatorKnobs& knobs, int depth, uint64_t seed, int n = 4) {
+std::unique_ptr<Net> build(const KnobValues& knobs, int depth, uint64_t seed, int n = 4) {
   auto s = std::make_unique<Net>();
   OscillatorSpec spec;
   spec.n = n;
@@ -26,9 +26,7 @@ std::unique_ptr<Net> build(const OscillatorKnobs& knobs, int depth, uint64_t see
   Rng rng(seed);
   s->net.add(std::make_unique<AffineLayer>(2, n, rng));
   for (int d = 0; d < depth; ++d) {
-    OscillatorKnobs k = knobs;
-    k.seed = knobs.seed + uint64_t(d);
-    auto dev = std::make_shared<OscillatorDevice>(spec, k);
+    auto dev = std::make_shared<OscillatorDevice>(spec, knobs, 1 + uint64_t(d));
     auto twin = std::make_shared<OscillatorTwin>(spec);
     s->devices.push_back(dev);
     s->net.add(std::make_unique<PhysicalLayer>(dev, twin, twin->model().initial_theta(rng)));
@@ -86,7 +84,7 @@ class FaultyDevice : public PhysicalSystem {
 TEST(Methods, PatEqualsExactBackpropWhenTheDeviceIsTheTwin) {
   // No mismatch, no noise: device forward = twin forward, so PAT, in-silico and the ideal
   // gradient must all be the same numbers.
-  auto a = build(OscillatorKnobs{}, 2, 1), b = build(OscillatorKnobs{}, 2, 1), c = build(OscillatorKnobs{}, 2, 1);
+  auto a = build(KnobValues{}, 2, 1), b = build(KnobValues{}, 2, 1), c = build(KnobValues{}, 2, 1);
   const Vec pat = gradient_of(*a, Method::PAT), insilico = gradient_of(*b, Method::InSilico),
             ideal = gradient_of(*c, Method::Ideal);
   EXPECT_LT((pat - insilico).norm(), 1e-12 * insilico.norm());
@@ -94,8 +92,7 @@ TEST(Methods, PatEqualsExactBackpropWhenTheDeviceIsTheTwin) {
 }
 
 TEST(Methods, FiniteDifferencesAgreeWithTheIdealGradientOnANoiselessDevice) {
-  OscillatorKnobs k;
-  k.eta = 0.2;
+  const KnobValues k = {{"eta", 0.2}};
   auto a = build(k, 1, 2), b = build(k, 1, 2);
   const Vec ideal = gradient_of(*a, Method::Ideal);
   const long long q0 = b->net.device_queries();
@@ -112,8 +109,7 @@ TEST(Methods, SpsaIsAnUnbiasedEstimateOfTheGradient) {
   // standard errors of the true value. (A biased estimate stops improving at its bias.) On a
   // noiseless device with a small perturbation c, the ideal gradient (backprop through the
   // emulator's exact physics) is the true gradient of the loss SPSA samples, to O(c²).
-  OscillatorKnobs k;
-  k.eta = 0.2;
+  const KnobValues k = {{"eta", 0.2}};
   auto a = build(k, 1, 3), b = build(k, 1, 3);
   const Vec ideal = gradient_of(*a, Method::Ideal);
   TrainConfig cfg;
@@ -150,9 +146,7 @@ TEST(Methods, SpsaIsAnUnbiasedEstimateOfTheGradient) {
 
 TEST(Methods, TwinGapIsZeroForAPerfectTwinAndGrowsWithMismatch) {
   auto measure = [](double eta) {
-    OscillatorKnobs k;
-    k.eta = eta;
-    auto s = build(k, 2, 4);
+    auto s = build({{"eta", eta}}, 2, 4);
     TrainConfig cfg;
     Trainer t(s->net, moons(), cfg);
     return t.step().twin_gap;
@@ -160,7 +154,7 @@ TEST(Methods, TwinGapIsZeroForAPerfectTwinAndGrowsWithMismatch) {
   EXPECT_LT(measure(0.0), 1e-12);
   EXPECT_GT(measure(0.1), 1e-3);
   EXPECT_GT(measure(0.3), 2 * measure(0.1));
-  auto s = build(OscillatorKnobs{}, 1, 5);
+  auto s = build(KnobValues{}, 1, 5);
   TrainConfig cfg;
   cfg.method = Method::InSilico;
   Trainer t(s->net, moons(), cfg);
@@ -168,9 +162,7 @@ TEST(Methods, TwinGapIsZeroForAPerfectTwinAndGrowsWithMismatch) {
 }
 
 TEST(Methods, GradientAlignmentIsOneForTheIdealAndLowerForAWrongTwin) {
-  OscillatorKnobs k;
-  k.eta = 0.3;
-  k.coupling_noise = 0.3;
+  const KnobValues k = {{"eta", 0.3}, {"coupling_noise", 0.3}};
   auto run = [&](Method m) {
     auto s = build(k, 2, 6);
     TrainConfig cfg;
@@ -196,7 +188,7 @@ TEST(Methods, ADeviceAnsweringNanIsRejectedAndNothingChanges) {
     spec.n = 4;
     spec.steps = 8;
     Rng rng(7);
-    auto inner = std::make_shared<OscillatorDevice>(spec, OscillatorKnobs{});
+    auto inner = std::make_shared<OscillatorDevice>(spec, KnobValues{}, 1);
     auto faulty = std::make_shared<FaultyDevice>(inner, 3, wrong_shape);
     auto twin = std::make_shared<OscillatorTwin>(spec);
     Network net;
@@ -308,7 +300,7 @@ TEST(Methods, SchedulesScaleTheLearningRate) {
 }
 
 TEST(Methods, SoftRangePenaltyPullsParametersBackInside) {
-  auto s = build(OscillatorKnobs{}, 1, 8);
+  auto s = build(KnobValues{}, 1, 8);
   PhysicalLayer* p = s->net.physical_layers()[0];
   p->params().setConstant(1.5);  // outside |θ| <= 1, and clamping is off below
   TrainConfig cfg;

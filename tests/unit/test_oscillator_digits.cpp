@@ -41,16 +41,15 @@ const Digits* digits() {
 
 // Trains affine 49->8, oscillators(8), oscillators(8), affine 8->10 and returns the test
 // accuracy measured on the device.
-double device_accuracy(Method method, const OscillatorKnobs& knobs, int steps) {
+double device_accuracy(Method method, const KnobValues& knobs, int steps) {
   const Digits* d = digits();
   OscillatorSpec spec;  // 8 pendula, 16 RK4 steps of 0.125
   Rng rng(11);
   Network net;
   net.add(std::make_unique<AffineLayer>(d->train.features(), spec.n, rng));
   for (int l = 0; l < 2; ++l) {
-    OscillatorKnobs k = knobs;
-    k.seed = knobs.seed + uint64_t(l);  // two different devices
-    auto device = std::make_shared<OscillatorDevice>(spec, k);
+    // Two different devices.
+    auto device = std::make_shared<OscillatorDevice>(spec, knobs, 1 + uint64_t(l));
     auto twin = std::make_shared<OscillatorTwin>(spec);
     net.add(std::make_unique<PhysicalLayer>(device, twin, twin->model().initial_theta(rng)));
   }
@@ -69,10 +68,8 @@ double device_accuracy(Method method, const OscillatorKnobs& knobs, int steps) {
 TEST(OscillatorDigits, InSilicoCollapsesUnderMismatchWhilePatStaysNearIdeal) {
   if (!digits()) GTEST_SKIP() << "MNIST digits not found in " << kDigitsDir << " (run scripts/setup.sh)";
   const int steps = 800;
-  OscillatorKnobs none, strong;
-  strong.eta = 0.1;
-  strong.coupling_noise = 0.3;
-  strong.readout_noise_rad = 0.01;
+  const KnobValues none,
+      strong = {{"eta", 0.1}, {"coupling_noise", 0.3}, {"readout_noise_rad", 0.01}};
   const double insilico_none = device_accuracy(Method::InSilico, none, steps);
   const double pat_none = device_accuracy(Method::PAT, none, steps);
   const double insilico_strong = device_accuracy(Method::InSilico, strong, steps);

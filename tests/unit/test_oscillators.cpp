@@ -57,48 +57,10 @@ TEST(Oscillators, CouplingTransfersMotion) {
   EXPECT_GT(std::abs(y1(1, 0)), 0.05);
 }
 
-TEST(Oscillators, DeviceWithoutKnobsIsTheTwin) {
-  OscillatorSpec spec;
-  OscillatorDevice device(spec, OscillatorKnobs{});
-  OscillatorTwin twin(spec);
-  Rng rng(1);
-  const Vec theta = twin.model().initial_theta(rng);
-  Mat x = Mat::Random(spec.n, 5);
-  Mat yd, yt;
-  device.forward(x, theta, yd);
-  twin.forward(x, theta, yt);
-  EXPECT_LT((yd - yt).norm(), 1e-12);
-}
-
-TEST(Oscillators, MismatchKnobsMakeTheDeviceDifferFromTheTwin) {
-  OscillatorSpec spec;
-  OscillatorTwin twin(spec);
-  Rng rng(2);
-  const Vec theta = twin.model().initial_theta(rng);
-  const Mat x = Mat::Random(spec.n, 16);
-  Mat yt;
-  twin.forward(x, theta, yt);
-  auto gap = [&](OscillatorKnobs k) {
-    OscillatorDevice d(spec, k);
-    Mat yd;
-    d.forward(x, theta, yd);
-    return (yd - yt).norm() / yt.norm();
-  };
-  OscillatorKnobs small, large, coupled;
-  small.eta = 0.05;
-  large.eta = 0.3;
-  coupled.coupling_noise = 0.2;
-  EXPECT_GT(gap(small), 1e-3);
-  EXPECT_GT(gap(large), 2 * gap(small));  // more mismatch, larger twin gap
-  EXPECT_GT(gap(coupled), 1e-3);
-}
-
 TEST(Oscillators, ReadoutNoiseHasTheRequestedStd) {
   OscillatorSpec spec;
-  OscillatorKnobs knobs;
-  knobs.readout_noise_rad = 0.05;
-  OscillatorDevice noisy(spec, knobs);
-  OscillatorDevice clean(spec, OscillatorKnobs{});
+  OscillatorDevice noisy(spec, {{"readout_noise_rad", 0.05}}, 1);
+  OscillatorDevice clean(spec, KnobValues{}, 1);
   const Vec theta = Vec::Zero(noisy.param_size());
   const Mat x = Mat::Random(spec.n, 2000);
   Mat yn, yc;
@@ -110,7 +72,7 @@ TEST(Oscillators, ReadoutNoiseHasTheRequestedStd) {
 
 TEST(Oscillators, DeviceCountsOneQueryPerSample) {
   OscillatorSpec spec;
-  OscillatorDevice device(spec, OscillatorKnobs{});
+  OscillatorDevice device(spec, KnobValues{}, 1);
   Mat y;
   device.forward(Mat::Zero(spec.n, 7), Vec::Zero(device.param_size()), y);
   device.forward(Mat::Zero(spec.n, 5), Vec::Zero(device.param_size()), y);
@@ -119,11 +81,8 @@ TEST(Oscillators, DeviceCountsOneQueryPerSample) {
 
 TEST(Oscillators, SameSeedSameDevice) {
   OscillatorSpec spec;
-  OscillatorKnobs k;
-  k.coupling_noise = 0.1;
-  k.readout_noise_rad = 0.01;
-  k.seed = 9;
-  OscillatorDevice a(spec, k), b(spec, k);
+  const KnobValues k = {{"coupling_noise", 0.1}, {"readout_noise_rad", 0.01}};
+  OscillatorDevice a(spec, k, 9), b(spec, k, 9);
   const Mat x = Mat::Random(spec.n, 4);
   Mat ya, yb;
   a.forward(x, Vec::Zero(a.param_size()), ya);
@@ -191,9 +150,7 @@ TEST(Oscillators, TwinGapReusesTheBackwardPassesPredictionOnlyWhileItHolds) {
   OscillatorSpec spec;
   spec.n = 5;
   spec.steps = 4;
-  OscillatorKnobs knobs;
-  knobs.eta = 0.2;
-  auto device = std::make_shared<OscillatorDevice>(spec, knobs);
+  auto device = std::make_shared<OscillatorDevice>(spec, KnobValues{{"eta", 0.2}}, 1);
   auto twin = std::make_shared<OscillatorTwin>(spec);
   PhysicalLayer layer(device, twin, twin->model().initial_theta(rng));
   const Mat u = normal_matrix(spec.n, 20, rng, 0.5);

@@ -24,11 +24,10 @@ std::unique_ptr<Setup> build(const TrainConfig& cfg) {
   auto s = std::make_unique<Setup>();
   OscillatorSpec spec;
   spec.n = 4;
-  OscillatorKnobs knobs;
-  knobs.eta = 0.2;
-  knobs.readout_noise_rad = 0.02;  // a noise stream: an undone step must undo its draws
+  // A noise stream: an undone step must undo its draws.
+  const KnobValues knobs = {{"eta", 0.2}, {"readout_noise_rad", 0.02}};
   Rng rng(3);
-  s->device = std::make_shared<OscillatorDevice>(spec, knobs);
+  s->device = std::make_shared<OscillatorDevice>(spec, knobs, 1);
   s->twin = std::make_shared<OscillatorTwin>(spec);
   s->net.add(std::make_unique<AffineLayer>(2, spec.n, rng));
   s->net.add(std::make_unique<PhysicalLayer>(s->device, s->twin, s->twin->model().initial_theta(rng)));

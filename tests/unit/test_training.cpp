@@ -15,11 +15,11 @@ struct Setup {
   std::shared_ptr<OscillatorDevice> device;
 };
 
-std::unique_ptr<Setup> build(const OscillatorKnobs& knobs, uint64_t seed) {
+std::unique_ptr<Setup> build(const KnobValues& knobs, uint64_t seed) {
   auto s = std::make_unique<Setup>();
   OscillatorSpec spec;
   Rng rng(seed);
-  s->device = std::make_shared<OscillatorDevice>(spec, knobs);
+  s->device = std::make_shared<OscillatorDevice>(spec, knobs, 1);
   auto twin = std::make_shared<OscillatorTwin>(spec);
   s->net.add(std::make_unique<AffineLayer>(2, spec.n, rng));
   s->net.add(std::make_unique<PhysicalLayer>(s->device, twin, twin->model().initial_theta(rng)));
@@ -30,10 +30,7 @@ std::unique_ptr<Setup> build(const OscillatorKnobs& knobs, uint64_t seed) {
 }  // namespace
 
 TEST(Training, PatLearnsMoonsOnAMismatchedNoisyDevice) {
-  OscillatorKnobs knobs;
-  knobs.eta = 0.2;
-  knobs.coupling_noise = 0.1;
-  knobs.readout_noise_rad = 0.01;
+  const KnobValues knobs = {{"eta", 0.2}, {"coupling_noise", 0.1}, {"readout_noise_rad", 0.01}};
   auto s = build(knobs, 1);
   const Dataset train = make_moons(400, 0.08, 1), test = make_moons(400, 0.08, 2);
   TrainConfig cfg;
@@ -53,7 +50,7 @@ TEST(Training, PatLearnsMoonsOnAMismatchedNoisyDevice) {
 }
 
 TEST(Training, InSilicoNeverQueriesTheDeviceWhileTraining) {
-  auto s = build(OscillatorKnobs{}, 2);
+  auto s = build(KnobValues{}, 2);
   const Dataset train = make_moons(200, 0.05, 3);
   TrainConfig cfg;
   cfg.method = Method::InSilico;
@@ -63,8 +60,7 @@ TEST(Training, InSilicoNeverQueriesTheDeviceWhileTraining) {
 }
 
 TEST(Training, SameSeedsGiveTheSameRun) {
-  OscillatorKnobs knobs;
-  knobs.readout_noise_rad = 0.02;
+  const KnobValues knobs = {{"readout_noise_rad", 0.02}};
   auto a = build(knobs, 3), b = build(knobs, 3);
   const Dataset train = make_moons(200, 0.05, 4);
   Trainer ta(a->net, train, TrainConfig{}), tb(b->net, train, TrainConfig{});
@@ -73,7 +69,7 @@ TEST(Training, SameSeedsGiveTheSameRun) {
 }
 
 TEST(Training, StepsCountEpochs) {
-  auto s = build(OscillatorKnobs{}, 4);
+  auto s = build(KnobValues{}, 4);
   const Dataset train = make_moons(64, 0.05, 5);
   TrainConfig cfg;
   cfg.batch_size = 16;
@@ -85,7 +81,7 @@ TEST(Training, StepsCountEpochs) {
 }
 
 TEST(Training, ParametersStayInThePhysicalRange) {
-  auto s = build(OscillatorKnobs{}, 5);
+  auto s = build(KnobValues{}, 5);
   const Dataset train = make_spiral(200, 0.05, 6);
   TrainConfig cfg;
   cfg.optimizer.learning_rate = 0.5;  // large steps push against the bounds
@@ -95,7 +91,7 @@ TEST(Training, ParametersStayInThePhysicalRange) {
 }
 
 TEST(Training, RejectsDataOfTheWrongShape) {
-  auto s = build(OscillatorKnobs{}, 6);
+  auto s = build(KnobValues{}, 6);
   Dataset bad;
   bad.x = Mat::Zero(3, 10);
   bad.y = Labels::Zero(10);
@@ -106,7 +102,7 @@ TEST(Training, RejectsDataOfTheWrongShape) {
 TEST(Training, LoadStateRefusesOptimiserStateTheNextStepCouldNotUse) {
   // Found by the checkpoint fuzzer: Adam's first moment without its second (a damaged
   // checkpoint) was loaded, and the next step read the second past its end.
-  auto s = build(OscillatorKnobs{}, 7);
+  auto s = build(KnobValues{}, 7);
   const Dataset train = make_moons(40, 0.05, 8);
   TrainConfig cfg;
   cfg.batch_size = 8;

@@ -43,10 +43,8 @@ TEST(TwinLearning, EtaGradientMatchesFiniteDifferences) {
 
 TEST(TwinLearning, CalibrationRecoversTheDevicesNonlinearity) {
   const OscillatorSpec spec = small_spec();
-  OscillatorKnobs knobs;
-  knobs.eta = 0.25;
-  knobs.readout_noise_rad = 0.002;
-  OscillatorDevice device(spec, knobs);
+  const KnobValues knobs = {{"eta", 0.25}, {"readout_noise_rad", 0.002}};
+  OscillatorDevice device(spec, knobs, 1);
   Rng rng(2);
   const DeviceSamples train = collect_samples(device, 16, 32, -1.5, 1.5, rng);
   const DeviceSamples held_out = collect_samples(device, 8, 32, -1.5, 1.5, rng);
@@ -68,9 +66,7 @@ TEST(TwinLearning, MlpTwinGradientsMatchFiniteDifferences) {
   MlpTwin twin(spec.n, base->param_size(), spec.n, {8, 8}, rng, base);
   // Give the correction non-zero output weights so its own Jacobian matters.
   DeviceSamples s;
-  OscillatorKnobs k;
-  k.eta = 0.3;
-  OscillatorDevice device(spec, k);
+  OscillatorDevice device(spec, {{"eta", 0.3}}, 1);
   s = collect_samples(device, 4, 16, -1, 1, rng);
   twin.fit(s, 50, 0.01, rng);
   const GradCheck r = check_twin_gradients(twin, Mat::Random(spec.n, 4),
@@ -82,10 +78,8 @@ TEST(TwinLearning, MlpTwinGradientsMatchFiniteDifferences) {
 TEST(TwinLearning, ALearnedCorrectionBeatsThePhysicsTwinUnderStructuralMismatch) {
   // The extra coupling is structural: no value of η explains it, but a learned correction can.
   const OscillatorSpec spec = small_spec();
-  OscillatorKnobs knobs;
-  knobs.eta = 0.2;
-  knobs.coupling_noise = 0.3;
-  OscillatorDevice device(spec, knobs);
+  const KnobValues knobs = {{"eta", 0.2}, {"coupling_noise", 0.3}};
+  OscillatorDevice device(spec, knobs, 1);
   Rng rng(4);
   const DeviceSamples train = collect_samples(device, 64, 32, -1.5, 1.5, rng);
   const DeviceSamples held_out = collect_samples(device, 16, 32, -1.5, 1.5, rng);
@@ -104,11 +98,10 @@ TEST(TwinLearning, RefreshingDuringPatShrinksTheTwinGapWithoutExtraQueries) {
   OscillatorSpec spec;
   spec.n = 4;
   spec.steps = 8;
-  OscillatorKnobs knobs;
-  knobs.eta = 0.3;
+  const KnobValues knobs = {{"eta", 0.3}};
   auto run = [&](int refresh_every, double* gap_end, long long* queries) {
     Rng rng(5);
-    auto device = std::make_shared<OscillatorDevice>(spec, knobs);
+    auto device = std::make_shared<OscillatorDevice>(spec, knobs, 1);
     auto twin = std::make_shared<OscillatorTwin>(spec);
     Network net;
     net.add(std::make_unique<AffineLayer>(2, 4, rng));

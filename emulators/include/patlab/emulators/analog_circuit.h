@@ -47,9 +47,8 @@
 #include <vector>
 
 #include "patlab/core/rng.h"
-#include "patlab/core/system.h"
-#include "patlab/core/twin_learning.h"
-#include "patlab/emulators/catalog.h"
+#include "patlab/emulators/drive_segments.h"
+#include "patlab/emulators/emulated_system.h"
 
 namespace patlab {
 
@@ -89,25 +88,31 @@ class CircuitModel {
   // Throws std::invalid_argument for sizes the circuit cannot take (more outputs than
   // integration steps), non-positive constants, or a step longer than 1/16 µs.
   CircuitModel(const CircuitSpec& spec, const CircuitConstants& k);
+  // The nominal model (the twin's): the datasheet circuit at T0.
+  explicit CircuitModel(const CircuitSpec& spec)
+      : CircuitModel(spec, CircuitConstants::nominal()) {}
 
   const CircuitSpec& spec() const { return spec_; }
   const CircuitConstants& constants() const { return k_; }
   int input_size() const { return spec_.inputs; }
   int param_size() const { return spec_.params; }
   int output_size() const { return spec_.outputs; }
-  int segments() const { return int(source_.size()); }
+  int segments() const { return drive_.segments(); }
   int steps() const { return segments() * spec_.substeps; }
   double step_us() const { return spec_.segment_us / spec_.substeps; }
   // Segment s plays data x[j] if source(s) = j >= 0, else parameter θ[−source(s) − 1].
-  int source(int s) const { return source_[s]; }
+  int source(int s) const { return drive_.source[s]; }
 
   void forward(const Mat& x, const Vec& theta, Mat& y) const;
   // g_const, if given (size 5), receives += Σ_b ∂<g_y, y>/∂(ln R, ln L, ln C, ln I_s, ln nV_T).
   void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta,
            Vec* g_const = nullptr) const;
 
-  Vec theta_min() const { return Vec::Constant(param_size(), -1.0); }
-  Vec theta_max() const { return Vec::Constant(param_size(), 1.0); }
+  // Calibration (ModelTwin): the logs of R, L, C, I_s and nV_T relative to nominal (the ADC's
+  // loading and compression stay unknown to it).
+  Vec calibration() const;
+  CircuitModel calibrated(const Vec& c) const;
+
   // A random start, uniform in [−0.5, 0.5] V.
   Vec initial_theta(Rng& rng) const;
 
@@ -121,62 +126,20 @@ class CircuitModel {
 
   CircuitSpec spec_;
   CircuitConstants k_;
-  std::vector<int> source_;
-  std::vector<int> sample_step_;  // output k is read after this many steps
+  DriveSegments drive_;
 };
 
-// A model as a Twin. CircuitTwin(spec) is the nominal twin; the device's oracle is the same
-// class around its true constants. Calibratable constants: the logs of R, L, C, I_s and nV_T
-// relative to nominal (the ADC's loading and compression stay unknown to it).
-class CircuitTwin : public CalibratableTwin {
- public:
-  explicit CircuitTwin(const CircuitSpec& spec)
-      : model_(spec, CircuitConstants::nominal()) {}
-  explicit CircuitTwin(CircuitModel model) : model_(std::move(model)) {}
-  int input_size() const override { return model_.input_size(); }
-  int param_size() const override { return model_.param_size(); }
-  int output_size() const override { return model_.output_size(); }
-  void forward(const Mat& x, const Vec& theta, Mat& y) const override {
-    model_.forward(x, theta, y);
-  }
-  void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
-           Vec* g_theta) const override {
-    model_.vjp(x, theta, g_y, g_x, g_theta);
-  }
-  const CircuitModel& model() const { return model_; }
-
-  Vec constants() const override;
-  void set_constants(const Vec& c) override;
-  void constants_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const override {
-    model_.vjp(x, theta, g_y, nullptr, nullptr, &g_c);
-  }
-
- private:
-  CircuitModel model_;
-};
+// CircuitTwin(spec) is the nominal twin; the device's oracle is the same class around its
+// true constants.
+using CircuitTwin = ModelTwin<CircuitModel>;
 
 // The emulated circuit: the true physics of the knobs, plus DAC/ADC, noise and drift.
-class CircuitDevice : public EmulatedDevice {
+class CircuitDevice : public ModelDevice<CircuitModel> {
  public:
-  // knobs: any of circuit_entry_info()'s knobs (missing ones take defaults); the settings come
-  // from spec (a setting knob that disagrees with spec throws). seed draws the component
-  // tolerances, the noise and the drift.
+  // seed draws the component tolerances (a fixed pattern per board) too.
   CircuitDevice(const CircuitSpec& spec, const KnobValues& knobs, uint64_t seed);
 
   const SystemInfo& info() const override;
-  int input_size() const override { return spec_.inputs; }
-  int param_size() const override { return spec_.params; }
-  int output_size() const override { return spec_.outputs; }
-  double input_min() const override { return -1.0; }
-  double input_max() const override { return 1.0; }
-  Vec param_min() const override { return Vec::Constant(spec_.params, -1.0); }
-  Vec param_max() const override { return Vec::Constant(spec_.params, 1.0); }
-  const Twin* oracle() const override { return truth_.get(); }
-  // [queries, noise RNG (6 words), drift RNG (6 words), bits of the temperature walk].
-  std::vector<uint64_t> save_state() const override;
-  void load_state(const std::vector<uint64_t>& s) override;
-
-  const CircuitModel& truth() const { return truth_->model(); }
   const CircuitSpec& spec() const { return spec_; }
   // The board temperature now: T0 + temp_offset_k + the drift walk.
   double temperature_k() const;
@@ -186,15 +149,11 @@ class CircuitDevice : public EmulatedDevice {
  protected:
   void run(const Mat& x, const Vec& theta, Mat& y) override;
   void apply_knobs() override;
+  void resume() override;
 
  private:
-  void rebuild_truth();
-
   CircuitSpec spec_;
-  uint64_t seed_;
   double tol_r_ = 0, tol_l_ = 0, tol_c_ = 0;  // this device's tolerance pattern, in [−1, 1]
-  std::unique_ptr<CircuitTwin> truth_;
-  Rng noise_rng_, drift_rng_;
   double temp_walk_k_ = 0.0;
   Mat xq_;    // DAC scratch
   Vec thq_;

@@ -38,9 +38,7 @@
 #include <vector>
 
 #include "patlab/core/rng.h"
-#include "patlab/core/system.h"
-#include "patlab/core/twin_learning.h"
-#include "patlab/emulators/catalog.h"
+#include "patlab/emulators/emulated_system.h"
 
 namespace patlab {
 
@@ -79,18 +77,28 @@ class ControlModel {
   // Throws std::invalid_argument for segments, samples < 1, steps < max(segments, samples),
   // dt_s <= 0, non-positive inertia, negative damping/friction/limit/delay.
   ControlModel(const ControlSpec& spec, const ControlPlant& plant);
+  // The nominal loop (the twin's): nominal J and b, no friction, delay or saturation.
+  explicit ControlModel(const ControlSpec& spec) : ControlModel(spec, ControlPlant{}) {}
 
   const ControlSpec& spec() const { return spec_; }
   const ControlPlant& plant() const { return plant_; }
   static constexpr int kParams = 4;
+  int input_size() const { return spec_.segments; }
+  int param_size() const { return kParams; }
+  int output_size() const { return spec_.samples; }
 
   void forward(const Mat& x, const Vec& theta, Mat& y) const;
   // g_inertia / g_damping, if given, receive += Σ_b ∂<g_y, y>/∂J and ∂/∂b (for calibration).
   void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta,
            double* g_inertia = nullptr, double* g_damping = nullptr) const;
 
-  static Vec theta_min() { return Vec::Zero(kParams); }
-  static Vec theta_max() { return Vec::Ones(kParams); }
+  // Calibration (ModelTwin): [inertia_err, damping_err], the fractions by which J and b differ
+  // from nominal (J = J0 (1 + c0), b = b0 (1 + c1)); calibrated throws std::invalid_argument
+  // on a bad size.
+  Vec calibration() const;
+  ControlModel calibrated(const Vec& c) const;
+  void calibration_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const;
+
   // A sensible, modest hand tuning with a little seeded jitter, inside [0.05, 0.95].
   static Vec initial_theta(Rng& rng);
 
@@ -111,91 +119,32 @@ class ControlModel {
   ControlPlant plant_;
 };
 
-// A model as a Twin. ControlTwin(spec) is the nominal twin; the device's oracle is the same
-// class around the true plant. Calibratable constants: [inertia_err, damping_err], the
-// fractions by which J and b differ from nominal (J = J0 (1 + c0), b = b0 (1 + c1)).
-class ControlTwin : public CalibratableTwin {
+// ControlTwin(spec) is the nominal twin; the device's oracle is the same class around the true
+// plant.
+using ControlTwin = ModelTwin<ControlModel>;
+
+class ControlDevice : public ModelDevice<ControlModel> {
  public:
-  explicit ControlTwin(const ControlSpec& spec) : model_(spec, ControlPlant{}) {}
-  explicit ControlTwin(ControlModel model) : model_(std::move(model)) {}
-  int input_size() const override { return model_.spec().segments; }
-  int param_size() const override { return ControlModel::kParams; }
-  int output_size() const override { return model_.spec().samples; }
-  void forward(const Mat& x, const Vec& theta, Mat& y) const override {
-    model_.forward(x, theta, y);
-  }
-  void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta) const override {
-    model_.vjp(x, theta, g_y, g_x, g_theta);
-  }
-  const ControlModel& model() const { return model_; }
-  void set_plant(const ControlPlant& plant) { model_ = ControlModel(model_.spec(), plant); }
-
-  Vec constants() const override;
-  void set_constants(const Vec& c) override;  // throws std::invalid_argument on a bad size
-  void constants_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const override;
-
- private:
-  ControlModel model_;
-};
-
-// The knobs of the emulated bench (see control_entry_info() for ranges and help).
-struct ControlKnobs {
-  double inertia_err = 0.0;        // J = J0 (1 + inertia_err)
-  double damping_err = 0.0;        // b = b0 (1 + damping_err)
-  double coulomb_nm = 0.0;         // Coulomb friction, N m
-  double saturation = 0.0;         // torque limit kControlTorqueScaleNm / saturation; 0 = none
-  int delay_steps = 0;             // measurement delay, steps
-  double sensor_noise_rad = 0.0;   // std of additive noise on each logged angle
-  double encoder_step_rad = 0.0;   // quantum of the logged angle; 0 = continuous
-  double friction_drift_nm = 0.0;  // friction added by warm-up after many queries
-  uint64_t seed = 1;               // noise stream
-};
-
-class ControlDevice : public EmulatedDevice {
- public:
-  ControlDevice(const ControlSpec& spec, const ControlKnobs& knobs);
+  ControlDevice(const ControlSpec& spec, const KnobValues& knobs, uint64_t seed);
 
   const SystemInfo& info() const override;
-  int input_size() const override { return spec_.segments; }
-  int param_size() const override { return ControlModel::kParams; }
-  int output_size() const override { return spec_.samples; }
-  double input_min() const override { return -1.0; }
-  double input_max() const override { return 1.0; }
-  Vec param_min() const override { return ControlModel::theta_min(); }
-  Vec param_max() const override { return ControlModel::theta_max(); }
-  // The noiseless true loop (friction at its present drifted value), differentiable.
-  const Twin* oracle() const override { return truth_.get(); }
-  // State: [queries, noise RNG (6 words)]; the drift is a function of the query count.
-  std::vector<uint64_t> save_state() const override;
-  void load_state(const std::vector<uint64_t>& s) override;
-
-  using EmulatedDevice::set_knobs;
-  // Typed form of set_knobs: changes the physics and reseeds the noise.
-  void set_knobs(const ControlKnobs& knobs);
-  const ControlKnobs& typed_knobs() const { return typed_; }
-  const ControlModel& truth() const { return truth_->model(); }
   // Coulomb friction now: the knob plus the warm-up drift after queries() queries.
   double drifted_coulomb_nm() const;
 
  protected:
   void run(const Mat& x, const Vec& theta, Mat& y) override;
   void apply_knobs() override;
+  // The oracle is the noiseless true loop with the friction at its present drifted value; the
+  // state is [queries, noise RNG (6 words)], the drift being a function of the query count.
+  void resume() override;
 
  private:
-  ControlPlant true_plant() const;
-
   ControlSpec spec_;
-  ControlKnobs typed_;
-  uint64_t seed_ = 1;
-  std::unique_ptr<ControlTwin> truth_;
-  Rng noise_rng_;
 };
 
 const SystemInfo& control_entry_info();
 // The catalog entry: id "control"; Shape inputs = reference segments (default 4, 1..64),
 // outputs = measured samples (default 8, 1..64); both at most the number of steps.
 CatalogEntry control_entry();
-// The knob map of a typed spec and knobs (settings steps/dt_s included).
-KnobValues control_knob_values(const ControlSpec& spec, const ControlKnobs& knobs);
 
 }  // namespace patlab

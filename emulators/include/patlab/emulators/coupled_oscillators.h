@@ -24,10 +24,8 @@
 #include <vector>
 
 #include "patlab/core/rng.h"
-#include "patlab/core/system.h"
-#include "patlab/core/twin_learning.h"
 #include "patlab/core/vector_math.h"
-#include "patlab/emulators/catalog.h"
+#include "patlab/emulators/emulated_system.h"
 
 namespace patlab {
 
@@ -37,16 +35,6 @@ struct OscillatorSpec {
   double dt = 0.125;  // step, in units of 1/ω0; T = steps · dt
 };
 
-// The knobs of the emulated device.
-struct OscillatorKnobs {
-  double eta = 0.0;                // nonlinearity mismatch, dimensionless (0.1 = 10 % stiffer)
-  double coupling_noise = 0.0;     // std of the unknown extra coupling entries
-  double readout_noise_rad = 0.0;  // std of additive noise on each output angle, radians
-  uint64_t seed = 1;               // draws J_extra, the noise and the drift
-  double input_noise_rad = 0.0;    // std of the error in setting each initial angle, radians
-  double eta_drift = 0.0;          // std of η's random walk per 1000 queries
-};
-
 // The equations, integrated with RK4, and their exact vector-Jacobian product (the adjoint of
 // the discrete RK4 steps). With nominal constants this is the twin; with the device's true
 // constants it gives the device's exact gradient (the "ideal" oracle on an emulator).
@@ -54,8 +42,12 @@ class OscillatorModel {
  public:
   // eta and J_extra as above; J_extra may be empty (no extra coupling) or N x N symmetric.
   OscillatorModel(const OscillatorSpec& spec, double eta, Mat J_extra);
+  // The nominal model (the twin's): η = 0, no extra coupling.
+  explicit OscillatorModel(const OscillatorSpec& spec) : OscillatorModel(spec, 0.0, Mat()) {}
 
   int n() const { return spec_.n; }
+  int input_size() const { return spec_.n; }
+  int output_size() const { return spec_.n; }
   int param_size() const { return spec_.n * (spec_.n - 1) / 2 + spec_.n; }
   const OscillatorSpec& spec() const { return spec_; }
 
@@ -67,10 +59,22 @@ class OscillatorModel {
   // y, if given, the model's output at x (the vjp integrates forward first anyway).
   void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta,
            double* g_eta = nullptr, Mat* y = nullptr) const;
+  // The vjp hands out its forward pass (ModelTwin::forward_vjp).
+  void forward_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat& y, Mat* g_x,
+                   Vec* g_theta) const {
+    vjp(x, theta, g_y, g_x, g_theta, nullptr, &y);
+  }
 
-  // Parameter range in which the device is driven: |J_ij| <= 1, |e_i| <= 1.
-  Vec theta_min() const { return Vec::Constant(param_size(), -1.0); }
-  Vec theta_max() const { return Vec::Constant(param_size(), 1.0); }
+  // Calibration (ModelTwin): the one constant is η; the extra coupling, a structural
+  // mismatch, stays unknown to it.
+  Vec calibration() const { return Vec::Constant(1, eta()); }
+  OscillatorModel calibrated(const Vec& c) const { return OscillatorModel(spec_, c[0], J_extra_); }
+  void calibration_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const {
+    double g = 0.0;
+    vjp(x, theta, g_y, nullptr, nullptr, &g);
+    g_c[0] += g;
+  }
+
   // A small random start: couplings ~ N(0, 0.1²), drives 0.
   Vec initial_theta(Rng& rng) const;
 
@@ -137,85 +141,32 @@ class OscillatorModel {
   Mat J_extra_;   // N x N or empty
 };
 
-// A model as a Twin. OscillatorTwin(spec) is the nominal twin (η = 0, no extra coupling);
-// the device's oracle is the same class around its true constants. Its one calibratable
-// constant is η: fit() finds the device's nonlinearity from measured data (the extra
-// coupling, a structural mismatch, stays unknown to it).
-class OscillatorTwin : public CalibratableTwin {
- public:
-  explicit OscillatorTwin(const OscillatorSpec& spec) : model_(spec, 0.0, Mat()) {}
-  explicit OscillatorTwin(OscillatorModel model) : model_(std::move(model)) {}
-  int input_size() const override { return model_.n(); }
-  int param_size() const override { return model_.param_size(); }
-  int output_size() const override { return model_.n(); }
-  void forward(const Mat& x, const Vec& theta, Mat& y) const override {
-    model_.forward(x, theta, y);
-  }
-  void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
-           Vec* g_theta) const override {
-    model_.vjp(x, theta, g_y, g_x, g_theta);
-  }
-  void forward_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat& y, Mat* g_x,
-                   Vec* g_theta) const override {
-    model_.vjp(x, theta, g_y, g_x, g_theta, nullptr, &y);
-  }
-  const OscillatorModel& model() const { return model_; }
-
-  Vec constants() const override { return Vec::Constant(1, model_.eta()); }
-  void set_constants(const Vec& c) override {
-    model_ = OscillatorModel(model_.spec(), c[0], model_.J_extra());
-  }
-  void constants_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const override {
-    double g = 0.0;
-    model_.vjp(x, theta, g_y, nullptr, nullptr, &g);
-    g_c[0] += g;
-  }
-
- private:
-  OscillatorModel model_;
-};
+// OscillatorTwin(spec) is the nominal twin (η = 0, no extra coupling); the device's oracle
+// is the same class around its true constants. Its one calibratable constant is η: fit()
+// finds the device's nonlinearity from measured data.
+using OscillatorTwin = ModelTwin<OscillatorModel>;
 
 // The emulated device: the true equations with the knobs' mismatch, plus readout noise.
-class OscillatorDevice : public EmulatedDevice {
+class OscillatorDevice : public ModelDevice<OscillatorModel> {
  public:
-  OscillatorDevice(const OscillatorSpec& spec, const OscillatorKnobs& knobs);
+  // seed draws J_extra too: the same seed gives the same device.
+  OscillatorDevice(const OscillatorSpec& spec, const KnobValues& knobs, uint64_t seed);
 
   const SystemInfo& info() const override;
-  int input_size() const override { return spec_.n; }
-  int param_size() const override { return truth_->param_size(); }
-  int output_size() const override { return spec_.n; }
-  Vec param_min() const override { return truth_->model().theta_min(); }
-  Vec param_max() const override { return truth_->model().theta_max(); }
-  // The noiseless true physics, differentiable: what only an emulator can offer.
-  const Twin* oracle() const override { return truth_.get(); }
-  std::vector<uint64_t> save_state() const override;
-  void load_state(const std::vector<uint64_t>& s) override;
-
-  using EmulatedDevice::set_knobs;
-  // Typed form of set_knobs: changes the physics (redraws J_extra from knobs.seed), reseeds
-  // the noise and drift, and restarts the drift walk.
-  void set_knobs(const OscillatorKnobs& knobs);
-  const OscillatorKnobs& typed_knobs() const { return typed_; }
-  const OscillatorModel& truth() const { return truth_->model(); }
-  double drifted_eta() const { return typed_.eta + eta_walk_; }
+  double drifted_eta() const { return knobs_.at("eta") + eta_walk_; }
 
  protected:
   void run(const Mat& x, const Vec& theta, Mat& y) override;
   void apply_knobs() override;
+  void resume() override;
 
  private:
   OscillatorSpec spec_;
-  OscillatorKnobs typed_;
-  uint64_t seed_ = 1;
-  std::unique_ptr<OscillatorTwin> truth_;
-  Rng noise_rng_, drift_rng_;
   double eta_walk_ = 0.0;
 };
 
 const SystemInfo& oscillators_entry_info();
 // The catalog entry: id "oscillators"; Shape inputs = outputs = n (default 8).
 CatalogEntry oscillators_entry();
-// The knob map of a typed spec and knobs (settings steps/dt included), and back.
-KnobValues oscillator_knob_values(const OscillatorSpec& spec, const OscillatorKnobs& knobs);
 
 }  // namespace patlab

@@ -40,9 +40,7 @@
 #include <vector>
 
 #include "patlab/core/rng.h"
-#include "patlab/core/system.h"
-#include "patlab/core/twin_learning.h"
-#include "patlab/emulators/catalog.h"
+#include "patlab/emulators/emulated_system.h"
 
 namespace patlab {
 
@@ -73,97 +71,54 @@ class CrossbarModel {
   void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta,
            double* g_gain = nullptr) const;
 
+  // Calibration (ModelTwin): the one constant is the gain, [g]; calibrated throws
+  // std::invalid_argument on another size.
+  Vec calibration() const { return Vec::Constant(1, gain_); }
+  CrossbarModel calibrated(const Vec& c) const;
+  void calibration_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const {
+    double g = 0.0;
+    vjp(x, theta, g_y, nullptr, nullptr, &g);
+    g_c[0] += g;
+  }
+
  private:
   int n_in_, n_out_;
   Mat pos_, neg_;
   double gain_;
 };
 
-class CrossbarTwin : public CalibratableTwin {
+// CrossbarTwin(n_in, n_out) is the ideal product, the nominal twin; the device's oracle is the
+// same class around the chip's true factors.
+using CrossbarTwin = ModelTwin<CrossbarModel>;
+
+class CrossbarDevice : public ModelDevice<CrossbarModel> {
  public:
-  CrossbarTwin(int n_in, int n_out) : model_(n_in, n_out) {}
-  explicit CrossbarTwin(CrossbarModel model) : model_(std::move(model)) {}
-  int input_size() const override { return model_.input_size(); }
-  int param_size() const override { return model_.param_size(); }
-  int output_size() const override { return model_.output_size(); }
-  void forward(const Mat& x, const Vec& theta, Mat& y) const override {
-    model_.forward(x, theta, y);
-  }
-  void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
-           Vec* g_theta) const override {
-    model_.vjp(x, theta, g_y, g_x, g_theta);
-  }
-  const CrossbarModel& model() const { return model_; }
-
-  Vec constants() const override { return Vec::Constant(1, model_.gain()); }
-  void set_constants(const Vec& c) override;  // [gain]; throws std::invalid_argument on size
-  void constants_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const override {
-    double g = 0.0;
-    model_.vjp(x, theta, g_y, nullptr, nullptr, &g);
-    g_c[0] += g;
-  }
-
- private:
-  CrossbarModel model_;
-};
-
-struct CrossbarKnobs {
-  double prog_noise_rel = 0;   // σ_prog: relative std of the programming error per device
-  double stuck_fraction = 0;   // fraction of cross points stuck at zero conductance
-  double read_noise_rel = 0;   // σ_read: relative std of each device's current per query
-  double out_noise = 0;        // additive std on each output, output units
-  double drift_nu = 0;         // ν of the conductance drift power law
-  double dac_bits = 0;         // input resolution (0 = ideal)
-  double adc_bits = 0;         // output resolution (0 = ideal: no rounding, no clipping)
-};
-
-class CrossbarDevice : public EmulatedDevice {
- public:
-  CrossbarDevice(const CrossbarSpec& spec, const CrossbarKnobs& knobs, uint64_t seed);
+  // seed draws the chip's fixed imperfections (programming errors, dead points) too.
+  CrossbarDevice(const CrossbarSpec& spec, const KnobValues& knobs, uint64_t seed);
 
   // The catalog's description with the cost scaled to this tile's size.
   const SystemInfo& info() const override { return info_; }
-  int input_size() const override { return spec_.n_in; }
-  int param_size() const override { return spec_.n_in * spec_.n_out; }
-  int output_size() const override { return spec_.n_out; }
-  double input_min() const override { return -1.0; }
-  double input_max() const override { return 1.0; }
-  Vec param_min() const override { return Vec::Constant(param_size(), -1.0); }
-  Vec param_max() const override { return Vec::Constant(param_size(), 1.0); }
-  // Noiseless true physics at the current drift time, without the converters' rounding.
-  const Twin* oracle() const override { return truth_.get(); }
-  std::vector<uint64_t> save_state() const override;
-  void load_state(const std::vector<uint64_t>& s) override;
-
-  using EmulatedDevice::set_knobs;
-  void set_knobs(const CrossbarKnobs& knobs);
-  const CrossbarModel& truth() const { return truth_->model(); }
   // Drift time t/t0 for the next query.
   double drift_time() const { return 1.0 + double(queries()) / 1000.0; }
 
  protected:
   void run(const Mat& x, const Vec& theta, Mat& y) override;
   void apply_knobs() override;
+  // The oracle is noiseless true physics at the current drift time, without the converters'
+  // rounding.
+  void resume() override;
 
  private:
-  // Rebuilds the oracle for drift time t/t0.
-  void rebuild_truth(double t_rel);
-
   SystemInfo info_;
   CrossbarSpec spec_;
-  CrossbarKnobs typed_;
-  uint64_t seed_;
   // Fixed per-device draws (n_out x n_in each, for the + and − device of every pair).
   Mat xi_pos_, xi_neg_, zeta_pos_, zeta_neg_;
   std::vector<int> death_order_;  // cross points (column-major index) in the order they fail
-  std::unique_ptr<CrossbarTwin> truth_;
-  Rng noise_rng_;
   Mat xq_, w_eff_, var_;  // scratch
 };
 
 const SystemInfo& crossbar_entry_info();
 // The catalog entry: id "crossbar"; Shape inputs = rows, outputs = columns (default 8 x 8).
 CatalogEntry crossbar_entry();
-KnobValues crossbar_knob_values(const CrossbarSpec& spec, const CrossbarKnobs& knobs);
 
 }  // namespace patlab

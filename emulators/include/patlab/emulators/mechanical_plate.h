@@ -40,9 +40,8 @@
 #include <vector>
 
 #include "patlab/core/rng.h"
-#include "patlab/core/system.h"
-#include "patlab/core/twin_learning.h"
-#include "patlab/emulators/catalog.h"
+#include "patlab/emulators/drive_segments.h"
+#include "patlab/emulators/emulated_system.h"
 
 namespace patlab {
 
@@ -83,6 +82,9 @@ class PlateModel {
   // Throws std::invalid_argument for sizes the plate cannot take, or when the step is too long
   // for the highest mode (ω_max h must stay below 2 for RK4 to be accurate and stable).
   PlateModel(const PlateSpec& spec, std::vector<PlateMode> modes, const PlateConstants& k);
+  // The nominal model (the twin's): the plate's nominal modes, no offsets, linear.
+  explicit PlateModel(const PlateSpec& spec)
+      : PlateModel(spec, nominal_plate_modes(spec.modes), PlateConstants{}) {}
 
   const PlateSpec& spec() const { return spec_; }
   const std::vector<PlateMode>& modes() const { return modes_; }
@@ -90,9 +92,9 @@ class PlateModel {
   int input_size() const { return spec_.inputs; }
   int param_size() const { return spec_.params; }
   int output_size() const { return spec_.outputs; }
-  int segments() const { return int(source_.size()); }
+  int segments() const { return drive_.segments(); }
   // Segment i plays data x[s] if s = source(i) >= 0, else parameter θ[−s − 1].
-  int source(int i) const { return source_[i]; }
+  int source(int i) const { return drive_.source[i]; }
   double step_ms() const { return spec_.segment_ms / spec_.substeps; }
   double duration_ms() const { return spec_.segment_ms * segments(); }
 
@@ -103,8 +105,11 @@ class PlateModel {
   void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta,
            Vec* g_const = nullptr) const;
 
-  Vec theta_min() const { return Vec::Constant(param_size(), -1.0); }
-  Vec theta_max() const { return Vec::Constant(param_size(), 1.0); }
+  // Calibration (ModelTwin): [freq_rel, damping_rel, duffing] (the speaker's saturation and a
+  // missing mode stay unknown to it); calibrated throws std::invalid_argument on a bad size.
+  Vec calibration() const;
+  PlateModel calibrated(const Vec& c) const;
+
   // A random start, uniform in [−0.5, 0.5].
   Vec initial_theta(Rng& rng) const;
 
@@ -134,60 +139,19 @@ class PlateModel {
   std::vector<PlateMode> modes_;
   PlateConstants k_;
   Coeffs co_;
-  std::vector<int> source_;
-  std::vector<int> sample_step_;  // output k is read after this many steps
+  DriveSegments drive_;
 };
 
-// A model as a Twin. PlateTwin(spec) is the nominal twin; the device's oracle is the same
-// class around its true modes and constants. Calibratable constants: freq_rel, damping_rel,
-// duffing (the speaker's saturation and a missing mode stay unknown to it).
-class PlateTwin : public CalibratableTwin {
- public:
-  explicit PlateTwin(const PlateSpec& spec)
-      : model_(spec, nominal_plate_modes(spec.modes), PlateConstants{}) {}
-  explicit PlateTwin(PlateModel model) : model_(std::move(model)) {}
-  int input_size() const override { return model_.input_size(); }
-  int param_size() const override { return model_.param_size(); }
-  int output_size() const override { return model_.output_size(); }
-  void forward(const Mat& x, const Vec& theta, Mat& y) const override {
-    model_.forward(x, theta, y);
-  }
-  void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta) const override {
-    model_.vjp(x, theta, g_y, g_x, g_theta);
-  }
-  const PlateModel& model() const { return model_; }
-
-  Vec constants() const override;
-  void set_constants(const Vec& c) override;
-  void constants_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const override {
-    model_.vjp(x, theta, g_y, nullptr, nullptr, &g_c);
-  }
-
- private:
-  PlateModel model_;
-};
+// PlateTwin(spec) is the nominal twin; the device's oracle is the same class around its true
+// modes and constants. fit() can learn the plate's Duffing term from data.
+using PlateTwin = ModelTwin<PlateModel>;
 
 // The emulated plate: the true physics of the knobs, plus noise and drift.
-class PlateDevice : public EmulatedDevice {
+class PlateDevice : public ModelDevice<PlateModel> {
  public:
-  // knobs: any of plate_entry_info()'s non-setting knobs (missing ones take defaults); the
-  // settings come from spec (a setting knob that disagrees with spec throws). seed draws the
-  // noise and drift streams.
   PlateDevice(const PlateSpec& spec, const KnobValues& knobs, uint64_t seed);
 
   const SystemInfo& info() const override;
-  int input_size() const override { return spec_.inputs; }
-  int param_size() const override { return spec_.params; }
-  int output_size() const override { return spec_.outputs; }
-  double input_min() const override { return -1.0; }
-  double input_max() const override { return 1.0; }
-  Vec param_min() const override { return Vec::Constant(spec_.params, -1.0); }
-  Vec param_max() const override { return Vec::Constant(spec_.params, 1.0); }
-  const Twin* oracle() const override { return truth_.get(); }
-  std::vector<uint64_t> save_state() const override;
-  void load_state(const std::vector<uint64_t>& s) override;
-
-  const PlateModel& truth() const { return truth_->model(); }
   const PlateSpec& spec() const { return spec_; }
   // The frequency offset the plate has now: freq_mismatch plus the drift walk.
   double drifted_freq_rel() const { return knobs_.at("freq_mismatch") + freq_walk_; }
@@ -195,14 +159,12 @@ class PlateDevice : public EmulatedDevice {
  protected:
   void run(const Mat& x, const Vec& theta, Mat& y) override;
   void apply_knobs() override;
+  void resume() override;
 
  private:
   void rebuild_truth();
 
   PlateSpec spec_;
-  uint64_t seed_;
-  std::unique_ptr<PlateTwin> truth_;
-  Rng noise_rng_, drift_rng_;
   double freq_walk_ = 0.0;
   long long drift_blocks_ = 0;  // walk steps taken: queries / 100 after every run
   Vec gain_;                    // per-sample amplifier gain scratch

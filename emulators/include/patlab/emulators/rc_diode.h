@@ -36,9 +36,7 @@
 #include <memory>
 
 #include "patlab/core/rng.h"
-#include "patlab/core/system.h"
-#include "patlab/core/twin_learning.h"
-#include "patlab/emulators/catalog.h"
+#include "patlab/emulators/emulated_system.h"
 
 namespace patlab {
 
@@ -59,20 +57,20 @@ struct RcDiodeConstants {
 
 // The settled circuit as a differentiable model: inputs (1 or 2), 4 parameters, outputs (1 to
 // 3). Calibratable constants: ln of I_s, n V_T, VCC and the output scale relative to nominal.
-class RcDiodeTwin : public CalibratableTwin {
+class RcDiodeModel {
  public:
-  RcDiodeTwin(int inputs, int outputs, const RcDiodeConstants& k = RcDiodeConstants::nominal());
+  RcDiodeModel(int inputs, int outputs, const RcDiodeConstants& k = RcDiodeConstants::nominal());
 
-  int input_size() const override { return inputs_; }
-  int param_size() const override { return 4; }
-  int output_size() const override { return outputs_; }
-  void forward(const Mat& x, const Vec& theta, Mat& y) const override;
-  void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
-           Vec* g_theta) const override;
+  int input_size() const { return inputs_; }
+  int param_size() const { return 4; }
+  int output_size() const { return outputs_; }
+  void forward(const Mat& x, const Vec& theta, Mat& y) const;
+  void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta) const;
 
-  Vec constants() const override;
-  void set_constants(const Vec& c) override;
-  void constants_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const override;
+  // Calibration (ModelTwin); calibrated throws std::invalid_argument on a bad size.
+  Vec calibration() const;
+  RcDiodeModel calibrated(const Vec& c) const;
+  void calibration_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const;
 
   const RcDiodeConstants& circuit() const { return k_; }
 
@@ -87,25 +85,16 @@ class RcDiodeTwin : public CalibratableTwin {
   RcDiodeConstants k_;
 };
 
+// RcDiodeTwin(inputs, outputs) is the nominal circuit, the twin; the device's oracle is the
+// same class around the board's true constants.
+using RcDiodeTwin = ModelTwin<RcDiodeModel>;
+
 // The emulated board: the true physics of the knobs, PWM and ADC resolution, noise and drift.
-class RcDiodeDevice : public EmulatedDevice {
+class RcDiodeDevice : public ModelDevice<RcDiodeModel> {
  public:
   RcDiodeDevice(int inputs, int outputs, const KnobValues& knobs, uint64_t seed);
 
   const SystemInfo& info() const override;
-  int input_size() const override { return inputs_; }
-  int param_size() const override { return 4; }
-  int output_size() const override { return outputs_; }
-  double input_min() const override { return 0.0; }
-  double input_max() const override { return 1.0; }
-  Vec param_min() const override { return Vec::Zero(4); }
-  Vec param_max() const override { return Vec::Ones(4); }
-  const Twin* oracle() const override { return truth_.get(); }
-  // [queries, noise RNG (6 words), drift RNG (6 words), bits of the temperature walk].
-  std::vector<uint64_t> save_state() const override;
-  void load_state(const std::vector<uint64_t>& s) override;
-
-  const RcDiodeTwin& truth() const { return *truth_; }
   double temperature_k() const;  // 300 K + temp_offset_k + the drift walk
 
   static constexpr double kVrefV = 1.1;  // what the firmware assumes
@@ -114,15 +103,11 @@ class RcDiodeDevice : public EmulatedDevice {
  protected:
   void run(const Mat& x, const Vec& theta, Mat& y) override;
   void apply_knobs() override;
+  void resume() override;
 
  private:
-  void rebuild_truth();
-
   int inputs_, outputs_;
-  uint64_t seed_;
   std::array<std::array<double, 6>, 3> tol_{};  // this board's resistor pattern, in [−1, 1]
-  std::unique_ptr<RcDiodeTwin> truth_;
-  Rng noise_rng_, drift_rng_;
   double temp_walk_k_ = 0.0;
   Mat xq_;
   Vec thq_;

@@ -40,9 +40,7 @@
 #include <vector>
 
 #include "patlab/core/rng.h"
-#include "patlab/core/system.h"
-#include "patlab/core/twin_learning.h"
-#include "patlab/emulators/catalog.h"
+#include "patlab/emulators/emulated_system.h"
 
 namespace patlab {
 
@@ -66,6 +64,8 @@ struct ShgPhysics {
 class ShgModel {
  public:
   ShgModel(const ShgSpec& spec, const ShgPhysics& physics);
+  // The nominal model (the twin's): the spec's bandwidth, no dispersion or crosstalk, p = 1.
+  explicit ShgModel(const ShgSpec& spec);
 
   int input_size() const { return spec_.n_in; }
   int param_size() const { return spec_.n_param; }
@@ -78,6 +78,11 @@ class ShgModel {
   // g_const, if given (2 entries), receives += Σ_b ∂<g_y, y>/∂(w, p) for calibration.
   void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta,
            Vec* g_const = nullptr) const;
+
+  // Calibration (ModelTwin): [bandwidth w, power p] (dispersion and crosstalk, structural
+  // mismatches, stay unknown to it); calibrated throws std::invalid_argument unless w, p > 0.
+  Vec calibration() const;
+  ShgModel calibrated(const Vec& c) const;
 
   // Shaper pixel that carries data entry i / parameter entry i.
   const std::vector<int>& data_pixels() const { return data_pix_; }
@@ -101,81 +106,25 @@ class ShgModel {
   std::vector<int> data_pix_, param_pix_;
 };
 
-// A model as a Twin. ShgTwin(spec) is the nominal twin; the device's oracle is the same class
-// around the true constants. Calibratable constants: [bandwidth w, power p] (dispersion and
-// crosstalk, structural mismatches, stay unknown to it).
-class ShgTwin : public CalibratableTwin {
+// ShgTwin(spec) is the nominal twin; the device's oracle is the same class around the true
+// constants.
+using ShgTwin = ModelTwin<ShgModel>;
+
+class ShgDevice : public ModelDevice<ShgModel> {
  public:
-  explicit ShgTwin(const ShgSpec& spec);
-  explicit ShgTwin(ShgModel model) : model_(std::move(model)) {}
-  int input_size() const override { return model_.input_size(); }
-  int param_size() const override { return model_.param_size(); }
-  int output_size() const override { return model_.output_size(); }
-  void forward(const Mat& x, const Vec& theta, Mat& y) const override {
-    model_.forward(x, theta, y);
-  }
-  void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x,
-           Vec* g_theta) const override {
-    model_.vjp(x, theta, g_y, g_x, g_theta);
-  }
-  const ShgModel& model() const { return model_; }
-
-  Vec constants() const override;
-  void set_constants(const Vec& c) override;  // throws std::invalid_argument unless w, p > 0
-  void constants_vjp(const Mat& x, const Vec& theta, const Mat& g_y, Vec& g_c) const override {
-    model_.vjp(x, theta, g_y, nullptr, nullptr, &g_c);
-  }
-
- private:
-  ShgModel model_;
-};
-
-// The knobs of the emulated device (see shg_entry() for units, ranges and help).
-struct ShgKnobs {
-  double bandwidth_error = 0;    // device w = nominal w · (1 + bandwidth_error)
-  double dispersion_rad = 0;     // β
-  double crosstalk = 0;          // c
-  double shot_noise = 0;         // q: output units per detected photon; std = √(q y)
-  double detector_noise = 0;     // additive std, output units
-  double power_noise_rel = 0;    // relative std of the source power, per query
-  double shaper_bits = 0;        // amplitude resolution of the shaper (0 = continuous)
-  double power_drift = 0;        // std of the log-power random walk per √(1000 queries)
-};
-
-class ShgDevice : public EmulatedDevice {
- public:
-  ShgDevice(const ShgSpec& spec, const ShgKnobs& knobs, uint64_t seed);
+  ShgDevice(const ShgSpec& spec, const KnobValues& knobs, uint64_t seed);
 
   const SystemInfo& info() const override;
-  int input_size() const override { return spec_.n_in; }
-  int param_size() const override { return spec_.n_param; }
-  int output_size() const override { return spec_.n_out; }
-  double input_min() const override { return -1.0; }
-  double input_max() const override { return 1.0; }
-  Vec param_min() const override { return Vec::Constant(spec_.n_param, -1.0); }
-  Vec param_max() const override { return Vec::Constant(spec_.n_param, 1.0); }
-  const Twin* oracle() const override { return truth_.get(); }
-  std::vector<uint64_t> save_state() const override;
-  void load_state(const std::vector<uint64_t>& s) override;
-
-  using EmulatedDevice::set_knobs;
-  void set_knobs(const ShgKnobs& knobs);
-  const ShgModel& truth() const { return truth_->model(); }
   // Source power relative to nominal after the drift so far.
   double drifted_power() const;
 
  protected:
   void run(const Mat& x, const Vec& theta, Mat& y) override;
   void apply_knobs() override;
+  void resume() override;
 
  private:
-  void rebuild_truth();
-
   ShgSpec spec_;
-  ShgKnobs typed_;
-  uint64_t seed_;
-  std::unique_ptr<ShgTwin> truth_;
-  Rng noise_rng_, drift_rng_;
   double log_power_walk_ = 0.0;
   Mat xq_;  // scratch: quantized inputs
 };
@@ -184,6 +133,5 @@ const SystemInfo& shg_entry_info();
 // The catalog entry: id "shg"; Shape inputs = data pixels (default 8), outputs = spectrometer
 // pixels (default 8); the parameter pixels are the "param_bins" setting.
 CatalogEntry shg_entry();
-KnobValues shg_knob_values(const ShgSpec& spec, const ShgKnobs& knobs);
 
 }  // namespace patlab

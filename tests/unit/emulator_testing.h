@@ -1,0 +1,50 @@
+// tests/unit/emulator_testing.h: what the emulated systems' own tests share: the headers they
+// train and check gradients with, making a system's instances, and the finite-difference
+// check of a calibratable twin's constants (each test asserts with its own tolerance).
+#pragma once
+
+#include "patlab/core/gradient_check.h"
+#include "patlab/core/trainer.h"
+#include "patlab/core/twin_learning.h"
+#include "patlab/datasets/toy2d.h"
+#include "patlab/emulators/emulated_system.h"
+
+namespace patlab {
+
+// Makes instances of one system as its tests do: make(knobs, seed, shape).
+struct InstanceMaker {
+  CatalogEntry entry;
+  SystemInstance operator()(const KnobValues& knobs = {}, uint64_t seed = 1,
+                            Shape shape = {}) const {
+    return entry.make(shape, knobs, seed);
+  }
+};
+
+// ∂<g_y, y>/∂c at the twin's constants c0: analytic[i] from constants_vjp, numeric[i] the
+// central difference with step eps in c_i. The twin's constants are c0 again afterwards.
+struct ConstantGradients {
+  Vec analytic, numeric;
+};
+
+inline ConstantGradients constant_gradients(CalibratableTwin& twin, const Mat& x,
+                                            const Vec& theta, const Mat& g_y,
+                                            double eps = 1e-6) {
+  const Vec c0 = twin.constants();
+  ConstantGradients r{Vec::Zero(c0.size()), Vec::Zero(c0.size())};
+  twin.constants_vjp(x, theta, g_y, r.analytic);
+  for (Eigen::Index i = 0; i < c0.size(); ++i) {
+    Vec c = c0;
+    Mat yp, ym;
+    c[i] = c0[i] + eps;
+    twin.set_constants(c);
+    twin.forward(x, theta, yp);
+    c[i] = c0[i] - eps;
+    twin.set_constants(c);
+    twin.forward(x, theta, ym);
+    r.numeric[i] = (g_y.array() * (yp - ym).array()).sum() / (2 * eps);
+  }
+  twin.set_constants(c0);
+  return r;
+}
+
+}  // namespace patlab
