@@ -12,7 +12,7 @@
 #include <sstream>
 #include <tuple>
 
-#include "patlab/app/device_link.h"
+#include "patlab/devices/link.h"
 #include "patlab/app/plot.h"
 #include "patlab/app/style.h"
 #include "patlab/core/layer.h"

@@ -72,7 +72,7 @@ bool apply_lab_setting(LabSettings& settings, const std::string& key, double val
 bool parse_lab_methods(const std::string& list, std::vector<Method>& methods, std::string* why);
 
 struct Experiment;      // patlab/experiment/experiment.h
-class DevicePending;    // patlab/app/device_link.h
+class DevicePending;    // patlab/devices/link.h
 
 // One trained network: its devices, trainer and measured curves.
 struct Lane {
@@ -246,7 +246,7 @@ class Lab {
   // source is asked, for each physical layer of a PAT lane, with the emulated system the lab
   // would use and the layer's index, and gives the system to run that layer on instead
   // (nullptr: the emulator); the twin stays the emulated system's. Such a system may throw
-  // DevicePending (patlab/app/device_link.h): the step was rolled back and the lab repeats it
+  // DevicePending (patlab/devices/link.h): the step was rolled back and the lab repeats it
   // on a later frame, lanes in lockstep, measurements and maps likewise. panel draws the
   // "Device" section of the controls; command takes the device:<...> commands; status gives
   // status_json()'s "device" (JSON text). Call reset() when the source's answer changes.
