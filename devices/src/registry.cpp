@@ -20,12 +20,12 @@ std::string sizes(const PhysicalSystem& d) {
 }  // namespace
 
 std::string DeviceSpec::where() const {
-  switch (kind) {
-    case Kind::Emulated: return "emulated:" + target;
-    case Kind::Serial: return "at " + target;
-    case Kind::WebSerial: return "on the Web Serial port";
-  }
-  return "?";
+  return kind == Kind::Serial ? "at " + target : kind == Kind::WebSerial ? "on the Web Serial port" : canonical();
+}
+
+std::string DeviceSpec::canonical() const {
+  return kind == Kind::WebSerial ? std::string("webserial")
+                                 : (kind == Kind::Serial ? "serial:" : "emulated:") + target;
 }
 
 DeviceSpec parse_device_spec(const std::string& spec) {
@@ -59,15 +59,6 @@ DeviceSpec parse_device_spec(const std::string& spec) {
                                                                       : "serial port's path"));
   d.target = target;
   return d;
-}
-
-std::string DeviceSpec::canonical() const {
-  switch (kind) {
-    case Kind::Emulated: return "emulated:" + target;
-    case Kind::Serial: return "serial:" + target;
-    case Kind::WebSerial: return "webserial";
-  }
-  return "?";
 }
 
 void DeviceRegistry::add_link(const std::string& spec, std::shared_ptr<DeviceLink> link) {
@@ -120,8 +111,8 @@ void check_same_system(const PhysicalSystem& device, const PhysicalSystem& want,
   if (device.name() == want.name() && device.input_size() == want.input_size() &&
       device.param_size() == want.param_size() && device.output_size() == want.output_size())
     return;
-  throw std::invalid_argument("the device " + where + " is '" + device.name() + "' (" + sizes(device) +
-                              "), but physical layer " + std::to_string(index) + " wants '" + want.name() +
+  throw std::invalid_argument("physical layer " + std::to_string(index) + ": the device " + where + " is '" +
+                              device.name() + "' (" + sizes(device) + "), but the layer wants '" + want.name() +
                               "' (" + sizes(want) + "): serve the same system and shape, or change the experiment");
 }
 

@@ -231,9 +231,11 @@ Handler add_device_sim(CLI::App& app) {
     so.link_path = f->link;
     so.baud = f->baud;
     so.seed = f->seed;
+    // Before the server exists: a host may see its link and stop it at once, and a SIGINT
+    // that came before the handler would be lost (a background job ignores it until then).
+    install_stop_handlers();
     DeviceServer server(device, so);
     for (const Fault& ft : faults) server.inject(ft);
-    install_stop_handlers();
     std::printf("serving '%s' (%d inputs, %d parameters, %d outputs) on %s\n", what.c_str(),
                 device->input_size(), device->param_size(), device->output_size(),
                 server.path().c_str());

@@ -53,7 +53,8 @@ TEST(DeviceRegistry, AnEmulatedLayerIsTheCatalogsInstanceAndAnotherSystemIsRefus
   } catch (const std::invalid_argument& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("'crossbar'"), std::string::npos) << what;
-    EXPECT_NE(what.find("physical layer 2 wants 'oscillators'"), std::string::npos) << what;
+    EXPECT_EQ(what.rfind("physical layer 2: ", 0), 0u) << what;
+    EXPECT_NE(what.find("but the layer wants 'oscillators'"), std::string::npos) << what;
   }
   // On its own, an emulated device is made with the settings given.
   const SystemInstance want = make_system("crossbar", Shape{}, {}, 5);
