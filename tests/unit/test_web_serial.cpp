@@ -83,6 +83,13 @@ struct Connected {
   }
 };
 
+LinkOptions with_retries(int retries, SampleFormat format = SampleFormat::Auto) {
+  LinkOptions o;
+  o.retries = retries;
+  o.format = format;
+  return o;
+}
+
 // Lets every try of the request in flight time out, its copies lost on the way, until the link
 // gives up on it.
 void time_out(DeviceLink& link) {
@@ -175,9 +182,7 @@ TEST(WebSerial, GarbageOnTheLineIsSkipped) {
 }
 
 TEST(WebSerial, NoReplyAtAllStallsThenTheSameFrameResumesWithoutANewHandshake) {
-  LinkOptions o;
-  o.retries = 1;
-  Connected c(noisy_oscillators(5), o);
+  Connected c(noisy_oscillators(5), with_retries(1));
   LinkedDevice remote(c.link);
   const Mat x = Mat::Random(remote.input_size(), 2) * 0.5;
   Mat y;
@@ -204,10 +209,7 @@ TEST(WebSerial, NoReplyAtAllStallsThenTheSameFrameResumesWithoutANewHandshake) {
 // the late copy is recognised as stale.
 TEST(WebSerial, ALateReplyToAGivenUpRequestIsReplayedNotRunTwice) {
   SystemInstance reference = noisy_oscillators(10);
-  LinkOptions o;
-  o.format = SampleFormat::Float64;
-  o.retries = 1;
-  Connected c(noisy_oscillators(10), o);
+  Connected c(noisy_oscillators(10), with_retries(1, SampleFormat::Float64));
   LinkedDevice remote(c.link);
   const Mat x = Mat::Random(remote.input_size(), 4) * 0.5;
   Mat y;
