@@ -39,7 +39,7 @@ double since(Clock::time_point t0) {
 struct Result {
   double seconds = 0;
   long long round_trips = 0, samples = 0;
-  SerialStats stats;
+  LinkStats stats;
 };
 
 // Repeats forward() on batches of `batch` samples for about `seconds`.
@@ -48,7 +48,7 @@ Result measure(SerialDevice& dev, const Vec& theta, int batch, double seconds) {
   const Mat x = uniform_matrix(dev.input_size(), batch, rng, -0.9, 0.9);
   Mat y;
   dev.forward(x, theta, y);  // warm up
-  const SerialStats s0 = dev.stats();
+  const LinkStats s0 = dev.stats();
   Result r;
   const Clock::time_point t0 = Clock::now();
   while (since(t0) < seconds || r.round_trips < 3) {
@@ -57,7 +57,7 @@ Result measure(SerialDevice& dev, const Vec& theta, int batch, double seconds) {
     r.samples += batch;
   }
   r.seconds = since(t0);
-  const SerialStats s1 = dev.stats();
+  const LinkStats s1 = dev.stats();
   r.stats.payload_sent = s1.payload_sent - s0.payload_sent;
   r.stats.payload_received = s1.payload_received - s0.payload_received;
   r.stats.bytes_sent = s1.bytes_sent - s0.bytes_sent;
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   for (SampleFormat f : {SampleFormat::Float32, SampleFormat::Q16, SampleFormat::Float64}) {
     for (int batch : {1, 8, 32, 128, 512}) {
       DeviceServer server(make_system(system, Shape{}, {}, 1).device, paced);
-      SerialOptions o;
+      LinkOptions o;
       o.baud = baud;
       o.format = f;
       std::unique_ptr<SerialDevice> dev;
@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
   for (SampleFormat f : {SampleFormat::Float32, SampleFormat::Float64}) {
     for (int batch : {1, 32, 256, 1024}) {
       DeviceServer server(make_system(system, Shape{}, {}, 1).device, fast);
-      SerialOptions o;
+      LinkOptions o;
       o.baud = 4000000;  // a fast nominal rate: timeouts budget for wire time that a pty lacks
       o.format = f;
       SerialDevice dev(server.path(), o);

@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "patlab/app/device_link.h"
 #include "patlab/app/lab.h"
+#include "patlab/devices/link.h"
+#include "patlab/devices/registry.h"
+#include "patlab/devices/served_device.h"
 #include "patlab/emulators/catalog.h"
 
 namespace patlab {
@@ -18,6 +20,7 @@ namespace {
 
 struct Host {
   Lab* lab = nullptr;
+  DeviceRegistry registry;  // "webserial": the link below
   std::shared_ptr<DeviceLink> link;
   int baud = 115200;
   bool use = false;       // the user chose the serial device
@@ -74,7 +77,10 @@ void connect() {
   g.port_error.clear();
   LinkOptions o;
   o.baud = g.baud;
+  o.timeout_s = 0.5;     // the page's own latency on top of the device's
+  o.max_replies = 256;   // a few steps' worth of replies
   g.link = std::make_shared<DeviceLink>(o);
+  g.registry.add_link("webserial", g.link);
   g.port = "choosing";
   EM_ASM({ window.patlabSerial.connect($0); }, g.baud);
 }
@@ -90,21 +96,19 @@ void disconnect() {
   if (was) g.lab->reset();  // back to the emulator
 }
 
+// The lanes' device for a physical layer: the registry's "webserial", if it is that layer's
+// system and shape; else the emulator, and the panel says why.
 std::shared_ptr<PhysicalSystem> source(const EmulatedDevice& emulated, int layer) {
   if (!g.use || !g.link || !g.link->described()) return nullptr;
-  const LinkDescription& d = g.link->description();
-  if (d.name != emulated.name() || d.input_size != emulated.input_size() ||
-      d.output_size != emulated.output_size() || d.param_size != emulated.param_size()) {
-    g.problem = "device '" + d.name + "' (" + std::to_string(d.input_size) + " in, " +
-                std::to_string(d.param_size) + " parameters, " + std::to_string(d.output_size) +
-                " out) does not match physical layer " + std::to_string(layer + 1) + " ('" +
-                emulated.name() + "', " + std::to_string(emulated.input_size()) + " in, " +
-                std::to_string(emulated.param_size()) + " parameters, " +
-                std::to_string(emulated.output_size()) + " out): it stays on the emulator";
+  try {
+    std::shared_ptr<PhysicalSystem> d = g.registry.open("webserial");
+    check_same_system(*d, emulated, "on the Web Serial port", layer);
+    if (layer == 0) g.problem.clear();
+    return d;
+  } catch (const std::exception& e) {
+    g.problem = std::string(e.what()) + "; it stays on the emulator";
     return nullptr;
   }
-  if (layer == 0) g.problem.clear();
-  return std::make_shared<LinkedDevice>(g.link);
 }
 
 bool command(const std::string& cmd) {
@@ -144,16 +148,7 @@ std::string status() {
     j["state"] = g.link->state_text();
     j["last_error"] = g.link->last_error();
     j["waiting"] = g.link->waiting();
-    j["requests"] = s.requests;
-    j["retries"] = s.retries;
-    j["bad_frames"] = s.bad_frames;
-    j["stale_replies"] = s.stale_replies;
-    j["handshakes"] = s.handshakes;
-    j["device_restarts"] = s.device_restarts;
-    j["connection_losses"] = s.connection_losses;
-    j["bytes_sent"] = s.bytes_sent;
-    j["bytes_received"] = s.bytes_received;
-    j["cached_answers"] = s.cached_answers;
+    for (const auto& [key, value] : s.fields()) j[key] = value;  // requests, retries, ...
     if (g.link->described()) {
       const LinkDescription& d = g.link->description();
       j["name"] = d.name;

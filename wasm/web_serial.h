@@ -1,7 +1,9 @@
 // wasm/web_serial.h: the lab's physical device on a Web Serial port. web/serial.js owns the
 // port (opening, a read loop that splits the byte stream into whole frames at the 0x00
-// delimiters, writes); the protocol runs here (patlab/app/device_link.h), so nothing waits:
-// a PAT step whose reply has not come yet is repeated on a later frame.
+// delimiters, writes): a transport under the one protocol host, DeviceLink
+// (patlab/devices/link.h), which runs here, so nothing waits: a step whose reply has not come
+// yet is repeated on a later frame. The lanes get the device through the registry
+// (patlab/devices/registry.h), where the link is "webserial".
 //
 // Exported to JavaScript (see web/serial.js): patlab_serial_buffer, patlab_serial_frame,
 // patlab_serial_port; and, for the browser test's stand-in port only, patlab_test_device_*

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <tuple>
 
-#include "patlab/app/device_link.h"
+#include "patlab/devices/link.h"
 #include "patlab/core/layer.h"
 #include "patlab/core/loss.h"
 #include "patlab/datasets/processing.h"

@@ -22,8 +22,10 @@
 #include <vector>
 
 #include "patlab/core/rng.h"
-#include "patlab/devices/serial_device.h"
+#include "patlab/devices/link.h"
+#include "patlab/devices/served_device.h"
 #include "patlab_protocol.h"
+#include "posix_serial.h"
 
 namespace patlab {
 
@@ -62,70 +64,6 @@ Clock::duration seconds(double s) {
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 bool finite_in(double v, double lo, double hi) { return std::isfinite(v) && v >= lo && v <= hi; }
-
-speed_t speed_for(int baud) {
-  switch (baud) {
-    case 300:
-      return B300;
-    case 600:
-      return B600;
-    case 1200:
-      return B1200;
-    case 2400:
-      return B2400;
-    case 4800:
-      return B4800;
-    case 9600:
-      return B9600;
-    case 19200:
-      return B19200;
-    case 38400:
-      return B38400;
-    case 57600:
-      return B57600;
-    case 115200:
-      return B115200;
-    case 230400:
-      return B230400;
-    case 460800:
-      return B460800;
-    case 500000:
-      return B500000;
-    case 576000:
-      return B576000;
-    case 921600:
-      return B921600;
-    case 1000000:
-      return B1000000;
-    case 1152000:
-      return B1152000;
-    case 2000000:
-      return B2000000;
-    case 3000000:
-      return B3000000;
-    case 3500000:
-      return B3500000;
-    case 4000000:
-      return B4000000;
-    default:
-      throw std::invalid_argument("DeviceServer: unsupported baud rate " + std::to_string(baud));
-  }
-}
-
-// Raw 8N1: no echo, no line editing, no CR/LF translation, no flow control. Without this a
-// pty's line discipline would rewrite the binary frames (0x0D -> 0x0A, echo them back, ...).
-void make_raw(int fd, int baud) {
-  termios t{};
-  if (::tcgetattr(fd, &t) != 0) throw std::runtime_error(errno_text("DeviceServer: tcgetattr"));
-  ::cfmakeraw(&t);
-  t.c_cflag |= CLOCAL | CREAD;
-  t.c_cflag &= ~tcflag_t(CRTSCTS);
-  t.c_cc[VMIN] = 1;
-  t.c_cc[VTIME] = 0;
-  if (baud > 0) ::cfsetspeed(&t, speed_for(baud));
-  if (::tcsetattr(fd, TCSANOW, &t) != 0)
-    throw std::runtime_error(errno_text("DeviceServer: tcsetattr"));
-}
 
 // The target of the symbolic link at `path`, or "" if it is not a link.
 std::string link_target(const std::string& path) {
@@ -180,121 +118,9 @@ struct DeviceServer::Impl {
   ServerStats stats;
   Rng rng;
 
-  pl_describe desc{};
-  std::vector<pl_range_run> runs;
-  std::vector<uint8_t> rx, tx;
-  pl_device dev{};
+  std::unique_ptr<ServedDevice> served;  // the protocol and the batches
   unsigned connection = 0;  // bumped on every (re)connect: bytes of an old one are dropped
-  Mat x, y;
-  Vec theta;
-  std::string last_error;                // text of the last ERROR, kept alive while it is written
   Clock::time_point rx_clock, tx_clock;  // when the UART would be done (baud pacing)
-
-  // ---- the description -------------------------------------------------------------------
-
-  void describe() {
-    const PhysicalSystem& d = *device;
-    if (d.input_size() > 65535 || d.param_size() > 65535 || d.output_size() > 65535)
-      throw std::invalid_argument("DeviceServer: sizes above 65535 do not fit the protocol");
-    if (opt.max_batch < 1 || opt.max_batch > 65535 || opt.max_frame < 64 || opt.max_frame > 65535)
-      throw std::invalid_argument(
-          "DeviceServer: need 1 <= max_batch <= 65535, 64 <= max_frame <= 65535");
-    if (opt.baud < 0 || opt.baud > 4000000)
-      throw std::invalid_argument("DeviceServer: baud " + std::to_string(opt.baud) +
-                                  " outside 0 (no pacing) to 4000000");
-    desc.version = PL_VERSION;
-    desc.input_size = uint16_t(d.input_size());
-    desc.param_size = uint16_t(d.param_size());
-    desc.output_size = uint16_t(d.output_size());
-    desc.max_batch = uint16_t(opt.max_batch);
-    desc.max_frame = uint16_t(opt.max_frame);
-    desc.input_min = float(d.input_min());
-    desc.input_max = float(d.input_max());
-    desc.output_min = float(opt.output_min);
-    desc.output_max = float(opt.output_max);
-    // Parameter ranges, run-length coded: a physical system's parameters come in a few
-    // groups (couplings, drives, gains), each sharing one range.
-    const Vec lo = d.param_min(), hi = d.param_max();
-    bool all_finite = true;
-    for (int i = 0; i < lo.size(); ++i) {
-      all_finite = all_finite && std::isfinite(lo[i]) && std::isfinite(hi[i]) && hi[i] > lo[i];
-      if (!runs.empty() && runs.back().lo == float(lo[i]) && runs.back().hi == float(hi[i]) &&
-          runs.back().count < 65535)
-        ++runs.back().count;
-      else
-        runs.push_back({1, float(lo[i]), float(hi[i])});
-    }
-    desc.runs = runs.data();
-    desc.run_count = uint16_t(runs.size());
-    const auto finite_range = [](double a, double b) {
-      return std::isfinite(a) && std::isfinite(b) && b > a;
-    };
-    desc.formats = 0;
-    if (opt.offer_float32) desc.formats |= PL_FORMAT_BIT(PL_FMT_F32);
-    if (opt.offer_float64 && pl_sample_size(PL_FMT_F64)) desc.formats |= PL_FORMAT_BIT(PL_FMT_F64);
-    // q16 codes a value as a step of its range: only where every range is finite.
-    if (opt.offer_q16 && all_finite && finite_range(d.input_min(), d.input_max()) &&
-        finite_range(opt.output_min, opt.output_max))
-      desc.formats |= PL_FORMAT_BIT(PL_FMT_Q16);
-    if (!desc.formats) throw std::invalid_argument("DeviceServer: no sample format to offer");
-    std::strncpy(desc.name, d.name().c_str(), PL_NAME_MAX);
-    desc.name[PL_NAME_MAX] = '\0';
-    rx.resize(size_t(opt.max_frame));
-    tx.resize(PL_WIRE_SIZE(opt.max_frame));
-  }
-
-  // ---- one batch, called by the protocol code --------------------------------------------
-
-  static uint8_t run_batch(void* ctx, const pl_describe* d, uint8_t format, uint16_t count,
-                           pl_reader* in, pl_writer* out, const char** text) {
-    return static_cast<Impl*>(ctx)->run(d, format, count, in, out, text);
-  }
-
-  uint8_t run(const pl_describe* d, uint8_t format, uint16_t count, pl_reader* in, pl_writer* out,
-              const char** text) {
-    const int P = d->param_size, I = d->input_size, O = d->output_size;
-    theta.resize(P);
-    for (int i = 0; i < P; ++i) {
-      float lo = 0, hi = 0;
-      pl_param_range(d, uint16_t(i), &lo, &hi);
-      theta[i] = pl_get_sample(in, format, lo, hi);
-      // A real device must never be driven outside its declared range: refuse, not clamp.
-      if (!finite_in(theta[i], lo, hi)) {
-        *text = "a parameter is not finite or outside its range";
-        return PL_ERR_BAD_VALUE;
-      }
-    }
-    x.resize(I, count);
-    for (int j = 0; j < count; ++j)
-      for (int k = 0; k < I; ++k) {
-        x(k, j) = pl_get_sample(in, format, d->input_min, d->input_max);
-        if (!finite_in(x(k, j), d->input_min, d->input_max)) {
-          *text = "an input is not finite or outside the input range";
-          return PL_ERR_BAD_VALUE;
-        }
-      }
-    if (in->error) return PL_ERR_MALFORMED;
-    try {
-      device->forward(x, theta, y);
-    } catch (const std::exception& e) {
-      last_error = std::string("emulated device: ") + e.what();
-      *text = last_error.c_str();
-      return PL_ERR_DEVICE;
-    }
-    if (y.rows() != O || y.cols() != count) {
-      *text = "emulated device: output of the wrong shape";
-      return PL_ERR_DEVICE;
-    }
-    if (format == PL_FMT_Q16 && !y.allFinite()) {
-      *text = "an output is not finite, which q16 cannot carry";
-      return PL_ERR_DEVICE;
-    }
-    for (int j = 0; j < count; ++j)
-      for (int k = 0; k < O; ++k) pl_put_sample(out, format, y(k, j), d->output_min, d->output_max);
-    std::lock_guard<std::mutex> lock(mu);
-    ++stats.batches_run;
-    return PL_OK;
-  }
 
   // ---- the port --------------------------------------------------------------------------
 
@@ -333,9 +159,7 @@ struct DeviceServer::Impl {
       linked = pts;
     }
     // A (re)started device: new boot id, no session, no cached reply.
-    desc.boot_id = uint32_t(rng.next_u64());
-    pl_device_init(&dev, &desc, &Impl::run_batch, nullptr, this, rx.data(), rx.size(), tx.data(),
-                   tx.size());
+    served->restart(uint32_t(rng.next_u64()));
     ++connection;
     rx_clock = tx_clock = Clock::now();
     std::lock_guard<std::mutex> lock(mu);
@@ -426,13 +250,14 @@ struct DeviceServer::Impl {
       }
     }
     if (opt.baud > 0) nap(rx_clock - Clock::now());  // the request's last byte arrives
+    pl_device& dev = served->protocol();
     const size_t n = pl_device_handle(&dev, &request);
     {
       std::lock_guard<std::mutex> lock(mu);
       stats.replays = dev.replays;
     }
     if (n == 0) return;
-    std::vector<uint8_t> out(tx.begin(), tx.begin() + long(n));
+    std::vector<uint8_t> out(dev.tx, dev.tx + n);
     if (faulty) switch (fault.kind) {
         case Fault::Kind::Delay:
           if (!nap(seconds(fault.seconds))) return;
@@ -489,7 +314,7 @@ struct DeviceServer::Impl {
       const unsigned conn = connection;
       for (ssize_t i = 0; i < n && conn == connection && !stopping; ++i) {
         pl_frame f;
-        const int r = pl_parser_push(&dev.parser, buf[size_t(i)], &f);
+        const int r = pl_parser_push(&served->protocol().parser, buf[size_t(i)], &f);
         if (r == PL_RX_FRAME) on_request(f);
         if (r < 0) {
           std::lock_guard<std::mutex> lock(mu);
@@ -507,7 +332,10 @@ DeviceServer::DeviceServer(std::shared_ptr<PhysicalSystem> device, const ServerO
   s.device = std::move(device);
   s.opt = options;
   s.rng.reseed(options.seed);
-  s.describe();
+  if (options.baud < 0 || options.baud > 4000000)
+    throw std::invalid_argument("DeviceServer: baud " + std::to_string(options.baud) +
+                                " outside 0 (no pacing) to 4000000");
+  s.served = std::make_unique<ServedDevice>(s.device, options);
   if (options.serial_path.empty()) {
     if (!options.link_path.empty()) {
       s.path = options.link_path;
@@ -573,7 +401,9 @@ int DeviceServer::pending_faults() const {
 
 ServerStats DeviceServer::stats() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  return impl_->stats;
+  ServerStats s = impl_->stats;
+  s.batches_run = impl_->served->batches_run();
+  return s;
 }
 
 }  // namespace patlab

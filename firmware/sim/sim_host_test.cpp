@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
 
   try {
-    patlab::SerialOptions options;
+    patlab::LinkOptions options;
     options.timeout_s = 5.0;  // the simulated chip may run slower than a real one on a busy host
     options.format = patlab::SampleFormat::Float32;
     {

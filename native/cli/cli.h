@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "patlab/devices/serial_device.h"
+#include "patlab/devices/link.h"
 #include "patlab/experiment/experiment.h"
 
 namespace patlab::cli {
@@ -33,8 +33,10 @@ void install_stop_handlers();
 // Options every command that builds a run understands.
 struct RunOptions {
   std::string data_dir;                   // data packs; defaults to the build's folder
-  std::vector<std::string> device_paths;  // one serial port per physical layer, in order
-  SerialOptions serial;
+  // One device per physical layer, in order: a spec of patlab/devices/registry.h (a serial
+  // port's path, serial:<path>, emulated:<system>).
+  std::vector<std::string> device_paths;
+  LinkOptions serial;
   std::string serial_format = "auto";
   double device_wait_s = 600.0;  // give up after the device is gone this long
 };
@@ -44,10 +46,16 @@ void add_run_options(CLI::App& cmd, RunOptions& o, bool with_devices);
 void check_run_options(const RunOptions& o);
 std::string pack_dir(const RunOptions& o);
 
-// build_run(), but with the physical layers on serial ports when device_paths is given. The
-// network starts from exactly the parameters build_run() gives, so a run over the wire and an
-// in-process run begin alike.
+// build_run(), but with the physical layers on the devices device_paths names (the registry,
+// patlab/devices/registry.h). The network starts from exactly the parameters build_run()
+// gives, so a run over the wire and an in-process run begin alike.
 std::unique_ptr<Run> make_run(const Experiment& e, const RunOptions& o);
+// The link options of --baud, --timeout, --retries and --format.
+LinkOptions link_options(const RunOptions& o);
+// Opens a device from its spec through `open`, waiting (with_device_retries) for one that is
+// not there yet; throws UsageError for a malformed spec.
+std::shared_ptr<PhysicalSystem> open_device(const RunOptions& o, const std::string& spec,
+                                            const std::function<std::shared_ptr<PhysicalSystem>()>& open);
 
 // Puts twins fitted by `patlab fit-twin` (their JSON files' contents) into the run's physical
 // layers, one per layer in order; throws UsageError if one does not fit its layer.

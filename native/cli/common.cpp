@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "patlab/core/layer.h"
 #include "patlab/core/twin_learning.h"
+#include "patlab/devices/registry.h"
 #include "patlab/emulators/catalog.h"
 
 namespace patlab::cli {
@@ -37,9 +38,9 @@ void add_run_options(CLI::App& cmd, RunOptions& o, bool with_devices) {
   if (!with_devices) return;
   cmd.add_option(
       "--device", o.device_paths,
-      "Serial port of a physical layer (repeat once per physical layer, in layer order), "
-      "e.g. /dev/ttyUSB0 or the path `patlab device-sim` prints. Default: in-process "
-      "emulation");
+      "Device of a physical layer (repeat once per physical layer, in layer order): a serial "
+      "port, e.g. /dev/ttyUSB0 or the path `patlab device-sim` prints (also serial:PATH), or "
+      "emulated:SYSTEM. Default: in-process emulation");
   cmd.add_option("--baud", o.serial.baud, "Serial baud rate (a standard rate, 300 to 4000000)")
       ->capture_default_str();
   cmd.add_option("--format", o.serial_format,
@@ -72,7 +73,7 @@ std::string number(double v) {
 }  // namespace
 
 void check_run_options(const RunOptions& o) {
-  const SerialOptions& s = o.serial;
+  const LinkOptions& s = o.serial;
   if (!is_standard_baud_rate(s.baud)) {
     std::string rates;
     for (int r : standard_baud_rates()) rates += (rates.empty() ? "" : ", ") + std::to_string(r);
@@ -102,48 +103,52 @@ std::string pack_dir(const RunOptions& o) {
   return PATLAB_DEFAULT_PACK_DIR;
 }
 
+LinkOptions link_options(const RunOptions& o) {
+  LinkOptions so = o.serial;
+  try {
+    so.format = sample_format_from_name(o.serial_format);
+  } catch (const std::invalid_argument& err) {
+    throw UsageError(std::string("--format: ") + err.what());
+  }
+  return so;
+}
+
+std::shared_ptr<PhysicalSystem> open_device(const RunOptions& o, const std::string& spec,
+                                            const std::function<std::shared_ptr<PhysicalSystem>()>& open) {
+  try {
+    parse_device_spec(spec);
+  } catch (const std::invalid_argument& err) {
+    throw UsageError(std::string("--device: ") + err.what());
+  }
+  std::shared_ptr<PhysicalSystem> dev;
+  // A device that is not there yet (still booting, being replugged) is waited for like one
+  // that goes away during training.
+  if (!with_device_retries(o, [&] { dev = open(); }))
+    throw std::runtime_error("stopped while waiting for the device " + parse_device_spec(spec).where());
+  return dev;
+}
+
 std::unique_ptr<Run> make_run(const Experiment& e, const RunOptions& o) {
   check_run_options(o);
-  DeviceFactory serial;
-  SerialOptions so = o.serial;
+  DeviceFactory devices;
   if (!o.device_paths.empty()) {
     int physical = 0;
     for (const LayerSpec& l : e.layers) physical += l.kind == "physical";
     if (int(o.device_paths.size()) != physical)
       throw UsageError("--device given " + std::to_string(o.device_paths.size()) +
                        " times, but the experiment has " + std::to_string(physical) +
-                       " physical layers: give one serial port per physical layer, in layer order");
-    try {
-      so.format = sample_format_from_name(o.serial_format);
-    } catch (const std::invalid_argument& err) {
-      throw UsageError(std::string("--format: ") + err.what());
-    }
-    // Each physical layer on the serial port given for it, in layer order, with the catalog's
-    // twin and starting parameters for the system and shape the port's device must serve.
-    serial = [&](const LayerSpec& l, int index, const SystemInstance& sys) {
-      const std::string& path = o.device_paths[size_t(index)];
-      std::shared_ptr<SerialDevice> dev;
-      // A device that is not there yet (still booting, being replugged) is waited for like
-      // one that goes away during training.
-      if (!with_device_retries(o, [&] { dev = std::make_shared<SerialDevice>(path, so); }))
-        throw std::runtime_error("stopped while waiting for the device at " + path);
-      const PhysicalSystem& want = *sys.device;
-      if (dev->name() != l.system || dev->input_size() != want.input_size() ||
-          dev->param_size() != want.param_size() || dev->output_size() != want.output_size())
-        throw UsageError("the device at " + path + " is '" + dev->name() + "' (" +
-                         std::to_string(dev->input_size()) + " inputs, " +
-                         std::to_string(dev->param_size()) + " parameters, " +
-                         std::to_string(dev->output_size()) + " outputs), but the layer wants '" +
-                         l.system + "' (" + std::to_string(want.input_size()) + ", " +
-                         std::to_string(want.param_size()) + ", " +
-                         std::to_string(want.output_size()) +
-                         "): serve the same system and shape, "
-                         "or change the experiment");
-      return std::shared_ptr<PhysicalSystem>(dev);
+                       " physical layers: give one device per physical layer, in layer order");
+    const LinkOptions so = link_options(o);
+    // Each physical layer on the device given for it, in layer order, with the catalog's twin
+    // and starting parameters for the system and shape the device must be.
+    devices = [&o, so](const LayerSpec&, int index, const SystemInstance& sys) {
+      const std::string& spec = o.device_paths[size_t(index)];
+      static const DeviceRegistry registry;
+      return open_device(o, spec, [&] { return registry.open_for_layer(spec, sys.device, index, so); });
     };
   }
   try {
-    return build_run(e, pack_dir(o), serial);
+    return build_run(e, pack_dir(o), devices);
   } catch (const std::invalid_argument& err) {
     throw UsageError(err.what());
   }

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "patlab/core/twin_learning.h"
 #include "patlab/devices/device_server.h"
+#include "patlab/devices/registry.h"
 #include "patlab/emulators/catalog.h"
 
 namespace patlab::cli {
@@ -204,13 +205,12 @@ Handler add_device_sim(CLI::App& app) {
       if (f->system.empty())
         throw UsageError(
             "name a system to serve (`patlab systems` lists them), or give --experiment");
-      SystemInstance s;
       try {
-        s = make_system(f->system, Shape{f->inputs, f->outputs}, parse_knobs(f->knobs), f->seed);
+        device = DeviceRegistry().open("emulated:" + f->system, LinkOptions(),
+                                       {Shape{f->inputs, f->outputs}, parse_knobs(f->knobs), f->seed});
       } catch (const std::invalid_argument& err) {
         throw UsageError(err.what());
       }
-      device = s.device;
       what = f->system;
     }
     if (!f->port.empty() && !f->link.empty())
@@ -231,9 +231,11 @@ Handler add_device_sim(CLI::App& app) {
     so.link_path = f->link;
     so.baud = f->baud;
     so.seed = f->seed;
+    // Before the server exists: a host may see its link and stop it at once, and a SIGINT
+    // that came before the handler would be lost (a background job ignores it until then).
+    install_stop_handlers();
     DeviceServer server(device, so);
     for (const Fault& ft : faults) server.inject(ft);
-    install_stop_handlers();
     std::printf("serving '%s' (%d inputs, %d parameters, %d outputs) on %s\n", what.c_str(),
                 device->input_size(), device->param_size(), device->output_size(),
                 server.path().c_str());
@@ -292,13 +294,13 @@ Handler add_devices(CLI::App& app) {
         line += "  (no permission: join group dialout)";
       else if (f->probe) {
         try {
-          SerialOptions so;
+          LinkOptions so;
           so.timeout_s = 0.3;
           so.retries = 0;
-          SerialDevice d(p, so);
-          line += "  '" + d.name() + "' " + std::to_string(d.input_size()) + " inputs, " +
-                  std::to_string(d.param_size()) + " parameters, " +
-                  std::to_string(d.output_size()) + " outputs";
+          const std::shared_ptr<PhysicalSystem> d = DeviceRegistry().open("serial:" + p, so);
+          line += "  '" + d->name() + "' " + std::to_string(d->input_size()) + " inputs, " +
+                  std::to_string(d->param_size()) + " parameters, " +
+                  std::to_string(d->output_size()) + " outputs";
         } catch (const std::exception&) {
           line += "  (no patlab device answered)";
         }
@@ -437,12 +439,15 @@ Handler add_fit_twin(CLI::App& app) {
       device = nominal.device;
       id = f->system;
     } else {
-      SerialOptions so = f->run.serial;
-      so.format = sample_format_from_name(f->run.serial_format);
-      std::shared_ptr<SerialDevice> d;
-      if (!with_device_retries(f->run,
-                               [&] { d = std::make_shared<SerialDevice>(f->device_path, so); }))
-        return kExitInterrupted;
+      const LinkOptions so = link_options(f->run);
+      const DeviceRegistry registry;
+      std::shared_ptr<PhysicalSystem> d;
+      try {
+        d = open_device(f->run, f->device_path, [&] { return registry.open(f->device_path, so); });
+      } catch (const std::runtime_error& err) {
+        if (g_stop) return kExitInterrupted;
+        throw;
+      }
       device = d;
       id = d->name();
       try {

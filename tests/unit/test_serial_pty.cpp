@@ -19,7 +19,9 @@
 #include "patlab/core/trainer.h"
 #include "patlab/datasets/toy2d.h"
 #include "patlab/devices/device_server.h"
+#include "patlab/devices/registry.h"
 #include "patlab/devices/serial_device.h"
+#include "patlab/devices/serial_port.h"
 #include "patlab/emulators/catalog.h"
 
 namespace patlab {
@@ -38,8 +40,8 @@ SystemInstance oscillators(const KnobValues& knobs, uint64_t seed = 7) {
   return make_system("oscillators", Shape{8, 8}, knobs, seed);
 }
 
-SerialOptions options(SampleFormat format = SampleFormat::Float64) {
-  SerialOptions o;
+LinkOptions options(SampleFormat format = SampleFormat::Float64) {
+  LinkOptions o;
   o.format = format;
   o.baud = 1000000;  // a pty has no wire; a fast rate keeps the wire-time share of timeouts small
   // Short enough to keep the tests quick, long enough that a loaded machine (sanitizers, a
@@ -154,6 +156,15 @@ TEST(SerialPty, SplitsBatchesAboveTheDeviceLimit) {
 
 namespace {
 
+// A fault of this kind, after that many requests, lasting that long (delay, disconnect).
+Fault fault(Fault::Kind kind, int after = 0, double seconds = 0.0) {
+  Fault f;
+  f.kind = kind;
+  f.after = after;
+  f.seconds = seconds;
+  return f;
+}
+
 // One fault before the second of three queries; every answer must equal the in-process
 // device's, which ran each batch exactly once.
 void expect_survives(const Fault& fault, Pair& p) {
@@ -169,38 +180,31 @@ void expect_survives(const Fault& fault, Pair& p) {
 
 TEST(SerialPty, SurvivesGarbageBeforeAReply) {
   Pair p(kNoisy);
-  Fault f;
-  f.kind = Fault::Kind::Garbage;
+  Fault f = fault(Fault::Kind::Garbage);
   f.bytes = 300;
   expect_survives(f, p);
-  const SerialStats s = p.serial->stats();
+  const LinkStats s = p.serial->stats();
   EXPECT_GT(s.bad_frames, 0) << "the garbage reached the parser";
   EXPECT_EQ(s.retries, 0) << "resynchronised at the reply's own delimiter, no retry needed";
 }
 
 TEST(SerialPty, SurvivesADroppedRequest) {
   Pair p(kNoisy);
-  Fault f;
-  f.kind = Fault::Kind::DropRequest;
-  expect_survives(f, p);
+  expect_survives(fault(Fault::Kind::DropRequest), p);
   EXPECT_EQ(p.serial->stats().retries, 1);
   EXPECT_EQ(p.server->stats().replays, 0) << "the device never saw the first copy";
 }
 
 TEST(SerialPty, ADroppedReplyIsReplayedNotRunTwice) {
   Pair p(kNoisy);
-  Fault f;
-  f.kind = Fault::Kind::DropReply;
-  expect_survives(f, p);
+  expect_survives(fault(Fault::Kind::DropReply), p);
   EXPECT_EQ(p.serial->stats().retries, 1);
   EXPECT_EQ(p.server->stats().replays, 1);
 }
 
 TEST(SerialPty, ACorruptedChecksumIsRefusedAndRetried) {
   Pair p(kNoisy);
-  Fault f;
-  f.kind = Fault::Kind::CorruptChecksum;
-  expect_survives(f, p);
+  expect_survives(fault(Fault::Kind::CorruptChecksum), p);
   EXPECT_EQ(p.serial->stats().bad_frames, 1);
   EXPECT_EQ(p.serial->stats().retries, 1);
   EXPECT_EQ(p.server->stats().replays, 1);
@@ -208,11 +212,9 @@ TEST(SerialPty, ACorruptedChecksumIsRefusedAndRetried) {
 
 TEST(SerialPty, ASlowReplyIsWaitedForAndItsLateCopiesIgnored) {
   Pair p(kNoisy);
-  Fault f;
-  f.kind = Fault::Kind::Delay;
-  f.seconds = 0.6;  // longer than the 0.25 s timeout, shorter than 4 tries of it
-  expect_survives(f, p);
-  const SerialStats s = p.serial->stats();
+  // Longer than the 0.25 s timeout, shorter than 4 tries of it.
+  expect_survives(fault(Fault::Kind::Delay, 0, 0.6), p);
+  const LinkStats s = p.serial->stats();
   EXPECT_GE(s.retries, 1);
   // The re-sent copies were answered from the cache after the slow reply, and those late
   // answers were recognised by their sequence number and dropped.
@@ -225,11 +227,7 @@ namespace {
 // A reply later than the whole retry window (every try and re-send of it): the host gives up,
 // and the caller repeats the operation, as the CLI does after a DeviceError.
 Fault long_delay(int after = 0) {
-  Fault f;
-  f.kind = Fault::Kind::Delay;
-  f.after = after;
-  f.seconds = 1.6;  // the window: 4 tries of 0.25 s plus the wire time
-  return f;
+  return fault(Fault::Kind::Delay, after, 1.6);  // the window: 4 tries of 0.25 s plus the wire time
 }
 
 // Calls `op` until it goes through; returns how many times it failed.
@@ -322,9 +320,7 @@ TEST(SerialPty, AnotherDevicesFailureDoesNotMakeThisOneRunTwice) {
 
 TEST(SerialPty, GivesUpWithAClearErrorWhenNoReplyComes) {
   Pair p(kNoisy);
-  Fault f;
-  f.kind = Fault::Kind::DropRequest;
-  for (int i = 0; i < 4; ++i) p.server->inject(f);  // the first try and three retries
+  for (int i = 0; i < 4; ++i) p.server->inject(fault(Fault::Kind::DropRequest));  // 1 + 3 retries
   const Clock::time_point t0 = Clock::now();
   try {
     p.query(0);
@@ -364,10 +360,7 @@ TEST(SerialPty, RefusedValuesBecomeDeviceErrors) {
 
 TEST(SerialPty, ADeviceThatVanishesIsReopenedWhenItComesBack) {
   Pair p(kExact);
-  Fault f;
-  f.kind = Fault::Kind::Disconnect;
-  f.seconds = 0.3;
-  p.server->inject(f);
+  p.server->inject(fault(Fault::Kind::Disconnect, 0, 0.3));
   try {
     p.query(0);
     ADD_FAILURE() << "no error";
@@ -396,6 +389,43 @@ TEST(SerialPty, ADeviceThatVanishesIsReopenedWhenItComesBack) {
   EXPECT_EQ(p.serial->stats().connection_losses, 1);
   EXPECT_EQ(p.serial->stats().device_restarts, 1);
   EXPECT_EQ(p.server->stats().connections, 2);
+}
+
+// The desktop lab's way onto a serial port: a transport pumped once a frame that never waits,
+// under a link the registry hands out as a LinkedDevice (DevicePending until the reply is in).
+TEST(SerialPty, APolledPortNeverWaitsAndItsDeviceAnswersOnALaterFrame) {
+  SystemInstance served = oscillators(kNoisy), reference = oscillators(kNoisy);
+  DeviceServer server(served.device);
+  auto link = std::make_shared<DeviceLink>(options(), server.path());
+  SerialPortTransport port(server.path(), link, options().baud);
+  DeviceRegistry registry;
+  registry.add_link(server.path(), link);  // a bare path is serial:<path>
+  const Clock::time_point t0 = Clock::now();
+  auto now = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+  while (!link->ready() && now() < 3.0) {
+    port.pump(now());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(link->ready()) << link->last_error() << port.error();
+  auto device = registry.open_for_layer("serial:" + server.path(), reference.device, 0);
+  ASSERT_NE(dynamic_cast<LinkedDevice*>(device.get()), nullptr);
+  const Mat x = inputs(16, 1);
+  Mat y, y_ref;
+  int frames = 0;
+  for (bool done = false; !done && now() < 6.0; ++frames) {
+    port.pump(now());
+    try {
+      device->forward(x, served.theta0, y);
+      done = true;
+    } catch (const DevicePending&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  EXPECT_GE(frames, 2) << "the first frame only asks";
+  reference.device->forward(x, served.theta0, y_ref);
+  EXPECT_EQ((y - y_ref).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ(server.stats().batches_run, 1);
+  EXPECT_EQ(device->queries(), 16);
 }
 
 namespace {
@@ -544,13 +574,6 @@ TEST(SerialPty, PatTrainingSurvivesEveryFaultWithoutLosingOrRepeatingAnUpdate) {
   build(pty, std::make_shared<SerialDevice>(server.path(), options()), served, train);
 
   // One fault of every kind, spread over the run (`after` counts from the previous one).
-  auto fault = [](Fault::Kind kind, int after, double seconds = 0.0) {
-    Fault f;
-    f.kind = kind;
-    f.after = after;
-    f.seconds = seconds;
-    return f;
-  };
   server.inject(fault(Fault::Kind::Garbage, 5));
   server.inject(fault(Fault::Kind::DropRequest, 8));
   server.inject(fault(Fault::Kind::DropReply, 8));

@@ -1,20 +1,22 @@
-// The browser's serial device logic without a browser (app/device_link.h): DeviceLink, the
-// host side of the protocol with no I/O of its own, fed with frames from the C device code
+// The protocol host without a port (patlab/devices/link.h), as the browser's Web Serial port
+// drives it: DeviceLink, with no I/O of its own, fed with frames from the C device code
 // (pl_device_*, through LoopbackDevice); LinkedDevice's pending-and-retry answers; PAT through
-// it; and the lab stepping its lanes in lockstep while a device's reply is on its way.
+// it; and the lab stepping its lanes in lockstep while a reply is on its way. Its noisy
+// oscillators are the lab's (lab_knobs), so it builds with the app.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "patlab/app/device_link.h"
-#include "patlab/app/lab.h"
 #include "patlab/core/layer.h"
 #include "patlab/core/network.h"
 #include "patlab/core/rng.h"
 #include "patlab/core/trainer.h"
 #include "patlab/datasets/toy2d.h"
+#include "patlab/devices/link.h"
+#include "patlab/devices/served_device.h"
 #include "patlab/emulators/catalog.h"
 #include "patlab_protocol.h"
+#include "patlab/app/lab.h"
 
 namespace patlab {
 namespace {
@@ -80,6 +82,23 @@ struct Connected {
   }
 };
 
+LinkOptions with_retries(int retries, SampleFormat format = SampleFormat::Auto) {
+  LinkOptions o;
+  o.retries = retries;
+  o.format = format;
+  return o;
+}
+
+// Lets every try of the request in flight time out, its copies lost on the way, until the link
+// gives up on it.
+void time_out(DeviceLink& link) {
+  const long long before = link.give_ups();
+  for (double t = 10; link.give_ups() == before && t < 1000; t += 10) {
+    link.take_output();
+    link.poll(t);
+  }
+}
+
 TEST(WebSerial, HandshakeDescribesTheDevice) {
   SystemInstance sys = noisy_oscillators(1);
   LoopbackDevice device(sys.device);
@@ -103,7 +122,7 @@ TEST(WebSerial, HandshakeDescribesTheDevice) {
 TEST(WebSerial, PendingUntilTheReplyArrivesThenTheSameAnswer) {
   SystemInstance twin_copy = noisy_oscillators(2);
   LinkOptions o;
-  o.format = PL_FMT_F64;  // lossless: the answers match in-process emulation bit for bit
+  o.format = SampleFormat::Float64;  // lossless: the answers match in-process emulation bit for bit
   Connected c(noisy_oscillators(2), o);
   ASSERT_TRUE(c.link->ready());
   LinkedDevice remote(c.link);
@@ -161,19 +180,15 @@ TEST(WebSerial, GarbageOnTheLineIsSkipped) {
   EXPECT_EQ(c.link->stats().retries, 0);
 }
 
-TEST(WebSerial, NoReplyAtAllStallsThenANewHandshakeResumes) {
-  LinkOptions o;
-  o.retries = 1;
-  Connected c(noisy_oscillators(5), o);
+TEST(WebSerial, NoReplyAtAllStallsThenTheSameFrameResumesWithoutANewHandshake) {
+  Connected c(noisy_oscillators(5), with_retries(1));
   LinkedDevice remote(c.link);
   const Mat x = Mat::Random(remote.input_size(), 2) * 0.5;
   Mat y;
   EXPECT_THROW(remote.forward(x, c.sys.theta0, y), DevicePending);
-  c.link->take_output();  // lost on the way
-  c.link->poll(10);
-  c.link->take_output();  // the retry too
-  c.link->poll(20);       // out of retries: shake hands again
-  EXPECT_EQ(c.link->state(), DeviceLink::State::Handshaking);
+  time_out(*c.link);  // the request and its retry lost: given up, the session kept
+  EXPECT_EQ(c.link->state(), DeviceLink::State::Ready);
+  EXPECT_EQ(c.link->give_ups(), 1);
   try {
     remote.forward(x, c.sys.theta0, y);
     FAIL() << "expected DevicePending";
@@ -181,9 +196,37 @@ TEST(WebSerial, NoReplyAtAllStallsThenANewHandshakeResumes) {
     EXPECT_TRUE(e.stalled());
     EXPECT_NE(std::string(e.what()).find("no reply"), std::string::npos) << e.what();
   }
-  c.wire.pump();  // HELLO answered, then the request again
+  c.wire.pump();  // the request again, as the very same frame
   remote.forward(x, c.sys.theta0, y);
-  EXPECT_EQ(c.link->stats().handshakes, 2);
+  EXPECT_EQ(c.link->stats().handshakes, 1);
+  EXPECT_EQ(c.link->stats().resumed, 1);
+  EXPECT_EQ(c.device.batches_run(), 1);
+}
+
+// A reply later than every retry: the device ran the batch, the link gave up. Asked again, the
+// request goes out as the same frame, so the device replays its reply: nothing runs twice, and
+// the late copy is recognised as stale.
+TEST(WebSerial, ALateReplyToAGivenUpRequestIsReplayedNotRunTwice) {
+  SystemInstance reference = noisy_oscillators(10);
+  Connected c(noisy_oscillators(10), with_retries(1, SampleFormat::Float64));
+  LinkedDevice remote(c.link);
+  const Mat x = Mat::Random(remote.input_size(), 4) * 0.5;
+  Mat y;
+  EXPECT_THROW(remote.forward(x, c.sys.theta0, y), DevicePending);
+  const std::vector<uint8_t> request = c.link->take_output();
+  const std::vector<uint8_t> late = c.device.push(request.data(), request.size());  // held back
+  time_out(*c.link);
+  EXPECT_THROW(remote.forward(x, c.sys.theta0, y), DevicePending);
+  c.wire.pump();         // the same frame: replayed
+  c.wire.deliver(late);  // and the late copy arrives after all
+  remote.forward(x, c.sys.theta0, y);
+  Mat expected;
+  reference.device->forward(x, c.sys.theta0, expected);
+  EXPECT_EQ(y, expected);
+  EXPECT_EQ(c.device.batches_run(), 1) << "the batch ran twice";
+  EXPECT_EQ(c.device.replays(), 1);
+  EXPECT_EQ(c.link->stats().resumed, 1);
+  EXPECT_GE(c.link->stats().stale_replies, 1);
 }
 
 TEST(WebSerial, ALostPortWaitsAndARestartedDeviceIsAcceptedAgain) {
@@ -265,7 +308,7 @@ TEST(WebSerial, PatThroughPendingStepsMatchesInProcessTraining) {
   SystemInstance local = noisy_oscillators(9), served = noisy_oscillators(9);
   LoopbackDevice device(served.device);
   LinkOptions o;
-  o.format = PL_FMT_F64;
+  o.format = SampleFormat::Float64;
   auto link = std::make_shared<DeviceLink>(o);
   Wire wire{*link, device};
   link->opened(0);

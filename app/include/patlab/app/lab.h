@@ -69,7 +69,7 @@ bool apply_lab_setting(LabSettings& settings, const std::string& key, double val
 // *why (when given), for anything else.
 bool parse_lab_methods(const std::string& list, std::vector<Method>& methods, std::string* why);
 
-class DevicePending;    // patlab/app/device_link.h
+class DevicePending;    // patlab/devices/link.h
 
 // One trained network: a run of the lab's experiment for one method (the experiment layer's
 // Run: network, devices as its layers see them, trainer; the data are the lab's) and the curves
@@ -248,7 +248,7 @@ class Lab {
   // source is asked, for each physical layer of a PAT lane, with the emulated system the lab
   // would use and the layer's index, and gives the system to run that layer on instead
   // (nullptr: the emulator); the twin stays the emulated system's. Such a system may throw
-  // DevicePending (patlab/app/device_link.h): the step was rolled back and the lab repeats it
+  // DevicePending (patlab/devices/link.h): the step was rolled back and the lab repeats it
   // on a later frame, lanes in lockstep, measurements and maps likewise. panel draws the
   // "Device" section of the controls; command takes the device:<...> commands; status gives
   // status_json()'s "device" (JSON text). Call reset() when the source's answer changes.

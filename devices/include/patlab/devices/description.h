@@ -1,7 +1,6 @@
 // patlab/devices/description.h: what a device says of itself in the handshake (the DESCRIBE
-// reply of docs/protocol.md), decoded once for every host: the native serial host
-// (SerialDevice) and the browser's Web Serial link (app/device_link.h). Builds everywhere,
-// WebAssembly included (no Asio, no I/O).
+// reply of docs/protocol.md), decoded once for the one protocol host, DeviceLink (link.h),
+// whichever transport it runs on. Builds everywhere, WebAssembly included (no Asio, no I/O).
 #pragma once
 
 #include <cstddef>

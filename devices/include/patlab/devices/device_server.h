@@ -18,6 +18,7 @@
 #include <string>
 
 #include "patlab/core/system.h"
+#include "patlab/devices/served_device.h"
 
 namespace patlab {
 
@@ -48,23 +49,18 @@ std::string fault_problem(const Fault& fault);
 // a link to a /dev/pts/N that no longer exists.
 std::string link_refusal(const std::string& path);
 
-struct ServerOptions {
+// What the device declares (max_batch, max_frame, output range, formats offered: see
+// ServedOptions), and how it is served.
+struct ServerOptions : ServedOptions {
   std::string serial_path;  // serve on this port instead of a new pseudo-terminal
   // pty: the link to keep (default: in a new temporary folder). It is made only where nothing
   // is, or where a link to a pseudo-terminal that no longer exists was left behind (by an
   // emulator that was killed); anything else there is refused (link_refusal), never replaced.
   // The link is removed at the end only if it still points at our pty.
   std::string link_path;
-  int baud = 0;           // > 0: send and take in bytes no faster than an 8N1 UART at this
-                          // rate (10 bits a byte), so link efficiency can be measured
-  int max_batch = 1024;   // samples per request
-  int max_frame = 16384;  // bytes of a frame body, <= 65535
-  // The output range the device declares (q16 needs it finite). Outputs are not clamped.
-  double output_min = -std::numeric_limits<double>::infinity();
-  double output_max = std::numeric_limits<double>::infinity();
-  bool offer_float32 = true, offer_q16 = true, offer_float64 = true;  // q16 also needs
-                                                                      // finite input range
-  uint64_t seed = 1;                                                  // garbage bytes and boot ids
+  int baud = 0;       // > 0: send and take in bytes no faster than an 8N1 UART at this
+                      // rate (10 bits a byte), so link efficiency can be measured
+  uint64_t seed = 1;  // garbage bytes and boot ids
 };
 
 struct ServerStats {
