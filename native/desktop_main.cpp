@@ -5,11 +5,14 @@
 #include <chrono>
 #include <exception>
 #include <fstream>
+#include <memory>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "desktop_device.h"
 #include "patlab/app/lab_view.h"
 #include "patlab/platform/platform.h"
 #include "patlab/lessons/player.h"
@@ -23,6 +26,8 @@ int main(int argc, char** argv) {
   std::string data_dir = PATLAB_DEFAULT_PACK_DIR;
   std::string state, open_path, out_dir = ".", lesson, progress_path;
   bool teacher = false;
+  std::string device;
+  int baud = 115200;
   cli.add_flag("--train", train, "start training at once");
   cli.add_option("--frames", frames, "quit after this many frames; 0 = run until closed")
       ->check(CLI::NonNegativeNumber);
@@ -42,6 +47,10 @@ int main(int argc, char** argv) {
   cli.add_flag("--teacher", teacher, "teacher mode: each lesson step shows only the controls it needs");
   cli.add_option("--progress", progress_path,
                  "a file keeping the lessons' progress between runs (read at start, written on exit)");
+  cli.add_option("--device", device,
+                 "train the PAT lanes on a serial device: serial:/dev/ttyUSB0, or the path `patlab "
+                 "device-sim SYSTEM --link PATH` serves (the Device panel switches back to the emulator)");
+  cli.add_option("--baud", baud, "the serial device's baud rate")->check(CLI::Range(300, 4000000))->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
 
   try {
@@ -74,6 +83,15 @@ int main(int argc, char** argv) {
     };
     platform.on_file_dropped = open_file;
     patlab::LessonPlayer player(lab);
+    std::unique_ptr<patlab::DesktopDevice> serial;
+    if (!device.empty()) {
+      try {
+        serial = std::make_unique<patlab::DesktopDevice>(lab, device, baud);
+      } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "patlab: %s\n", e.what());
+        return 2;
+      }
+    }
     if (!progress_path.empty()) {
       std::ifstream in(progress_path);
       std::stringstream text;
@@ -105,6 +123,8 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     patlab::run_main_loop([&] {
       const bool open = platform.process_events();
+      if (serial)
+        serial->frame(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       lab.advance(10.0);
       player.update();
       const double now = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
