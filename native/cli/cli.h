@@ -79,6 +79,10 @@ void apply_knob(Experiment& e, const std::string& key, double value);
 
 // Subcommands: each adds itself to the app and returns its handler.
 using Handler = std::function<int()>;
+// Adds a (sub)command: its name, the line `--help` lists it with, and the footer its own
+// `--help` ends with (examples, what it writes, exit codes).
+CLI::App* add_command(CLI::App& parent, const std::string& name, const std::string& about,
+                      const std::string& footer);
 Handler add_train(CLI::App& app);
 Handler add_evaluate(CLI::App& app);
 Handler add_sweep(CLI::App& app);

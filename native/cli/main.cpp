@@ -11,6 +11,27 @@
 using namespace patlab;
 using namespace patlab::cli;
 
+namespace {
+
+// Prints the error that ended a command as one line on stderr and returns its exit code: 2 for
+// bad input, 1 for work that failed (a device gave up, a damaged checkpoint, a diverged run).
+int report(const std::exception& e) {
+  int code = kExitFailure;
+  const char *before = "", *after = "";
+  if (dynamic_cast<const UsageError*>(&e) || dynamic_cast<const std::invalid_argument*>(&e)) {
+    code = kExitUsage;  // the libraries say "unknown system 'x': choose ..." and the like
+  } else if (dynamic_cast<const PackError*>(&e)) {
+    code = kExitUsage;
+    after = " (is --data-dir right? the build writes the packs to its data folder)";
+  } else if (dynamic_cast<const DeviceError*>(&e)) {
+    before = "device failed: ";
+  }
+  std::fprintf(stderr, "patlab: %s%s%s\n", before, e.what(), after);
+  return code;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{
       "patlab: physics-aware training of physical neural networks, from the command line.\n"
@@ -69,30 +90,8 @@ int main(int argc, char** argv) {
   try {
     for (auto& [cmd, handler] : commands)
       if (cmd->parsed()) return handler();
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "patlab: %s\n", e.what());
-    return kExitUsage;
-  } catch (const std::invalid_argument& e) {
-    // The libraries say "unknown system 'x': choose ..." and the like: bad input.
-    std::fprintf(stderr, "patlab: %s\n", e.what());
-    return kExitUsage;
-  } catch (const CheckpointError& e) {
-    std::fprintf(stderr, "patlab: %s\n", e.what());
-    return kExitFailure;
-  } catch (const PackError& e) {
-    std::fprintf(
-        stderr, "patlab: %s (is --data-dir right? the build writes the packs to its data folder)\n",
-        e.what());
-    return kExitUsage;
-  } catch (const DeviceError& e) {
-    std::fprintf(stderr, "patlab: device failed: %s\n", e.what());
-    return kExitFailure;
-  } catch (const TrainingError& e) {
-    std::fprintf(stderr, "patlab: %s\n", e.what());
-    return kExitFailure;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "patlab: %s\n", e.what());
-    return kExitFailure;
+    return report(e);
   }
   return kExitUsage;
 }
