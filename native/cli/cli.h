@@ -91,6 +91,7 @@ Handler add_fit_twin(CLI::App& app);
 Handler add_device_sim(CLI::App& app);
 Handler add_devices(CLI::App& app);
 Handler add_systems(CLI::App& app);
+Handler add_lesson(CLI::App& app);
 
 }  // namespace patlab::cli
 

@@ -1,5 +1,6 @@
 // patlab: the command line. Train, evaluate and sweep experiments; fit twins; serve emulated
-// devices on serial lines. See docs/cli.md, or `patlab --help` and `patlab COMMAND --help`.
+// devices on serial lines; check classroom lessons. See docs/cli.md, or `patlab --help` and
+// `patlab COMMAND --help`.
 //
 // All subcommands report errors the same way, here: a message on stderr starting "patlab:"
 // and an exit code (0 done, 1 the work failed, 2 the request was wrong, 130 interrupted).
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
       "  patlab systems                          what can be emulated, and its knobs\n"
       "  patlab train -o runs/first              train the default experiment, write runs/first\n"
       "  patlab evaluate runs/first              test it again\n"
+      "  patlab lesson check LESSON.md           check a classroom lesson you wrote\n"
       "  patlab COMMAND --help                   each command's options and examples\n"
       "Exit codes: 0 done, 1 failed (e.g. a device gave up), 2 bad input, 130 interrupted\n"
       "(a checkpoint was saved). User's guide: docs/cli.md");
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
   add(add_device_sim);
   add(add_devices);
   add(add_systems);
+  add(add_lesson);
 
   // CLI11 would say only "a subcommand is required" for a misspelt command.
   if (argc > 1 && argv[1][0] != '-') {
