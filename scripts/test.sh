@@ -4,15 +4,19 @@
 #   native-asan     unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   wasm-release    the same unit tests compiled to wasm, under node + the browser end-to-end
 #                   test in headless Chromium (screenshot)
-# Options: --no-asan skips the sanitizer build. Screenshots: build/*/screenshots/.
+# Options: --no-asan skips the sanitizer build. --quick is the developer's own loop: set-up,
+# then only the native-release build and its unit tests (label unit); about a minute or two
+# once built. CI runs this script with no option. Screenshots: build/*/screenshots/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 presets=(native-release native-asan wasm-release)
+only=()  # ctest's label filter: none runs every test of a build
 for a in "$@"; do
   case "$a" in
     --no-asan) presets=(native-release wasm-release) ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --quick) presets=(native-release); only=(-L unit) ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option '$a' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -29,7 +33,7 @@ for p in "${presets[@]}"; do
   cmake --build --preset "$p"
   echo "==> $p: test"
   log=$(mktemp)
-  if ctest --preset "$p" 2>&1 | tee "$log"; then :; else failed=1; fi
+  if ctest --preset "$p" "${only[@]}" 2>&1 | tee "$log"; then :; else failed=1; fi
   line=$(grep -E 'tests passed' "$log" | tail -n 1)
   labels=$(sed -n '/Label Time Summary/,/^$/p' "$log" | grep -E '^[a-z]' | awk '{printf "%s %s, ", $1, $(NF-1)}' | sed 's/(//g; s/, $//')
   summary+=("$p: ${line:-no result}  [${labels}]")

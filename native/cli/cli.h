@@ -87,6 +87,10 @@ void apply_knob(Experiment& e, const std::string& key, double value);
 
 // Subcommands: each adds itself to the app and returns its handler.
 using Handler = std::function<int()>;
+// Adds a (sub)command: its name, the line `--help` lists it with, and the footer its own
+// `--help` ends with (examples, what it writes, exit codes).
+CLI::App* add_command(CLI::App& parent, const std::string& name, const std::string& about,
+                      const std::string& footer);
 Handler add_train(CLI::App& app);
 Handler add_evaluate(CLI::App& app);
 Handler add_sweep(CLI::App& app);
@@ -95,6 +99,7 @@ Handler add_fit_twin(CLI::App& app);
 Handler add_device_sim(CLI::App& app);
 Handler add_devices(CLI::App& app);
 Handler add_systems(CLI::App& app);
+Handler add_lesson(CLI::App& app);
 
 }  // namespace patlab::cli
 

@@ -41,22 +41,26 @@ void add_run_options(CLI::App& cmd, RunOptions& o, bool with_devices) {
       "Device of a physical layer (repeat once per physical layer, in layer order): a serial "
       "port, e.g. /dev/ttyUSB0 or the path `patlab device-sim` prints (also serial:PATH), or "
       "emulated:SYSTEM. Default: in-process emulation");
-  cmd.add_option("--baud", o.serial.baud, "Serial baud rate (a standard rate, 300 to 4000000)")
-      ->capture_default_str();
-  cmd.add_option("--format", o.serial_format,
-                 "Sample format on the wire: auto, f32, q16, f64 "
-                 "(f64 is lossless)")
-      ->capture_default_str();
-  cmd.add_option("--timeout", o.serial.timeout_s,
-                 "Seconds to wait for a reply, on top of the "
-                 "time on the wire (above 0, at most 3600)")
-      ->capture_default_str();
-  cmd.add_option("--retries", o.serial.retries, "Re-sends of an unanswered request (0 to 100)")
-      ->capture_default_str();
-  cmd.add_option("--device-wait", o.device_wait_s,
-                 "Seconds to keep retrying a device that has gone away before giving up (a "
-                 "checkpoint is kept; 0 to 1000000)")
-      ->capture_default_str();
+  // The serial settings: --help shows each one's default.
+  auto setting = [&](const std::string& name, auto& value, const std::string& help) {
+    cmd.add_option(name, value, help)->capture_default_str();
+  };
+  setting("--baud", o.serial.baud, "Serial baud rate (a standard rate, 300 to 4000000)");
+  setting("--format", o.serial_format,
+          "Sample format on the wire: auto, f32, q16, f64 (f64 is lossless)");
+  setting("--timeout", o.serial.timeout_s,
+          "Seconds to wait for a reply, on top of the time on the wire (above 0, at most 3600)");
+  setting("--retries", o.serial.retries, "Re-sends of an unanswered request (0 to 100)");
+  setting("--device-wait", o.device_wait_s,
+          "Seconds to keep retrying a device that has gone away before giving up (a checkpoint "
+          "is kept; 0 to 1000000)");
+}
+
+CLI::App* add_command(CLI::App& parent, const std::string& name, const std::string& about,
+                      const std::string& footer) {
+  CLI::App* c = parent.add_subcommand(name, about);
+  c->footer(footer);
+  return c;
 }
 
 namespace {

@@ -1,5 +1,6 @@
 // patlab: the command line. Train, evaluate and sweep experiments; fit twins; serve emulated
-// devices on serial lines. See docs/cli.md, or `patlab --help` and `patlab COMMAND --help`.
+// devices on serial lines; check classroom lessons. See docs/cli.md, or `patlab --help` and
+// `patlab COMMAND --help`.
 //
 // All subcommands report errors the same way, here: a message on stderr starting "patlab:"
 // and an exit code (0 done, 1 the work failed, 2 the request was wrong, 130 interrupted).
@@ -10,6 +11,27 @@
 
 using namespace patlab;
 using namespace patlab::cli;
+
+namespace {
+
+// Prints the error that ended a command as one line on stderr and returns its exit code: 2 for
+// bad input, 1 for work that failed (a device gave up, a damaged checkpoint, a diverged run).
+int report(const std::exception& e) {
+  int code = kExitFailure;
+  const char *before = "", *after = "";
+  if (dynamic_cast<const UsageError*>(&e) || dynamic_cast<const std::invalid_argument*>(&e)) {
+    code = kExitUsage;  // the libraries say "unknown system 'x': choose ..." and the like
+  } else if (dynamic_cast<const PackError*>(&e)) {
+    code = kExitUsage;
+    after = " (is --data-dir right? the build writes the packs to its data folder)";
+  } else if (dynamic_cast<const DeviceError*>(&e)) {
+    before = "device failed: ";
+  }
+  std::fprintf(stderr, "patlab: %s%s%s\n", before, e.what(), after);
+  return code;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -23,6 +45,7 @@ int main(int argc, char** argv) {
       "  patlab systems                          what can be emulated, and its knobs\n"
       "  patlab train -o runs/first              train the default experiment, write runs/first\n"
       "  patlab evaluate runs/first              test it again\n"
+      "  patlab lesson check LESSON.md           check a classroom lesson you wrote\n"
       "  patlab COMMAND --help                   each command's options and examples\n"
       "Exit codes: 0 done, 1 failed (e.g. a device gave up), 2 bad input, 130 interrupted\n"
       "(a checkpoint was saved). User's guide: docs/cli.md");
@@ -39,6 +62,7 @@ int main(int argc, char** argv) {
   add(add_device_sim);
   add(add_devices);
   add(add_systems);
+  add(add_lesson);
 
   // CLI11 would say only "a subcommand is required" for a misspelt command.
   if (argc > 1 && argv[1][0] != '-') {
@@ -69,30 +93,8 @@ int main(int argc, char** argv) {
   try {
     for (auto& [cmd, handler] : commands)
       if (cmd->parsed()) return handler();
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "patlab: %s\n", e.what());
-    return kExitUsage;
-  } catch (const std::invalid_argument& e) {
-    // The libraries say "unknown system 'x': choose ..." and the like: bad input.
-    std::fprintf(stderr, "patlab: %s\n", e.what());
-    return kExitUsage;
-  } catch (const CheckpointError& e) {
-    std::fprintf(stderr, "patlab: %s\n", e.what());
-    return kExitFailure;
-  } catch (const PackError& e) {
-    std::fprintf(
-        stderr, "patlab: %s (is --data-dir right? the build writes the packs to its data folder)\n",
-        e.what());
-    return kExitUsage;
-  } catch (const DeviceError& e) {
-    std::fprintf(stderr, "patlab: device failed: %s\n", e.what());
-    return kExitFailure;
-  } catch (const TrainingError& e) {
-    std::fprintf(stderr, "patlab: %s\n", e.what());
-    return kExitFailure;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "patlab: %s\n", e.what());
-    return kExitFailure;
+    return report(e);
   }
   return kExitUsage;
 }

@@ -550,22 +550,25 @@ int do_train(TrainFlags& f) {
 
 }  // namespace
 
+// The end of `patlab train --help`: examples, and what to expect.
+const char* const kTrainFooter =
+    "Examples:\n"
+    "  patlab train -o runs/first                      the default experiment (moons, "
+    "oscillators, PAT)\n"
+    "  patlab train exp.json -o runs/a --steps 2000    an experiment file, with one change\n"
+    "  patlab train --method in-silico --knob eta=0.4 -o runs/b\n"
+    "  patlab train --resume runs/a                    continue from runs/a/checkpoint.bin\n"
+    "  patlab train -o runs/hw --device /dev/ttyUSB0   the physical layer on a serial device\n"
+    "Ctrl-C (or SIGTERM) saves a checkpoint at the next step and stops (exit 130).\n"
+    "A device that fails pauses training: it retries with backoff and continues.\n"
+    "A training that diverges (NaN/Inf from a too-large learning rate) stops with exit 1,\n"
+    "keeping the last checkpoint written before it.\n"
+    "The run folder is described in docs/cli.md.";
+
 Handler add_train(CLI::App& app) {
   auto f = std::make_shared<TrainFlags>();
-  CLI::App* c = app.add_subcommand("train", "Train a physical neural network; write a run folder");
-  c->footer(
-      "Examples:\n"
-      "  patlab train -o runs/first                      the default experiment (moons, "
-      "oscillators, PAT)\n"
-      "  patlab train exp.json -o runs/a --steps 2000    an experiment file, with one change\n"
-      "  patlab train --method in-silico --knob eta=0.4 -o runs/b\n"
-      "  patlab train --resume runs/a                    continue from runs/a/checkpoint.bin\n"
-      "  patlab train -o runs/hw --device /dev/ttyUSB0   the physical layer on a serial device\n"
-      "Ctrl-C (or SIGTERM) saves a checkpoint at the next step and stops (exit 130).\n"
-      "A device that fails pauses training: it retries with backoff and continues.\n"
-      "A training that diverges (NaN/Inf from a too-large learning rate) stops with exit 1,\n"
-      "keeping the last checkpoint written before it.\n"
-      "The run folder is described in docs/cli.md.");
+  CLI::App* c = add_command(app, "train", "Train a physical neural network; write a run folder",
+                            kTrainFooter);
   c->add_option("experiment", f->experiment_path,
                 "Experiment JSON file (default: the built-in experiment)");
   f->out_opt = c->add_option("-o,--out", f->out_dir,
@@ -606,6 +609,12 @@ Handler add_train(CLI::App& app) {
   return [f] { return do_train(*f); };
 }
 
+// The end of `patlab evaluate --help`: examples, and what to expect.
+const char* const kEvaluateFooter =
+    "Examples:\n  patlab evaluate runs/a\n  patlab evaluate runs/a/checkpoint.bin --pass device "
+    "--json\n"
+    "  patlab evaluate runs/a --device /dev/ttyUSB0   the trained network on real hardware";
+
 Handler add_evaluate(CLI::App& app) {
   struct Flags {
     std::string target, pass = "both";
@@ -613,12 +622,9 @@ Handler add_evaluate(CLI::App& app) {
     RunOptions run;
   };
   auto f = std::make_shared<Flags>();
-  CLI::App* c = app.add_subcommand(
-      "evaluate", "Test a trained run (its checkpoint) on the device and the twin");
-  c->footer(
-      "Examples:\n  patlab evaluate runs/a\n  patlab evaluate runs/a/checkpoint.bin --pass device "
-      "--json\n"
-      "  patlab evaluate runs/a --device /dev/ttyUSB0   the trained network on real hardware");
+  CLI::App* c =
+      add_command(app, "evaluate", "Test a trained run (its checkpoint) on the device and the twin",
+                  kEvaluateFooter);
   c->add_option("run", f->target, "Run folder or checkpoint file")->required();
   c->add_option("--pass", f->pass, "device, twin or both")
       ->check(CLI::IsMember({"device", "twin", "both"}))

@@ -57,24 +57,30 @@ head -1 a.csv >header_only.csv
 expect_code 2 "header_only\.csv: no rows" -- "$PATLAB" merge header_only.csv b.csv -o x.csv
 (head -3 a.csv; echo; tail -n +4 a.csv) >blank.csv
 expect_code 2 "blank\.csv:4: a blank line" -- "$PATLAB" merge blank.csv b.csv -o x.csv
-sed '2s/$/,7/' a.csv >extra.csv
-expect_code 2 "extra\.csv:2: 12 fields, but the header has 11" -- "$PATLAB" merge extra.csv b.csv -o x.csv
-sed '2s/,[^,]*$//' a.csv >short.csv
-expect_code 2 "short\.csv:2: 10 fields" -- "$PATLAB" merge short.csv b.csv -o x.csv
-sed '2s/^0,/zero,/' a.csv >word.csv
-expect_code 2 "word\.csv:2: cell 'zero' is not a cell number" -- "$PATLAB" merge word.csv b.csv -o x.csv
-sed '2s/^0,8,/0,9,/' a.csv >cells.csv
-expect_code 2 "cells\.csv:2: cells is 9, but the sweep's shape 2x2x2 has 8" -- "$PATLAB" merge cells.csv b.csv -o x.csv
-sed '3s/^2,/12,/' a.csv >beyond.csv
-expect_code 2 "beyond\.csv:3: cell 12 is beyond the sweep's 8 cells" -- "$PATLAB" merge beyond.csv b.csv -o x.csv
-sed '2s/,20,\([^,]*\),[^,]*,/,20,\1,1.5,/' a.csv >accuracy.csv
-expect_code 2 "accuracy\.csv:2: device_accuracy '1\.5' is not an accuracy" -- "$PATLAB" merge accuracy.csv b.csv -o x.csv
-sed '2s/,20,/,21,/' a.csv >steps.csv
-expect_code 2 "steps\.csv:2: steps is 21, but 7 rows \(e\.g\. steps\.csv:3\) have 20" -- "$PATLAB" merge steps.csv b.csv -o x.csv
+# damaged NAME SED-SCRIPT PATTERN: a.csv edited by sed into NAME.csv; merging it with b.csv
+# is refused (exit 2) with a message matching PATTERN.
+damaged() {
+  sed "$2" a.csv >"$1.csv"
+  expect_code 2 "$3" -- "$PATLAB" merge "$1.csv" b.csv -o x.csv
+}
+damaged extra '2s/$/,7/' \
+  "extra\.csv:2: 12 fields, but the header has 11"
+damaged short '2s/,[^,]*$//' \
+  "short\.csv:2: 10 fields"
+damaged word '2s/^0,/zero,/' \
+  "word\.csv:2: cell 'zero' is not a cell number"
+damaged cells '2s/^0,8,/0,9,/' \
+  "cells\.csv:2: cells is 9, but the sweep's shape 2x2x2 has 8"
+damaged beyond '3s/^2,/12,/' \
+  "beyond\.csv:3: cell 12 is beyond the sweep's 8 cells"
+damaged accuracy '2s/,20,\([^,]*\),[^,]*,/,20,\1,1.5,/' \
+  "accuracy\.csv:2: device_accuracy '1\.5' is not an accuracy"
+damaged steps '2s/,20,/,21,/' \
+  "steps\.csv:2: steps is 21, but 7 rows \(e\.g\. steps\.csv:3\) have 20"
 head -c -1 a.csv >cut.csv
 expect_code 2 "cut\.csv:5: the last line has no line end" -- "$PATLAB" merge cut.csv b.csv -o x.csv
-sed 's/^cell,cells,sweep,/cell,cells,/; s/^\([0-9]*,[0-9]*\),[^,]*,/\1,/' a.csv >old.csv
-expect_code 2 "old\.csv: written by an older patlab" -- "$PATLAB" merge old.csv b.csv -o x.csv
+damaged old 's/^cell,cells,sweep,/cell,cells,/; s/^\([0-9]*,[0-9]*\),[^,]*,/\1,/' \
+  "old\.csv: written by an older patlab"
 [ ! -e x.csv ] || fail "merge wrote a file from bad input"
 
 # Inputs and output: -o must not be an input; an input given twice is a mistake.
