@@ -11,6 +11,18 @@
 #include "patlab/lessons/lesson.h"
 
 namespace patlab {
+
+// The example lesson of lessons/README.md (also run headless by test_lesson_check.cpp).
+std::string readme_example() {
+  std::ifstream in(std::string(PATLAB_LESSON_DIR) + "/README.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str(), open = "````markdown\n";
+  const size_t b = s.find(open), e = s.find("\n````\n", b + open.size());
+  if (b == std::string::npos || e == std::string::npos) return "";
+  return s.substr(b + open.size(), e - b - open.size() + 1);
+}
+
 namespace {
 
 const char* kGood = R"(# A lesson
@@ -177,16 +189,6 @@ TEST(LessonConditions, EvaluateSumsComparisonsAndMissingValues) {
 }
 
 // The complete example of lessons/README.md, which must stay a valid lesson.
-std::string readme_example() {
-  std::ifstream in(std::string(PATLAB_LESSON_DIR) + "/README.md");
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string s = text.str(), open = "````markdown\n";
-  const size_t b = s.find(open), e = s.find("\n````\n", b + open.size());
-  if (b == std::string::npos || e == std::string::npos) return "";
-  return s.substr(b + open.size(), e - b - open.size() + 1);
-}
-
 TEST(LessonFiles, TheReadmeExampleIsAValidLesson) {
   const ParsedLesson p = parse_lesson(readme_example(), "README.md example");
   for (const LessonError& e : p.errors) ADD_FAILURE() << e.to_string();
