@@ -434,8 +434,8 @@ const SystemInfo& circuit_entry_info() {
 }
 
 CatalogEntry circuit_entry() {
-  return system_entry(circuit_entry_info(), [](const Shape& shape, const KnobValues& k,
-                                               uint64_t seed, const Shape&) {
+  return spec_entry<CircuitDevice, CircuitTwin>(circuit_entry_info(), [](const Shape& shape,
+                                                                         const KnobValues& k) {
     CircuitSpec spec;
     spec.inputs = shape.inputs;
     spec.outputs = shape.outputs;
@@ -446,10 +446,7 @@ CatalogEntry circuit_entry() {
       throw std::invalid_argument("circuit: need 1 to 64 data segments (inputs)");
     if (spec.outputs < 1 || spec.outputs > 256)
       throw std::invalid_argument("circuit: need 1 to 256 ADC samples (outputs)");
-    auto device = std::make_shared<CircuitDevice>(spec, k, seed);
-    auto twin = std::make_shared<CircuitTwin>(spec);
-    Rng rng = theta_rng(seed);
-    return SystemInstance{device, twin, twin->model().initial_theta(rng)};
+    return spec;
   });
 }
 

@@ -302,8 +302,8 @@ const SystemInfo& control_entry_info() {
 }
 
 CatalogEntry control_entry() {
-  return system_entry(control_entry_info(), [](const Shape& shape, const KnobValues& k,
-                                               uint64_t seed, const Shape&) {
+  return spec_entry<ControlDevice, ControlTwin>(control_entry_info(), [](const Shape& shape,
+                                                                         const KnobValues& k) {
     ControlSpec spec;
     spec.segments = shape.inputs;
     spec.samples = shape.outputs;
@@ -313,10 +313,7 @@ CatalogEntry control_entry() {
       throw std::invalid_argument("control: need 1 to 64 reference segments and samples");
     if (spec.segments > spec.steps || spec.samples > spec.steps)
       throw std::invalid_argument("control: more segments or samples than controller steps");
-    auto device = std::make_shared<ControlDevice>(spec, k, seed);
-    auto twin = std::make_shared<ControlTwin>(spec);
-    Rng rng = theta_rng(seed);
-    return SystemInstance{device, twin, ControlModel::initial_theta(rng)};
+    return spec;
   });
 }
 

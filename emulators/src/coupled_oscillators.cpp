@@ -427,10 +427,7 @@ CatalogEntry oscillators_entry() {
     spec.n = n;
     spec.steps = int(k.at("steps"));
     spec.dt = k.at("dt");
-    auto device = std::make_shared<OscillatorDevice>(spec, k, seed);
-    auto twin = std::make_shared<OscillatorTwin>(spec);
-    Rng rng = theta_rng(seed);
-    return SystemInstance{device, twin, twin->model().initial_theta(rng)};
+    return model_instance<OscillatorDevice, OscillatorTwin>(k, seed, spec);
   });
 }
 

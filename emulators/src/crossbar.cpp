@@ -33,6 +33,16 @@ CrossbarModel::CrossbarModel(int n_in, int n_out, Mat pos, Mat neg, double gain)
   if (!std::isfinite(gain)) throw std::invalid_argument("CrossbarModel: gain must be finite");
 }
 
+Vec CrossbarModel::initial_theta(Rng& rng) const {
+  // Xavier-like magnitudes with random signs, kept away from W = 0 where the true physics
+  // switches from the G+ to the G- device (a kink the oracle's gradient has).
+  Vec theta0(n_in_ * n_out_);
+  const double scale = std::min(1.0, 1.5 / std::sqrt(double(n_in_)));
+  for (int i = 0; i < theta0.size(); ++i)
+    theta0[i] = (rng.uniform() < 0.5 ? -1.0 : 1.0) * scale * rng.uniform(0.1, 1.0);
+  return theta0;
+}
+
 void CrossbarModel::effective_weights(const Vec& theta, Mat& w_eff) const {
   if (theta.size() != param_size())
     throw std::invalid_argument("CrossbarModel: wrong parameter size");
@@ -225,24 +235,15 @@ const SystemInfo& crossbar_entry_info() {
 }
 
 CatalogEntry crossbar_entry() {
-  return system_entry(crossbar_entry_info(), [](const Shape& shape, const KnobValues& k,
-                                                uint64_t seed, const Shape&) {
+  return spec_entry<CrossbarDevice, CrossbarTwin>(crossbar_entry_info(), [](const Shape& shape,
+                                                                            const KnobValues& k) {
     CrossbarSpec spec;
     spec.n_in = shape.inputs;
     spec.n_out = shape.outputs;
     if (spec.n_in < 1 || spec.n_out < 1 || spec.n_in > 1024 || spec.n_out > 1024)
       throw std::invalid_argument("crossbar: a tile has 1 to 1024 rows and columns");
     spec.adc_range = k.at("adc_range");
-    auto device = std::make_shared<CrossbarDevice>(spec, k, seed);
-    auto twin = std::make_shared<CrossbarTwin>(spec.n_in, spec.n_out);
-    // Xavier-like magnitudes with random signs, kept away from W = 0 where the true physics
-    // switches from the G+ to the G- device (a kink the oracle's gradient has).
-    Rng rng = theta_rng(seed);
-    Vec theta0(spec.n_in * spec.n_out);
-    const double scale = std::min(1.0, 1.5 / std::sqrt(double(spec.n_in)));
-    for (int i = 0; i < theta0.size(); ++i)
-      theta0[i] = (rng.uniform() < 0.5 ? -1.0 : 1.0) * scale * rng.uniform(0.1, 1.0);
-    return SystemInstance{device, twin, theta0};
+    return spec;
   });
 }
 

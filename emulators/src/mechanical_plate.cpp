@@ -474,8 +474,8 @@ const SystemInfo& plate_entry_info() {
 }
 
 CatalogEntry plate_entry() {
-  return system_entry(plate_entry_info(), [](const Shape& shape, const KnobValues& k,
-                                             uint64_t seed, const Shape&) {
+  return spec_entry<PlateDevice, PlateTwin>(plate_entry_info(), [](const Shape& shape,
+                                                                    const KnobValues& k) {
     PlateSpec spec;
     spec.inputs = shape.inputs;
     spec.outputs = shape.outputs;
@@ -485,10 +485,7 @@ CatalogEntry plate_entry() {
     spec.substeps = int(k.at("substeps"));
     spec.params = int(k.at("param_segments"));
     spec.segment_ms = k.at("segment_ms");
-    auto twin = std::make_shared<PlateTwin>(spec);  // validates the spec (throws)
-    auto device = std::make_shared<PlateDevice>(spec, k, seed);
-    Rng rng = theta_rng(seed);
-    return SystemInstance{device, twin, twin->model().initial_theta(rng)};
+    return spec;  // the twin, built first, checks the rest
   });
 }
 

@@ -47,6 +47,12 @@ RcDiodeModel::RcDiodeModel(int inputs, int outputs, const RcDiodeConstants& k)
                                 "positive, the leakage non-negative");
 }
 
+Vec RcDiodeModel::initial_theta(Rng& rng) const {
+  Vec theta0(4);
+  for (int j = 0; j < 4; ++j) theta0[j] = rng.uniform(0.1, 0.5);
+  return theta0;
+}
+
 void RcDiodeModel::check(const Mat& x, const Vec& theta) const {
   if (x.rows() != inputs_ || theta.size() != 4)
     throw std::invalid_argument("rc_diode: input has " + std::to_string(x.rows()) +
@@ -307,12 +313,7 @@ CatalogEntry rc_diode_entry() {
     if (shape.outputs < 1 || shape.outputs > PD_NODES)
       throw std::invalid_argument("rc_diode: the board reads 3 nodes (1 or 2: the first ones), "
                                   "not " + std::to_string(shape.outputs));
-    auto device = std::make_shared<RcDiodeDevice>(shape.inputs, shape.outputs, k, seed);
-    auto twin = std::make_shared<RcDiodeTwin>(shape.inputs, shape.outputs);
-    Rng rng = theta_rng(seed);
-    Vec theta0(4);
-    for (int j = 0; j < 4; ++j) theta0[j] = rng.uniform(0.1, 0.5);
-    return SystemInstance{device, twin, theta0};
+    return model_instance<RcDiodeDevice, RcDiodeTwin>(k, seed, shape.inputs, shape.outputs);
   });
 }
 

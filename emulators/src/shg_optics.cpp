@@ -158,6 +158,12 @@ void ShgModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec
 
 ShgModel::ShgModel(const ShgSpec& spec) : ShgModel(spec, ShgPhysics{spec.bandwidth, 0.0, 0.0, 1.0}) {}
 
+Vec ShgModel::initial_theta(Rng& rng) const {
+  Vec theta0(spec_.n_param);
+  for (int i = 0; i < spec_.n_param; ++i) theta0[i] = rng.uniform(-0.5, 0.5);
+  return theta0;
+}
+
 Vec ShgModel::calibration() const {
   Vec c(2);
   c << phys_.bandwidth, phys_.power;
@@ -300,8 +306,8 @@ const SystemInfo& shg_entry_info() {
 }
 
 CatalogEntry shg_entry() {
-  return system_entry(shg_entry_info(), [](const Shape& shape, const KnobValues& k,
-                                           uint64_t seed, const Shape&) {
+  return spec_entry<ShgDevice, ShgTwin>(shg_entry_info(), [](const Shape& shape,
+                                                              const KnobValues& k) {
     ShgSpec spec;
     spec.n_in = shape.inputs;
     spec.n_out = shape.outputs;
@@ -314,12 +320,7 @@ CatalogEntry shg_entry() {
       throw std::invalid_argument("shg: the second-harmonic spectrum of " + std::to_string(n) +
                                   " shaper pixels has only " + std::to_string(2 * n - 1) +
                                   " bins; ask for at most that many outputs");
-    auto device = std::make_shared<ShgDevice>(spec, k, seed);
-    auto twin = std::make_shared<ShgTwin>(spec);
-    Rng rng = theta_rng(seed);
-    Vec theta0(spec.n_param);
-    for (int i = 0; i < spec.n_param; ++i) theta0[i] = rng.uniform(-0.5, 0.5);
-    return SystemInstance{device, twin, theta0};
+    return spec;
   });
 }
 
