@@ -186,24 +186,22 @@ void CrossbarDevice::run(const Mat& x, const Vec& theta, Mat& y) {
 // Catalog entry
 
 const SystemInfo& crossbar_entry_info() {
-  static const SystemInfo info = [] {
-    SystemInfo i;
-    i.id = "crossbar";
-    i.name = "Analog in-memory crossbar";
-    i.description =
-        "A grid of memory devices (phase-change or resistive memory) computes a matrix-vector "
-        "product in one step: the inputs are voltages on the rows, every cross point passes a "
-        "current set by its conductance, and each column wire adds the currents up. Each signed "
-        "weight is the difference of two devices' conductances. The devices are imperfect: "
-        "programming misses the target, some devices are stuck, every read is noisy, the "
-        "conductances slowly drift down, and the converters at the edges round the signals. "
-        "The twin is the ideal product y = W x, the model a user writes (what IBM's aihwkit "
-        "emulates for hardware-aware training).";
-    i.input_encoding = "layer input j -> row voltage through the DAC, in [-1, 1] (full scale)";
-    i.param_encoding = "target weights W_ij in [-1, 1] (units of the maximum conductance), "
-                       "programmed as a differential pair G+ - G-; theta[i + outputs*j] = W_ij";
-    i.default_shape = {8, 8};
-    i.knobs = {
+  static const SystemInfo info{
+    "crossbar",
+    "Analog in-memory crossbar",
+    "A grid of memory devices (phase-change or resistive memory) computes a matrix-vector "
+    "product in one step: the inputs are voltages on the rows, every cross point passes a "
+    "current set by its conductance, and each column wire adds the currents up. Each signed "
+    "weight is the difference of two devices' conductances. The devices are imperfect: "
+    "programming misses the target, some devices are stuck, every read is noisy, the "
+    "conductances slowly drift down, and the converters at the edges round the signals. "
+    "The twin is the ideal product y = W x, the model a user writes (what IBM's aihwkit "
+    "emulates for hardware-aware training).",
+    "layer input j -> row voltage through the DAC, in [-1, 1] (full scale)",
+    "target weights W_ij in [-1, 1] (units of the maximum conductance), "
+    "programmed as a differential pair G+ - G-; theta[i + outputs*j] = W_ij",
+    {8, 8},
+    {
         {"adc_range", "ADC full scale", "output units", "setting", 0.5, 64, 4,
          "the ADC reads outputs in [-adc_range, adc_range] (used when adc_bits > 0)"},
         {"prog_noise_rel", "programming error", "", "mismatch", 0.0, 0.3, 0.0,
@@ -221,16 +219,15 @@ const SystemInfo& crossbar_entry_info() {
          "(0 = ideal, no clipping)", true},
         {"drift_nu", "conductance drift", "nu", "drift", 0.0, 0.1, 0.0,
          "conductances decay as (t/t0)^-nu, t/t0 = 1 + queries/1000 (30 % device spread in nu)"},
-    };
+    },
     // Published analog in-memory-computing tiles do one MVM in ~100 ns: IBM's 64-core PCM chip
     // (Le Gallo et al., Nat. Electron. 6, 680 (2023)) computes a 256 x 256 MVM in ~130 ns at a
     // peak ~10 TOPS/W (~0.2 pJ per MAC in the array); with DACs, ADCs and digital periphery
     // counted, ~1 pJ per MAC is a fair order of magnitude. Latency is per MVM (parallel).
-    i.cost = {100e-9, kEnergyPerMacJ * 8 * 8,
-              "Le Gallo et al., Nat. Electron. 2023 (64-core PCM chip): ~100 ns per analog MVM, "
-              "~1 pJ per MAC with periphery; energy scales with inputs x outputs (8 x 8 here)"};
-    return i;
-  }();
+    {100e-9, kEnergyPerMacJ * 8 * 8,
+     "Le Gallo et al., Nat. Electron. 2023 (64-core PCM chip): ~100 ns per analog MVM, "
+     "~1 pJ per MAC with periphery; energy scales with inputs x outputs (8 x 8 here)"},
+  };
   return info;
 }
 

@@ -54,6 +54,7 @@ struct Shape {
 // Knob values by key: the one way knobs are given, read and stored.
 using KnobValues = std::map<std::string, double>;
 
+// A system's entry lists these fields in this order (aggregate initialization).
 struct SystemInfo {
   std::string id;             // "oscillators"
   std::string name;           // "Coupled oscillators"
