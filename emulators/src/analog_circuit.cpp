@@ -369,6 +369,22 @@ void CircuitDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   }
 }
 
+// The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
+// shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
+CircuitSpec circuit_spec(const Shape& shape, const KnobValues& k) {
+  CircuitSpec spec;
+  spec.inputs = shape.inputs;
+  spec.outputs = shape.outputs;
+  spec.params = spec.inputs;
+  spec.substeps = int(k.at("substeps"));
+  spec.segment_us = k.at("segment_us");
+  if (spec.inputs < 1 || spec.inputs > 64)
+    throw std::invalid_argument("circuit: need 1 to 64 data segments (inputs)");
+  if (spec.outputs < 1 || spec.outputs > 256)
+    throw std::invalid_argument("circuit: need 1 to 256 ADC samples (outputs)");
+  return spec;
+}
+
 // ---------------------------------------------------------------------------------------
 // Catalog entry
 
@@ -431,20 +447,7 @@ const SystemInfo& circuit_entry_info() {
 }
 
 CatalogEntry circuit_entry() {
-  return spec_entry<CircuitDevice, CircuitTwin>(circuit_entry_info(), [](const Shape& shape,
-                                                                         const KnobValues& k) {
-    CircuitSpec spec;
-    spec.inputs = shape.inputs;
-    spec.outputs = shape.outputs;
-    spec.params = spec.inputs;
-    spec.substeps = int(k.at("substeps"));
-    spec.segment_us = k.at("segment_us");
-    if (spec.inputs < 1 || spec.inputs > 64)
-      throw std::invalid_argument("circuit: need 1 to 64 data segments (inputs)");
-    if (spec.outputs < 1 || spec.outputs > 256)
-      throw std::invalid_argument("circuit: need 1 to 256 ADC samples (outputs)");
-    return spec;
-  });
+  return spec_entry<CircuitDevice, CircuitTwin>(circuit_entry_info(), circuit_spec);
 }
 
 }  // namespace patlab

@@ -239,6 +239,21 @@ void ControlDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (knobs_.at("friction_drift_nm") > 0) resume();
 }
 
+// The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
+// shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
+ControlSpec control_spec(const Shape& shape, const KnobValues& k) {
+  ControlSpec spec;
+  spec.segments = shape.inputs;
+  spec.samples = shape.outputs;
+  spec.steps = int(k.at("steps"));
+  spec.dt_s = k.at("dt_s");
+  if (spec.segments < 1 || spec.segments > 64 || spec.samples < 1 || spec.samples > 64)
+    throw std::invalid_argument("control: need 1 to 64 reference segments and samples");
+  if (spec.segments > spec.steps || spec.samples > spec.steps)
+    throw std::invalid_argument("control: more segments or samples than controller steps");
+  return spec;
+}
+
 // ---------------------------------------------------------------------------------------
 // Catalog entry
 
@@ -297,19 +312,7 @@ const SystemInfo& control_entry_info() {
 }
 
 CatalogEntry control_entry() {
-  return spec_entry<ControlDevice, ControlTwin>(control_entry_info(), [](const Shape& shape,
-                                                                         const KnobValues& k) {
-    ControlSpec spec;
-    spec.segments = shape.inputs;
-    spec.samples = shape.outputs;
-    spec.steps = int(k.at("steps"));
-    spec.dt_s = k.at("dt_s");
-    if (spec.segments < 1 || spec.segments > 64 || spec.samples < 1 || spec.samples > 64)
-      throw std::invalid_argument("control: need 1 to 64 reference segments and samples");
-    if (spec.segments > spec.steps || spec.samples > spec.steps)
-      throw std::invalid_argument("control: more segments or samples than controller steps");
-    return spec;
-  });
+  return spec_entry<ControlDevice, ControlTwin>(control_entry_info(), control_spec);
 }
 
 }  // namespace patlab

@@ -182,6 +182,18 @@ void CrossbarDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (knobs_.at("drift_nu") > 0) resume();
 }
 
+// The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
+// shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
+CrossbarSpec crossbar_spec(const Shape& shape, const KnobValues& k) {
+  CrossbarSpec spec;
+  spec.n_in = shape.inputs;
+  spec.n_out = shape.outputs;
+  if (spec.n_in < 1 || spec.n_out < 1 || spec.n_in > 1024 || spec.n_out > 1024)
+    throw std::invalid_argument("crossbar: a tile has 1 to 1024 rows and columns");
+  spec.adc_range = k.at("adc_range");
+  return spec;
+}
+
 // ---------------------------------------------------------------------------------------
 // Catalog entry
 
@@ -232,16 +244,7 @@ const SystemInfo& crossbar_entry_info() {
 }
 
 CatalogEntry crossbar_entry() {
-  return spec_entry<CrossbarDevice, CrossbarTwin>(crossbar_entry_info(), [](const Shape& shape,
-                                                                            const KnobValues& k) {
-    CrossbarSpec spec;
-    spec.n_in = shape.inputs;
-    spec.n_out = shape.outputs;
-    if (spec.n_in < 1 || spec.n_out < 1 || spec.n_in > 1024 || spec.n_out > 1024)
-      throw std::invalid_argument("crossbar: a tile has 1 to 1024 rows and columns");
-    spec.adc_range = k.at("adc_range");
-    return spec;
-  });
+  return spec_entry<CrossbarDevice, CrossbarTwin>(crossbar_entry_info(), crossbar_spec);
 }
 
 }  // namespace patlab

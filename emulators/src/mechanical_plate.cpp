@@ -408,6 +408,21 @@ void PlateDevice::resume() {
   rebuild_truth();
 }
 
+// The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
+// shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
+PlateSpec plate_spec(const Shape& shape, const KnobValues& k) {
+  PlateSpec spec;
+  spec.inputs = shape.inputs;
+  spec.outputs = shape.outputs;
+  if (spec.inputs < 1 || spec.inputs > 256 || spec.outputs < 1 || spec.outputs > 1024)
+    throw std::invalid_argument("plate: need 1 to 256 data segments and 1 to 1024 samples");
+  spec.modes = int(k.at("modes"));
+  spec.substeps = int(k.at("substeps"));
+  spec.params = int(k.at("param_segments"));
+  spec.segment_ms = k.at("segment_ms");
+  return spec;  // the twin, built first, checks the rest
+}
+
 // ---------------------------------------------------------------------------------------
 // Catalog entry
 
@@ -469,19 +484,7 @@ const SystemInfo& plate_entry_info() {
 }
 
 CatalogEntry plate_entry() {
-  return spec_entry<PlateDevice, PlateTwin>(plate_entry_info(), [](const Shape& shape,
-                                                                    const KnobValues& k) {
-    PlateSpec spec;
-    spec.inputs = shape.inputs;
-    spec.outputs = shape.outputs;
-    if (spec.inputs < 1 || spec.inputs > 256 || spec.outputs < 1 || spec.outputs > 1024)
-      throw std::invalid_argument("plate: need 1 to 256 data segments and 1 to 1024 samples");
-    spec.modes = int(k.at("modes"));
-    spec.substeps = int(k.at("substeps"));
-    spec.params = int(k.at("param_segments"));
-    spec.segment_ms = k.at("segment_ms");
-    return spec;  // the twin, built first, checks the rest
-  });
+  return spec_entry<PlateDevice, PlateTwin>(plate_entry_info(), plate_spec);
 }
 
 }  // namespace patlab
