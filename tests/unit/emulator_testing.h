@@ -11,12 +11,28 @@
 
 namespace patlab {
 
+// What a knob does to a device's output: inputs x, the output y of the device with the knob
+// and the output clean of the default device (same seed), both at their own θ0.
+struct KnobEffect {
+  Mat x, y, clean;
+};
+
 // Makes instances of one system as its tests do: make(knobs, seed, shape).
 struct InstanceMaker {
   CatalogEntry entry;
   SystemInstance operator()(const KnobValues& knobs = {}, uint64_t seed = 1,
                             Shape shape = {}) const {
     return entry.make(shape, knobs, seed);
+  }
+  // The default shape's devices with knobs and with none, run on `samples` inputs uniform in
+  // [-1, 1] drawn from Rng(rng_seed).
+  KnobEffect effect(const KnobValues& knobs, uint64_t rng_seed, int samples) const {
+    SystemInstance with = (*this)(knobs), clean = (*this)({});
+    Rng rng(rng_seed);
+    KnobEffect e{uniform_matrix(with.device->input_size(), samples, rng), Mat(), Mat()};
+    with.device->forward(e.x, with.theta0, e.y);
+    clean.device->forward(e.x, clean.theta0, e.clean);
+    return e;
   }
 };
 
