@@ -1,7 +1,10 @@
 // tests/unit/emulator_testing.h: what the emulated systems' own tests share: the headers they
-// train and check gradients with, making a system's instances, and the finite-difference
-// check of a calibratable twin's constants (each test asserts with its own tolerance).
+// train and check gradients with, making a system's instances and measuring a knob's effect,
+// the check that a description has every kind of knob, and the finite-difference check of a
+// calibratable twin's constants (each test asserts with its own tolerance).
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include "patlab/core/gradient_check.h"
 #include "patlab/core/trainer.h"
@@ -35,6 +38,15 @@ struct InstanceMaker {
     return e;
   }
 };
+
+// Expects a knob of every kind in a system's description, settings included.
+inline void expect_every_knob_kind(const SystemInfo& info) {
+  for (const char* kind : {"noise", "mismatch", "structural", "drift", "setting"}) {
+    bool found = false;
+    for (const KnobInfo& k : info.knobs) found |= k.kind == kind;
+    EXPECT_TRUE(found) << info.id << ": " << kind;
+  }
+}
 
 // ∂<g_y, y>/∂c at the twin's constants c0: analytic[i] from constants_vjp, numeric[i] the
 // central difference with step eps in c_i. The twin's constants are c0 again afterwards.

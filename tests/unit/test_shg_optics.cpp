@@ -208,11 +208,7 @@ TEST(ShgOptics, RejectsShapesAndKnobsItCannotTake) {
   Mat y;
   EXPECT_THROW(s.twin->forward(Mat::Zero(4, 1), s.theta0, y), std::invalid_argument);
   // The catalog entry is described as data, with every kind of knob and a cost.
-  for (const char* kind : {"noise", "mismatch", "structural", "drift", "setting"}) {
-    bool found = false;
-    for (const KnobInfo& k : e.info.knobs) found |= k.kind == kind;
-    EXPECT_TRUE(found) << kind;
-  }
+  expect_every_knob_kind(e.info);
   EXPECT_GT(e.info.cost.latency_s, 0.0);
   EXPECT_FALSE(e.info.cost.source.empty());
 }
