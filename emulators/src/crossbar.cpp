@@ -182,6 +182,8 @@ void CrossbarDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (knobs_.at("drift_nu") > 0) resume();
 }
 
+namespace {
+
 // The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
 // shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
 CrossbarSpec crossbar_spec(const Shape& shape, const KnobValues& k) {
@@ -193,6 +195,8 @@ CrossbarSpec crossbar_spec(const Shape& shape, const KnobValues& k) {
   spec.adc_range = k.at("adc_range");
   return spec;
 }
+
+}  // namespace
 
 // ---------------------------------------------------------------------------------------
 // Catalog entry

@@ -246,6 +246,8 @@ void ShgDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   }
 }
 
+namespace {
+
 // The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
 // shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
 ShgSpec shg_spec(const Shape& shape, const KnobValues& k) {
@@ -263,6 +265,8 @@ ShgSpec shg_spec(const Shape& shape, const KnobValues& k) {
                                 " bins; ask for at most that many outputs");
   return spec;
 }
+
+}  // namespace
 
 // ---------------------------------------------------------------------------------------
 // Catalog entry
