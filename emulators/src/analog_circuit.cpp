@@ -369,11 +369,9 @@ void CircuitDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   }
 }
 
-namespace {
-
 // The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
 // shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
-CircuitSpec circuit_spec(const Shape& shape, const KnobValues& k) {
+static CircuitSpec circuit_spec(const Shape& shape, const KnobValues& k) {
   CircuitSpec spec;
   spec.inputs = shape.inputs;
   spec.outputs = shape.outputs;
@@ -386,8 +384,6 @@ CircuitSpec circuit_spec(const Shape& shape, const KnobValues& k) {
     throw std::invalid_argument("circuit: need 1 to 256 ADC samples (outputs)");
   return spec;
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------
 // Catalog entry

@@ -239,11 +239,9 @@ void ControlDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (knobs_.at("friction_drift_nm") > 0) resume();
 }
 
-namespace {
-
 // The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
 // shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
-ControlSpec control_spec(const Shape& shape, const KnobValues& k) {
+static ControlSpec control_spec(const Shape& shape, const KnobValues& k) {
   ControlSpec spec;
   spec.segments = shape.inputs;
   spec.samples = shape.outputs;
@@ -255,8 +253,6 @@ ControlSpec control_spec(const Shape& shape, const KnobValues& k) {
     throw std::invalid_argument("control: more segments or samples than controller steps");
   return spec;
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------
 // Catalog entry

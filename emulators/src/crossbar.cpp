@@ -182,11 +182,9 @@ void CrossbarDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (knobs_.at("drift_nu") > 0) resume();
 }
 
-namespace {
-
 // The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
 // shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
-CrossbarSpec crossbar_spec(const Shape& shape, const KnobValues& k) {
+static CrossbarSpec crossbar_spec(const Shape& shape, const KnobValues& k) {
   CrossbarSpec spec;
   spec.n_in = shape.inputs;
   spec.n_out = shape.outputs;
@@ -195,8 +193,6 @@ CrossbarSpec crossbar_spec(const Shape& shape, const KnobValues& k) {
   spec.adc_range = k.at("adc_range");
   return spec;
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------
 // Catalog entry

@@ -408,11 +408,9 @@ void PlateDevice::resume() {
   rebuild_truth();
 }
 
-namespace {
-
 // The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
 // shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
-PlateSpec plate_spec(const Shape& shape, const KnobValues& k) {
+static PlateSpec plate_spec(const Shape& shape, const KnobValues& k) {
   PlateSpec spec;
   spec.inputs = shape.inputs;
   spec.outputs = shape.outputs;
@@ -424,8 +422,6 @@ PlateSpec plate_spec(const Shape& shape, const KnobValues& k) {
   spec.segment_ms = k.at("segment_ms");
   return spec;  // the twin, built first, checks the rest
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------
 // Catalog entry

@@ -246,18 +246,16 @@ void ShgDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   }
 }
 
-namespace {
-
 // The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
 // shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
-ShgSpec shg_spec(const Shape& shape, const KnobValues& k) {
+static ShgSpec shg_spec(const Shape& shape, const KnobValues& k) {
   ShgSpec spec;
   spec.n_in = shape.inputs;
   spec.n_out = shape.outputs;
-  spec.n_param = int(k.at("param_bins"));
-  spec.bandwidth = k.at("pm_bandwidth");
   if (spec.n_in < 1 || spec.n_out < 1 || spec.n_in > 256)
     throw std::invalid_argument("shg: need 1 to 256 data pixels and at least 1 output");
+  spec.n_param = int(k.at("param_bins"));
+  spec.bandwidth = k.at("pm_bandwidth");
   const int n = spec.n_in + spec.n_param;
   if (spec.n_out > 2 * n - 1)
     throw std::invalid_argument("shg: the second-harmonic spectrum of " + std::to_string(n) +
@@ -265,8 +263,6 @@ ShgSpec shg_spec(const Shape& shape, const KnobValues& k) {
                                 " bins; ask for at most that many outputs");
   return spec;
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------
 // Catalog entry
