@@ -369,30 +369,44 @@ void CircuitDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   }
 }
 
+// The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
+// shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
+static CircuitSpec circuit_spec(const Shape& shape, const KnobValues& k) {
+  CircuitSpec spec;
+  spec.inputs = shape.inputs;
+  spec.outputs = shape.outputs;
+  spec.params = spec.inputs;
+  spec.substeps = int(k.at("substeps"));
+  spec.segment_us = k.at("segment_us");
+  if (spec.inputs < 1 || spec.inputs > 64)
+    throw std::invalid_argument("circuit: need 1 to 64 data segments (inputs)");
+  if (spec.outputs < 1 || spec.outputs > 256)
+    throw std::invalid_argument("circuit: need 1 to 256 ADC samples (outputs)");
+  return spec;
+}
+
 // ---------------------------------------------------------------------------------------
 // Catalog entry
 
 const SystemInfo& circuit_entry_info() {
-  static const SystemInfo info = [] {
-    SystemInfo i;
-    i.id = "circuit";
-    i.name = "Analog diode circuit";
-    i.description =
-        "A small analog electronic circuit: a voltage from a DAC drives a resistor and a coil "
-        "into a capacitor, shunted by a silicon diode. The circuit rings like a damped "
-        "pendulum, and the diode clips it whenever the voltage rises above about half a volt, "
-        "so it mixes its inputs nonlinearly. The data and the trained parameters are played "
-        "in turn as a sequence of voltages; an ADC samples the capacitor voltage at evenly "
-        "spaced times. The twin is the textbook circuit with datasheet parts; the real board "
-        "has part tolerances, a different temperature, a loading ADC and converters with "
-        "finite resolution. The electronic layer of Wright et al. (Nature 2022) reached 93 % "
-        "on MNIST.";
-    i.input_encoding = "layer input -> DAC voltage of one drive segment, in [-1, 1] V "
-                       "(data and parameter segments alternate, data first)";
-    i.param_encoding = "DAC voltages of the parameter segments, in [-1, 1] V, one per data "
-                       "segment, interleaved with them";
-    i.default_shape = {8, 8};
-    i.knobs = {
+  static const SystemInfo info{
+    "circuit",
+    "Analog diode circuit",
+    "A small analog electronic circuit: a voltage from a DAC drives a resistor and a coil "
+    "into a capacitor, shunted by a silicon diode. The circuit rings like a damped "
+    "pendulum, and the diode clips it whenever the voltage rises above about half a volt, "
+    "so it mixes its inputs nonlinearly. The data and the trained parameters are played "
+    "in turn as a sequence of voltages; an ADC samples the capacitor voltage at evenly "
+    "spaced times. The twin is the textbook circuit with datasheet parts; the real board "
+    "has part tolerances, a different temperature, a loading ADC and converters with "
+    "finite resolution. The electronic layer of Wright et al. (Nature 2022) reached 93 % "
+    "on MNIST.",
+    "layer input -> DAC voltage of one drive segment, in [-1, 1] V "
+    "(data and parameter segments alternate, data first)",
+    "DAC voltages of the parameter segments, in [-1, 1] V, one per data "
+    "segment, interleaved with them",
+    {8, 8},
+    {
         {"substeps", "integration steps per segment", "", "setting", 16, 64, 24,
          "RK4 steps per drive segment (the step must stay at or below 1/16 us for the diode)",
          true},
@@ -418,39 +432,22 @@ const SystemInfo& circuit_entry_info() {
          "the ADC buffer compresses softly: it reports tanh(k v) / k instead of v"},
         {"temp_drift_k", "temperature drift", "K per sqrt(1000 queries)", "drift", 0.0, 10.0,
          0.0, "the board temperature wanders as a random walk with this std per 1000 queries"},
-    };
+    },
     // A discrete board driven by a DAC and read by an ADC at 1 MS/s: the default waveform is
     // 16 segments of 1 us, and the circuit must discharge before the next query (a few
     // damping times 2Q/w0 = 3 us, ~15 us), so ~32 us per query plus converter latency: ~40 us.
     // A 1 MS/s 16-bit DAC and ADC with buffer op-amps draw ~50 mW together (typical datasheet
     // figures), so ~2 uJ per query; the circuit itself dissipates < 1 mW. An estimate, not a
     // measured board (the paper's lab setup with bench instruments was far slower).
-    i.cost = {40e-6, 2e-6,
-              "estimate: 16 x 1 us waveform + ~15 us discharge at 1 MS/s DAC/ADC (~40 us); "
-              "~50 mW of converters and buffers (~2 uJ per query)"};
-    return i;
-  }();
+    {40e-6, 2e-6,
+     "estimate: 16 x 1 us waveform + ~15 us discharge at 1 MS/s DAC/ADC (~40 us); "
+     "~50 mW of converters and buffers (~2 uJ per query)"},
+  };
   return info;
 }
 
 CatalogEntry circuit_entry() {
-  return system_entry(circuit_entry_info(), [](const Shape& shape, const KnobValues& k,
-                                               uint64_t seed, const Shape&) {
-    CircuitSpec spec;
-    spec.inputs = shape.inputs;
-    spec.outputs = shape.outputs;
-    spec.params = spec.inputs;
-    spec.substeps = int(k.at("substeps"));
-    spec.segment_us = k.at("segment_us");
-    if (spec.inputs < 1 || spec.inputs > 64)
-      throw std::invalid_argument("circuit: need 1 to 64 data segments (inputs)");
-    if (spec.outputs < 1 || spec.outputs > 256)
-      throw std::invalid_argument("circuit: need 1 to 256 ADC samples (outputs)");
-    auto device = std::make_shared<CircuitDevice>(spec, k, seed);
-    auto twin = std::make_shared<CircuitTwin>(spec);
-    Rng rng = theta_rng(seed);
-    return SystemInstance{device, twin, twin->model().initial_theta(rng)};
-  });
+  return spec_entry<CircuitDevice, CircuitTwin>(circuit_entry_info(), circuit_spec);
 }
 
 }  // namespace patlab

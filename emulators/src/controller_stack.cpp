@@ -239,31 +239,42 @@ void ControlDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (knobs_.at("friction_drift_nm") > 0) resume();
 }
 
+// The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
+// shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
+static ControlSpec control_spec(const Shape& shape, const KnobValues& k) {
+  ControlSpec spec;
+  spec.segments = shape.inputs;
+  spec.samples = shape.outputs;
+  spec.steps = int(k.at("steps"));
+  spec.dt_s = k.at("dt_s");
+  if (spec.segments < 1 || spec.segments > 64 || spec.samples < 1 || spec.samples > 64)
+    throw std::invalid_argument("control: need 1 to 64 reference segments and samples");
+  if (spec.segments > spec.steps || spec.samples > spec.steps)
+    throw std::invalid_argument("control: more segments or samples than controller steps");
+  return spec;
+}
+
 // ---------------------------------------------------------------------------------------
 // Catalog entry
 
 const SystemInfo& control_entry_info() {
-  static const SystemInfo info = [] {
-    SystemInfo i;
-    i.id = "control";
-    i.name = "Controller stack";
-    i.description =
-        "A servo motor turning a flywheel, steered by two controllers stacked in a cascade: an "
-        "outer position controller decides how fast the shaft should turn, an inner speed "
-        "controller decides how much torque the drive applies. The data is the setpoint the "
-        "shaft is told to follow, a staircase of target angles; the layer's output is the angle "
-        "actually measured at a few moments. Training tunes the four controller gains. The "
-        "digital twin is the textbook linear loop; the real bench also has dry friction, a "
-        "torque limit and a delay in its sensors, which is why gains tuned in simulation alone "
-        "track worse on the real motor than gains tuned with physics-aware training.";
-    i.input_encoding =
-        "layer input -> reference angle r in radians, one value per equal time segment "
-        "(piecewise-constant staircase), each in [-1, 1] rad; the loop starts at rest at 0";
-    i.param_encoding =
-        "gains [K_pp, K_ip, K_pv, K_iv] of the position PI and velocity PI controllers, each in "
-        "[0, 1] of its maximum: 50 1/s, 500 1/s^2, 0.1 N m s/rad, 2 N m/rad";
-    i.default_shape = {4, 8};
-    i.knobs = {
+  static const SystemInfo info{
+    "control",
+    "Controller stack",
+    "A servo motor turning a flywheel, steered by two controllers stacked in a cascade: an "
+    "outer position controller decides how fast the shaft should turn, an inner speed "
+    "controller decides how much torque the drive applies. The data is the setpoint the "
+    "shaft is told to follow, a staircase of target angles; the layer's output is the angle "
+    "actually measured at a few moments. Training tunes the four controller gains. The "
+    "digital twin is the textbook linear loop; the real bench also has dry friction, a "
+    "torque limit and a delay in its sensors, which is why gains tuned in simulation alone "
+    "track worse on the real motor than gains tuned with physics-aware training.",
+    "layer input -> reference angle r in radians, one value per equal time segment "
+    "(piecewise-constant staircase), each in [-1, 1] rad; the loop starts at rest at 0",
+    "gains [K_pp, K_ip, K_pv, K_iv] of the position PI and velocity PI controllers, each in "
+    "[0, 1] of its maximum: 50 1/s, 500 1/s^2, 0.1 N m s/rad, 2 N m/rad",
+    {4, 8},
+    {
         {"steps", "controller steps", "", "setting", 20, 2000, 200,
          "controller and integration steps per query; T = steps x dt_s is the run's length", true},
         {"dt_s", "controller period", "s", "setting", 0.0005, 0.004, 0.002,
@@ -288,36 +299,20 @@ const SystemInfo& control_entry_info() {
          "logged angles are rounded to whole multiples of this step (0 = continuous)"},
         {"friction_drift_nm", "friction warm-up", "N m", "drift", 0.0, 0.1, 0.0,
          "dry friction grows by up to this much with use, 63 % of it after 10 000 queries"},
-    };
+    },
     // A small brushless servo test bench (~100 W drive, flywheel load). Each query plays one
     // reference trajectory, T = steps x dt = 0.4 s at the defaults, then the bench returns to 0
     // and settles (~0.2 s): ~0.6 s per query. Drive, controller board and encoder electronics
     // average ~20 W over a query (motor copper losses plus ~5 W of electronics): ~12 J.
     // Order-of-magnitude estimates for a lab bench, not a measured device.
-    i.cost = {0.6, 12.0,
-              "estimate: small servo test bench, 0.4 s trajectory + 0.2 s reset at ~20 W average"};
-    return i;
-  }();
+    {0.6, 12.0,
+     "estimate: small servo test bench, 0.4 s trajectory + 0.2 s reset at ~20 W average"},
+  };
   return info;
 }
 
 CatalogEntry control_entry() {
-  return system_entry(control_entry_info(), [](const Shape& shape, const KnobValues& k,
-                                               uint64_t seed, const Shape&) {
-    ControlSpec spec;
-    spec.segments = shape.inputs;
-    spec.samples = shape.outputs;
-    spec.steps = int(k.at("steps"));
-    spec.dt_s = k.at("dt_s");
-    if (spec.segments < 1 || spec.segments > 64 || spec.samples < 1 || spec.samples > 64)
-      throw std::invalid_argument("control: need 1 to 64 reference segments and samples");
-    if (spec.segments > spec.steps || spec.samples > spec.steps)
-      throw std::invalid_argument("control: more segments or samples than controller steps");
-    auto device = std::make_shared<ControlDevice>(spec, k, seed);
-    auto twin = std::make_shared<ControlTwin>(spec);
-    Rng rng = theta_rng(seed);
-    return SystemInstance{device, twin, ControlModel::initial_theta(rng)};
-  });
+  return spec_entry<ControlDevice, ControlTwin>(control_entry_info(), control_spec);
 }
 
 }  // namespace patlab

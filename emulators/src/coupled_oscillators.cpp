@@ -374,22 +374,20 @@ void OscillatorDevice::resume() { truth_->set_constants(Vec::Constant(1, drifted
 // Catalog entry
 
 const SystemInfo& oscillators_entry_info() {
-  static const SystemInfo info = [] {
-    SystemInfo i;
-    i.id = "oscillators";
-    i.name = "Coupled oscillators";
-    i.description =
-        "A ring of nonlinear pendula, each pulled back by gravity (sin q) and coupled to the "
-        "others by torsion springs. The data sets where each pendulum starts; the pendula swing "
-        "for a fixed time and their final angles are the layer's output. Training tunes the "
-        "springs and a constant torque on each pendulum. The reference system of the "
-        "physics-aware training code (mcmahon-lab).";
-    i.input_encoding = "layer input -> initial angle q_i(0) in radians (unbounded; |q| < pi "
-                       "keeps the pendula from flipping over), starting at rest";
-    i.param_encoding = "couplings J_ij (upper triangle, |J| <= 1) and drives e_i (|e| <= 1), "
-                       "in units of the restoring torque";
-    i.default_shape = {8, 8};
-    i.knobs = {
+  static const SystemInfo info{
+    "oscillators",
+    "Coupled oscillators",
+    "A ring of nonlinear pendula, each pulled back by gravity (sin q) and coupled to the "
+    "others by torsion springs. The data sets where each pendulum starts; the pendula swing "
+    "for a fixed time and their final angles are the layer's output. Training tunes the "
+    "springs and a constant torque on each pendulum. The reference system of the "
+    "physics-aware training code (mcmahon-lab).",
+    "layer input -> initial angle q_i(0) in radians (unbounded; |q| < pi "
+    "keeps the pendula from flipping over), starting at rest",
+    "couplings J_ij (upper triangle, |J| <= 1) and drives e_i (|e| <= 1), "
+    "in units of the restoring torque",
+    {8, 8},
+    {
         {"steps", "integration steps", "", "setting", 1, 64, 16,
          "RK4 steps; T = steps x dt is how long the pendula swing", true},
         {"dt", "step length", "1/w0", "setting", 0.01, 0.5, 0.125,
@@ -404,13 +402,12 @@ const SystemInfo& oscillators_entry_info() {
          "std of the error in setting each starting angle"},
         {"eta_drift", "nonlinearity drift", "per sqrt(1000 queries)", "drift", 0.0, 0.2, 0.0,
          "eta wanders as a random walk with this std per 1000 queries"},
-    };
+    },
     // An electromechanical resonator array (MEMS-scale) at ~1 kHz: T = 2/w0 of motion plus
     // settling and readout is about 1 ms per query; ~1 mW of drive and readout electronics
     // over that time is ~1 uJ. Order-of-magnitude estimates, not a measured device.
-    i.cost = {1e-3, 1e-6, "estimate: ~1 kHz electromechanical resonators, ~1 ms and ~1 mW per query"};
-    return i;
-  }();
+    {1e-3, 1e-6, "estimate: ~1 kHz electromechanical resonators, ~1 ms and ~1 mW per query"},
+  };
   return info;
 }
 
@@ -427,10 +424,7 @@ CatalogEntry oscillators_entry() {
     spec.n = n;
     spec.steps = int(k.at("steps"));
     spec.dt = k.at("dt");
-    auto device = std::make_shared<OscillatorDevice>(spec, k, seed);
-    auto twin = std::make_shared<OscillatorTwin>(spec);
-    Rng rng = theta_rng(seed);
-    return SystemInstance{device, twin, twin->model().initial_theta(rng)};
+    return model_instance<OscillatorDevice, OscillatorTwin>(k, seed, spec);
   });
 }
 

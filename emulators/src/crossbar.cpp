@@ -33,6 +33,16 @@ CrossbarModel::CrossbarModel(int n_in, int n_out, Mat pos, Mat neg, double gain)
   if (!std::isfinite(gain)) throw std::invalid_argument("CrossbarModel: gain must be finite");
 }
 
+Vec CrossbarModel::initial_theta(Rng& rng) const {
+  // Xavier-like magnitudes with random signs, kept away from W = 0 where the true physics
+  // switches from the G+ to the G- device (a kink the oracle's gradient has).
+  Vec theta0(n_in_ * n_out_);
+  const double scale = std::min(1.0, 1.5 / std::sqrt(double(n_in_)));
+  for (int i = 0; i < theta0.size(); ++i)
+    theta0[i] = (rng.uniform() < 0.5 ? -1.0 : 1.0) * scale * rng.uniform(0.1, 1.0);
+  return theta0;
+}
+
 void CrossbarModel::effective_weights(const Vec& theta, Mat& w_eff) const {
   if (theta.size() != param_size())
     throw std::invalid_argument("CrossbarModel: wrong parameter size");
@@ -172,28 +182,38 @@ void CrossbarDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   if (knobs_.at("drift_nu") > 0) resume();
 }
 
+// The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
+// shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
+static CrossbarSpec crossbar_spec(const Shape& shape, const KnobValues& k) {
+  CrossbarSpec spec;
+  spec.n_in = shape.inputs;
+  spec.n_out = shape.outputs;
+  if (spec.n_in < 1 || spec.n_out < 1 || spec.n_in > 1024 || spec.n_out > 1024)
+    throw std::invalid_argument("crossbar: a tile has 1 to 1024 rows and columns");
+  spec.adc_range = k.at("adc_range");
+  return spec;
+}
+
 // ---------------------------------------------------------------------------------------
 // Catalog entry
 
 const SystemInfo& crossbar_entry_info() {
-  static const SystemInfo info = [] {
-    SystemInfo i;
-    i.id = "crossbar";
-    i.name = "Analog in-memory crossbar";
-    i.description =
-        "A grid of memory devices (phase-change or resistive memory) computes a matrix-vector "
-        "product in one step: the inputs are voltages on the rows, every cross point passes a "
-        "current set by its conductance, and each column wire adds the currents up. Each signed "
-        "weight is the difference of two devices' conductances. The devices are imperfect: "
-        "programming misses the target, some devices are stuck, every read is noisy, the "
-        "conductances slowly drift down, and the converters at the edges round the signals. "
-        "The twin is the ideal product y = W x, the model a user writes (what IBM's aihwkit "
-        "emulates for hardware-aware training).";
-    i.input_encoding = "layer input j -> row voltage through the DAC, in [-1, 1] (full scale)";
-    i.param_encoding = "target weights W_ij in [-1, 1] (units of the maximum conductance), "
-                       "programmed as a differential pair G+ - G-; theta[i + outputs*j] = W_ij";
-    i.default_shape = {8, 8};
-    i.knobs = {
+  static const SystemInfo info{
+    "crossbar",
+    "Analog in-memory crossbar",
+    "A grid of memory devices (phase-change or resistive memory) computes a matrix-vector "
+    "product in one step: the inputs are voltages on the rows, every cross point passes a "
+    "current set by its conductance, and each column wire adds the currents up. Each signed "
+    "weight is the difference of two devices' conductances. The devices are imperfect: "
+    "programming misses the target, some devices are stuck, every read is noisy, the "
+    "conductances slowly drift down, and the converters at the edges round the signals. "
+    "The twin is the ideal product y = W x, the model a user writes (what IBM's aihwkit "
+    "emulates for hardware-aware training).",
+    "layer input j -> row voltage through the DAC, in [-1, 1] (full scale)",
+    "target weights W_ij in [-1, 1] (units of the maximum conductance), "
+    "programmed as a differential pair G+ - G-; theta[i + outputs*j] = W_ij",
+    {8, 8},
+    {
         {"adc_range", "ADC full scale", "output units", "setting", 0.5, 64, 4,
          "the ADC reads outputs in [-adc_range, adc_range] (used when adc_bits > 0)"},
         {"prog_noise_rel", "programming error", "", "mismatch", 0.0, 0.3, 0.0,
@@ -211,39 +231,20 @@ const SystemInfo& crossbar_entry_info() {
          "(0 = ideal, no clipping)", true},
         {"drift_nu", "conductance drift", "nu", "drift", 0.0, 0.1, 0.0,
          "conductances decay as (t/t0)^-nu, t/t0 = 1 + queries/1000 (30 % device spread in nu)"},
-    };
+    },
     // Published analog in-memory-computing tiles do one MVM in ~100 ns: IBM's 64-core PCM chip
     // (Le Gallo et al., Nat. Electron. 6, 680 (2023)) computes a 256 x 256 MVM in ~130 ns at a
     // peak ~10 TOPS/W (~0.2 pJ per MAC in the array); with DACs, ADCs and digital periphery
     // counted, ~1 pJ per MAC is a fair order of magnitude. Latency is per MVM (parallel).
-    i.cost = {100e-9, kEnergyPerMacJ * 8 * 8,
-              "Le Gallo et al., Nat. Electron. 2023 (64-core PCM chip): ~100 ns per analog MVM, "
-              "~1 pJ per MAC with periphery; energy scales with inputs x outputs (8 x 8 here)"};
-    return i;
-  }();
+    {100e-9, kEnergyPerMacJ * 8 * 8,
+     "Le Gallo et al., Nat. Electron. 2023 (64-core PCM chip): ~100 ns per analog MVM, "
+     "~1 pJ per MAC with periphery; energy scales with inputs x outputs (8 x 8 here)"},
+  };
   return info;
 }
 
 CatalogEntry crossbar_entry() {
-  return system_entry(crossbar_entry_info(), [](const Shape& shape, const KnobValues& k,
-                                                uint64_t seed, const Shape&) {
-    CrossbarSpec spec;
-    spec.n_in = shape.inputs;
-    spec.n_out = shape.outputs;
-    if (spec.n_in < 1 || spec.n_out < 1 || spec.n_in > 1024 || spec.n_out > 1024)
-      throw std::invalid_argument("crossbar: a tile has 1 to 1024 rows and columns");
-    spec.adc_range = k.at("adc_range");
-    auto device = std::make_shared<CrossbarDevice>(spec, k, seed);
-    auto twin = std::make_shared<CrossbarTwin>(spec.n_in, spec.n_out);
-    // Xavier-like magnitudes with random signs, kept away from W = 0 where the true physics
-    // switches from the G+ to the G- device (a kink the oracle's gradient has).
-    Rng rng = theta_rng(seed);
-    Vec theta0(spec.n_in * spec.n_out);
-    const double scale = std::min(1.0, 1.5 / std::sqrt(double(spec.n_in)));
-    for (int i = 0; i < theta0.size(); ++i)
-      theta0[i] = (rng.uniform() < 0.5 ? -1.0 : 1.0) * scale * rng.uniform(0.1, 1.0);
-    return SystemInstance{device, twin, theta0};
-  });
+  return spec_entry<CrossbarDevice, CrossbarTwin>(crossbar_entry_info(), crossbar_spec);
 }
 
 }  // namespace patlab

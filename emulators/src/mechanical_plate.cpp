@@ -408,31 +408,42 @@ void PlateDevice::resume() {
   rebuild_truth();
 }
 
+// The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
+// shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
+static PlateSpec plate_spec(const Shape& shape, const KnobValues& k) {
+  PlateSpec spec;
+  spec.inputs = shape.inputs;
+  spec.outputs = shape.outputs;
+  if (spec.inputs < 1 || spec.inputs > 256 || spec.outputs < 1 || spec.outputs > 1024)
+    throw std::invalid_argument("plate: need 1 to 256 data segments and 1 to 1024 samples");
+  spec.modes = int(k.at("modes"));
+  spec.substeps = int(k.at("substeps"));
+  spec.params = int(k.at("param_segments"));
+  spec.segment_ms = k.at("segment_ms");
+  return spec;  // the twin, built first, checks the rest
+}
+
 // ---------------------------------------------------------------------------------------
 // Catalog entry
 
 const SystemInfo& plate_entry_info() {
-  static const SystemInfo info = [] {
-    SystemInfo i;
-    i.id = "plate";
-    i.name = "Speaker-driven plate";
-    i.description =
-        "A thin metal plate shaken by a loudspeaker and listened to by a microphone, the "
-        "mechanical physical neural network of Wright et al. (Nature 2022, 87 % on MNIST). "
-        "The data and the trainable parameters become a drive waveform, one short segment "
-        "each; the waveform rings the plate's bending modes, each a damped resonance, and the "
-        "microphone samples the sound at evenly spaced times. The twin is the textbook model: "
-        "linear modes at their datasheet frequencies and damping. The real plate is stiffer "
-        "or softer, hardens when driven hard (Duffing), has a mount resonance the model lacks, "
-        "a speaker that saturates, a noisy microphone and an amplifier whose gain wavers.";
-    i.input_encoding =
-        "layer input x_i in [-1, 1] -> drive level of data segment i (0.5 ms each by default); "
-        "data and parameter segments alternate, data first: x_0, theta_0, x_1, theta_1, ...";
-    i.param_encoding =
-        "theta_j in [-1, 1] -> drive level of parameter segment j of the waveform (the number "
-        "of parameter segments is the 'param_segments' setting)";
-    i.default_shape = {8, 8};
-    i.knobs = {
+  static const SystemInfo info{
+    "plate",
+    "Speaker-driven plate",
+    "A thin metal plate shaken by a loudspeaker and listened to by a microphone, the "
+    "mechanical physical neural network of Wright et al. (Nature 2022, 87 % on MNIST). "
+    "The data and the trainable parameters become a drive waveform, one short segment "
+    "each; the waveform rings the plate's bending modes, each a damped resonance, and the "
+    "microphone samples the sound at evenly spaced times. The twin is the textbook model: "
+    "linear modes at their datasheet frequencies and damping. The real plate is stiffer "
+    "or softer, hardens when driven hard (Duffing), has a mount resonance the model lacks, "
+    "a speaker that saturates, a noisy microphone and an amplifier whose gain wavers.",
+    "layer input x_i in [-1, 1] -> drive level of data segment i (0.5 ms each by default); "
+    "data and parameter segments alternate, data first: x_0, theta_0, x_1, theta_1, ...",
+    "theta_j in [-1, 1] -> drive level of parameter segment j of the waveform (the number "
+    "of parameter segments is the 'param_segments' setting)",
+    {8, 8},
+    {
         {"modes", "plate modes", "", "setting", 1, kMaxModes, 5,
          "bending modes of the plate in the model, lowest first (300 Hz upwards)", true},
         {"substeps", "RK4 steps per segment", "", "setting", 2, 64, 8,
@@ -460,36 +471,20 @@ const SystemInfo& plate_entry_info() {
         {"freq_drift", "frequency drift", "per sqrt(1000 queries)", "drift", 0.0, 0.02, 0.0,
          "the mode frequencies wander (temperature) as a random walk with this relative std "
          "per 1000 queries"},
-    };
+    },
     // Default shape: 16 segments of 0.5 ms is 8 ms of waveform per query. Before the next
     // query the plate must ring down: the fundamental (300 Hz, zeta = 0.05) decays with
     // tau = 1 / (zeta omega) ~ 11 ms, so ~3 tau ~ 32 ms to 5 %; ~40 ms per query. A speaker
     // on an audio amplifier draws ~1 W of electrical power, so ~0.04 J per query.
-    i.cost = {40e-3, 40e-3,
-              "estimate: 8 ms of audio waveform + ~32 ms ring-down (3 tau of a 300 Hz, Q = 10 "
-              "mode) per query; ~1 W speaker amplifier"};
-    return i;
-  }();
+    {40e-3, 40e-3,
+     "estimate: 8 ms of audio waveform + ~32 ms ring-down (3 tau of a 300 Hz, Q = 10 "
+     "mode) per query; ~1 W speaker amplifier"},
+  };
   return info;
 }
 
 CatalogEntry plate_entry() {
-  return system_entry(plate_entry_info(), [](const Shape& shape, const KnobValues& k,
-                                             uint64_t seed, const Shape&) {
-    PlateSpec spec;
-    spec.inputs = shape.inputs;
-    spec.outputs = shape.outputs;
-    if (spec.inputs < 1 || spec.inputs > 256 || spec.outputs < 1 || spec.outputs > 1024)
-      throw std::invalid_argument("plate: need 1 to 256 data segments and 1 to 1024 samples");
-    spec.modes = int(k.at("modes"));
-    spec.substeps = int(k.at("substeps"));
-    spec.params = int(k.at("param_segments"));
-    spec.segment_ms = k.at("segment_ms");
-    auto twin = std::make_shared<PlateTwin>(spec);  // validates the spec (throws)
-    auto device = std::make_shared<PlateDevice>(spec, k, seed);
-    Rng rng = theta_rng(seed);
-    return SystemInstance{device, twin, twin->model().initial_theta(rng)};
-  });
+  return spec_entry<PlateDevice, PlateTwin>(plate_entry_info(), plate_spec);
 }
 
 }  // namespace patlab

@@ -47,6 +47,12 @@ RcDiodeModel::RcDiodeModel(int inputs, int outputs, const RcDiodeConstants& k)
                                 "positive, the leakage non-negative");
 }
 
+Vec RcDiodeModel::initial_theta(Rng& rng) const {
+  Vec theta0(4);
+  for (int j = 0; j < 4; ++j) theta0[j] = rng.uniform(0.1, 0.5);
+  return theta0;
+}
+
 void RcDiodeModel::check(const Mat& x, const Vec& theta) const {
   if (x.rows() != inputs_ || theta.size() != 4)
     throw std::invalid_argument("rc_diode: input has " + std::to_string(x.rows()) +
@@ -235,29 +241,27 @@ void RcDiodeDevice::run(const Mat& x, const Vec& theta, Mat& y) {
 // Catalog entry
 
 const SystemInfo& rc_diode_entry_info() {
-  static const SystemInfo info = [] {
-    SystemInfo i;
-    i.id = kRcDiodeId;
-    i.name = "PWM + RC + diode board (Arduino)";
-    i.description =
-        "The reference firmware's circuit, a physical layer a class can build for a few euros: "
-        "an Arduino Uno drives six PWM pins through resistors into three capacitor nodes, each "
-        "clamped to ground by a silicon diode, and reads the nodes with its ADC. Every node "
-        "settles where the pins' mean currents balance the diode's: a weighted mean of the "
-        "duty cycles while the diode is off, rising only logarithmically once it conducts "
-        "(about 0.3 to 0.6 V). The two inputs feed all three nodes, three parameters set each "
-        "node's operating point (and with it its gain) and the fourth biases all three. The "
-        "twin is the circuit with nominal parts (firmware/sim/pd_circuit.h, the same model the "
-        "simulated chip answers with); the real board has resistor tolerances, its own diode, "
-        "supply and reference, 8-bit PWM and a noisy 10-bit ADC. (The capacitors only set "
-        "how fast a node settles, which the firmware waits out.) Building the board, flashing "
-        "it and training it: firmware/README.md.";
-    i.input_encoding = "layer input x_i -> PWM duty cycle of D9 (x1) and D10 (x2), in [0, 1]; "
-                       "each feeds all three nodes";
-    i.param_encoding = "4 duty cycles in [0, 1]: D5 (node A), D6 (node B), D3 (node C), D11 "
-                       "(a shared bias into all three nodes)";
-    i.default_shape = {2, 3};
-    i.knobs = {
+  static const SystemInfo info{
+    kRcDiodeId,
+    "PWM + RC + diode board (Arduino)",
+    "The reference firmware's circuit, a physical layer a class can build for a few euros: "
+    "an Arduino Uno drives six PWM pins through resistors into three capacitor nodes, each "
+    "clamped to ground by a silicon diode, and reads the nodes with its ADC. Every node "
+    "settles where the pins' mean currents balance the diode's: a weighted mean of the "
+    "duty cycles while the diode is off, rising only logarithmically once it conducts "
+    "(about 0.3 to 0.6 V). The two inputs feed all three nodes, three parameters set each "
+    "node's operating point (and with it its gain) and the fourth biases all three. The "
+    "twin is the circuit with nominal parts (firmware/sim/pd_circuit.h, the same model the "
+    "simulated chip answers with); the real board has resistor tolerances, its own diode, "
+    "supply and reference, 8-bit PWM and a noisy 10-bit ADC. (The capacitors only set "
+    "how fast a node settles, which the firmware waits out.) Building the board, flashing "
+    "it and training it: firmware/README.md.",
+    "layer input x_i -> PWM duty cycle of D9 (x1) and D10 (x2), in [0, 1]; "
+    "each feeds all three nodes",
+    "4 duty cycles in [0, 1]: D5 (node A), D6 (node B), D3 (node C), D11 "
+    "(a shared bias into all three nodes)",
+    {2, 3},
+    {
         {"adc_noise_lsb", "ADC noise", "LSB", "noise", 0.0, 4.0, 0.0,
          "std of Gaussian noise on each ADC conversion, in steps of the Uno's 10-bit ADC "
          "(1.07 mV); a reading averages 16 conversions"},
@@ -285,16 +289,15 @@ const SystemInfo& rc_diode_entry_info() {
          "conductance; the twin has none"},
         {"temp_drift_k", "temperature drift", "K per sqrt(1000 queries)", "drift", 0.0, 5.0,
          0.0, "the board temperature wanders as a random walk with this std per 1000 queries"},
-    };
+    },
     // The firmware waits 15 ms for the nodes to settle, then averages 16 conversions on each
     // of three channels at 125 kHz ADC clock (13 cycles + a discarded first one: ~1.8 ms per
     // node), plus the UART: about 20 ms per sample (firmware/README.md). An Uno with the
     // circuit draws ~50 mA at 5 V: ~0.25 W for 20 ms, ~5 mJ per query.
-    i.cost = {0.02, 0.005,
-              "the reference firmware (firmware/README.md): 15 ms settling + 3 x 17 averaged "
-              "ADC conversions, ~20 ms per sample; an Uno at ~0.25 W (~5 mJ per query)"};
-    return i;
-  }();
+    {0.02, 0.005,
+     "the reference firmware (firmware/README.md): 15 ms settling + 3 x 17 averaged "
+     "ADC conversions, ~20 ms per sample; an Uno at ~0.25 W (~5 mJ per query)"},
+  };
   return info;
 }
 
@@ -307,12 +310,7 @@ CatalogEntry rc_diode_entry() {
     if (shape.outputs < 1 || shape.outputs > PD_NODES)
       throw std::invalid_argument("rc_diode: the board reads 3 nodes (1 or 2: the first ones), "
                                   "not " + std::to_string(shape.outputs));
-    auto device = std::make_shared<RcDiodeDevice>(shape.inputs, shape.outputs, k, seed);
-    auto twin = std::make_shared<RcDiodeTwin>(shape.inputs, shape.outputs);
-    Rng rng = theta_rng(seed);
-    Vec theta0(4);
-    for (int j = 0; j < 4; ++j) theta0[j] = rng.uniform(0.1, 0.5);
-    return SystemInstance{device, twin, theta0};
+    return model_instance<RcDiodeDevice, RcDiodeTwin>(k, seed, shape.inputs, shape.outputs);
   });
 }
 

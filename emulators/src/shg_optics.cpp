@@ -158,6 +158,12 @@ void ShgModel::vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec
 
 ShgModel::ShgModel(const ShgSpec& spec) : ShgModel(spec, ShgPhysics{spec.bandwidth, 0.0, 0.0, 1.0}) {}
 
+Vec ShgModel::initial_theta(Rng& rng) const {
+  Vec theta0(spec_.n_param);
+  for (int i = 0; i < spec_.n_param; ++i) theta0[i] = rng.uniform(-0.5, 0.5);
+  return theta0;
+}
+
 Vec ShgModel::calibration() const {
   Vec c(2);
   c << phys_.bandwidth, phys_.power;
@@ -240,29 +246,45 @@ void ShgDevice::run(const Mat& x, const Vec& theta, Mat& y) {
   }
 }
 
+// The spec a shape and the (completed) knobs ask for; throws std::invalid_argument for a
+// shape the system cannot take. spec_entry builds the twin, the device and θ0 from it.
+static ShgSpec shg_spec(const Shape& shape, const KnobValues& k) {
+  ShgSpec spec;
+  spec.n_in = shape.inputs;
+  spec.n_out = shape.outputs;
+  if (spec.n_in < 1 || spec.n_out < 1 || spec.n_in > 256)
+    throw std::invalid_argument("shg: need 1 to 256 data pixels and at least 1 output");
+  spec.n_param = int(k.at("param_bins"));
+  spec.bandwidth = k.at("pm_bandwidth");
+  const int n = spec.n_in + spec.n_param;
+  if (spec.n_out > 2 * n - 1)
+    throw std::invalid_argument("shg: the second-harmonic spectrum of " + std::to_string(n) +
+                                " shaper pixels has only " + std::to_string(2 * n - 1) +
+                                " bins; ask for at most that many outputs");
+  return spec;
+}
+
 // ---------------------------------------------------------------------------------------
 // Catalog entry
 
 const SystemInfo& shg_entry_info() {
-  static const SystemInfo info = [] {
-    SystemInfo i;
-    i.id = "shg";
-    i.name = "Second-harmonic generation (optics)";
-    i.description =
-        "A femtosecond laser pulse is shaped, colour by colour, by a pulse shaper, then focused "
-        "into a nonlinear crystal that doubles its frequency. Every pair of colours adds up to a "
-        "new blue colour, so the blue spectrum is a self-convolution of the shaped spectrum: "
-        "each output mixes every input with every other, weighted by how well the crystal "
-        "phase-matches that pair. A spectrometer reads the blue spectrum. The data and the "
-        "trainable parameters are both spectral amplitudes set by the shaper. The optical "
-        "physical neural network of Wright et al. (Nature 2022), which classified spoken vowels.";
-    i.input_encoding = "layer input i -> amplitude of data pixel i of the pulse shaper, in "
-                       "[-1, 1] (the sign is a 0/pi spectral phase); data pixels are spread "
-                       "evenly across the band";
-    i.param_encoding = "one amplitude per parameter pixel of the shaper, in [-1, 1], "
-                       "interleaved with the data pixels (count: the param_bins setting)";
-    i.default_shape = {8, 8};
-    i.knobs = {
+  static const SystemInfo info{
+    "shg",
+    "Second-harmonic generation (optics)",
+    "A femtosecond laser pulse is shaped, colour by colour, by a pulse shaper, then focused "
+    "into a nonlinear crystal that doubles its frequency. Every pair of colours adds up to a "
+    "new blue colour, so the blue spectrum is a self-convolution of the shaped spectrum: "
+    "each output mixes every input with every other, weighted by how well the crystal "
+    "phase-matches that pair. A spectrometer reads the blue spectrum. The data and the "
+    "trainable parameters are both spectral amplitudes set by the shaper. The optical "
+    "physical neural network of Wright et al. (Nature 2022), which classified spoken vowels.",
+    "layer input i -> amplitude of data pixel i of the pulse shaper, in "
+    "[-1, 1] (the sign is a 0/pi spectral phase); data pixels are spread "
+    "evenly across the band",
+    "one amplitude per parameter pixel of the shaper, in [-1, 1], "
+    "interleaved with the data pixels (count: the param_bins setting)",
+    {8, 8},
+    {
         {"param_bins", "parameter pixels", "", "setting", 1, 256, 16,
          "shaper pixels that carry trainable amplitudes (the layer's parameters)", true},
         {"pm_bandwidth", "phase-matching bandwidth", "band widths", "setting", 0.1, 2.0, 0.5,
@@ -286,41 +308,20 @@ const SystemInfo& shg_entry_info() {
          "the twin assumes continuous amplitudes", true},
         {"power_drift", "laser power drift", "per sqrt(1000 queries)", "drift", 0.0, 0.2, 0.0,
          "log laser power wanders as a random walk with this std per 1000 queries"},
-    };
+    },
     // The shaper limits the rate: a liquid-crystal SLM settles in ~10 ms, a MEMS/DMD-class
     // modulator refreshes at ~kHz; with a spectrometer exposure of ~1 ms we take ~1 ms per
     // query. Energy: a ~1 W femtosecond oscillator delivers ~1 mJ of light in that time (the
     // wall-plug figure is ~10-100 times more). Order-of-magnitude estimates.
-    i.cost = {1e-3, 1e-3,
-              "estimate: pulse-shaper refresh + spectrometer exposure ~1 ms per query; ~1 W "
-              "femtosecond laser over that time ~1 mJ of light (wall-plug 10-100x more)"};
-    return i;
-  }();
+    {1e-3, 1e-3,
+     "estimate: pulse-shaper refresh + spectrometer exposure ~1 ms per query; ~1 W "
+     "femtosecond laser over that time ~1 mJ of light (wall-plug 10-100x more)"},
+  };
   return info;
 }
 
 CatalogEntry shg_entry() {
-  return system_entry(shg_entry_info(), [](const Shape& shape, const KnobValues& k,
-                                           uint64_t seed, const Shape&) {
-    ShgSpec spec;
-    spec.n_in = shape.inputs;
-    spec.n_out = shape.outputs;
-    spec.n_param = int(k.at("param_bins"));
-    spec.bandwidth = k.at("pm_bandwidth");
-    if (spec.n_in < 1 || spec.n_out < 1 || spec.n_in > 256)
-      throw std::invalid_argument("shg: need 1 to 256 data pixels and at least 1 output");
-    const int n = spec.n_in + spec.n_param;
-    if (spec.n_out > 2 * n - 1)
-      throw std::invalid_argument("shg: the second-harmonic spectrum of " + std::to_string(n) +
-                                  " shaper pixels has only " + std::to_string(2 * n - 1) +
-                                  " bins; ask for at most that many outputs");
-    auto device = std::make_shared<ShgDevice>(spec, k, seed);
-    auto twin = std::make_shared<ShgTwin>(spec);
-    Rng rng = theta_rng(seed);
-    Vec theta0(spec.n_param);
-    for (int i = 0; i < spec.n_param; ++i) theta0[i] = rng.uniform(-0.5, 0.5);
-    return SystemInstance{device, twin, theta0};
-  });
+  return spec_entry<ShgDevice, ShgTwin>(shg_entry_info(), shg_spec);
 }
 
 }  // namespace patlab

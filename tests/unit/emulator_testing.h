@@ -1,7 +1,10 @@
 // tests/unit/emulator_testing.h: what the emulated systems' own tests share: the headers they
-// train and check gradients with, making a system's instances, and the finite-difference
-// check of a calibratable twin's constants (each test asserts with its own tolerance).
+// train and check gradients with, making a system's instances and measuring a knob's effect,
+// the check that a description has every kind of knob, and the finite-difference check of a
+// calibratable twin's constants (each test asserts with its own tolerance).
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include "patlab/core/gradient_check.h"
 #include "patlab/core/trainer.h"
@@ -11,6 +14,12 @@
 
 namespace patlab {
 
+// What a knob does to a device's output: inputs x, the output y of the device with the knob
+// and the output clean of the default device (same seed), both at their own θ0.
+struct KnobEffect {
+  Mat x, y, clean;
+};
+
 // Makes instances of one system as its tests do: make(knobs, seed, shape).
 struct InstanceMaker {
   CatalogEntry entry;
@@ -18,7 +27,26 @@ struct InstanceMaker {
                             Shape shape = {}) const {
     return entry.make(shape, knobs, seed);
   }
+  // The default shape's devices with knobs and with none, run on `samples` inputs uniform in
+  // [-1, 1] drawn from Rng(rng_seed).
+  KnobEffect effect(const KnobValues& knobs, uint64_t rng_seed, int samples) const {
+    SystemInstance with = (*this)(knobs), clean = (*this)({});
+    Rng rng(rng_seed);
+    KnobEffect e{uniform_matrix(with.device->input_size(), samples, rng), Mat(), Mat()};
+    with.device->forward(e.x, with.theta0, e.y);
+    clean.device->forward(e.x, clean.theta0, e.clean);
+    return e;
+  }
 };
+
+// Expects a knob of every kind in a system's description, settings included.
+inline void expect_every_knob_kind(const SystemInfo& info) {
+  for (const char* kind : {"noise", "mismatch", "structural", "drift", "setting"}) {
+    bool found = false;
+    for (const KnobInfo& k : info.knobs) found |= k.kind == kind;
+    EXPECT_TRUE(found) << info.id << ": " << kind;
+  }
+}
 
 // ∂<g_y, y>/∂c at the twin's constants c0: analytic[i] from constants_vjp, numeric[i] the
 // central difference with step eps in c_i. The twin's constants are c0 again afterwards.

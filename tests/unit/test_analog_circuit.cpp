@@ -92,12 +92,7 @@ TEST(AnalogCircuit, TemperatureActsThroughTheDiode) {
 }
 
 TEST(AnalogCircuit, ReadoutNoiseHasTheRequestedStd) {
-  SystemInstance noisy = make_circuit({{"readout_noise_v", 0.02}}), clean = make_circuit({});
-  Rng rng(4);
-  const Mat x = uniform_matrix(8, 500, rng);
-  Mat yn, yc;
-  noisy.device->forward(x, noisy.theta0, yn);
-  clean.device->forward(x, clean.theta0, yc);
+  const auto [x, yn, yc] = make_circuit.effect({{"readout_noise_v", 0.02}}, 4, 500);
   const double std = std::sqrt((yn - yc).squaredNorm() / double(yn.size()));
   const double mean = (yn - yc).mean();
   EXPECT_NEAR(std, 0.02, 0.001);
@@ -107,12 +102,7 @@ TEST(AnalogCircuit, ReadoutNoiseHasTheRequestedStd) {
 TEST(AnalogCircuit, AdcRoundsToItsLevels) {
   const int bits = 6;
   const double step = 4.0 / (std::ldexp(1.0, bits) - 1);  // 2^bits levels over [−2, 2] V
-  SystemInstance q = make_circuit({{"adc_bits", bits}}), clean = make_circuit({});
-  Rng rng(5);
-  const Mat x = uniform_matrix(8, 500, rng);
-  Mat yq, yc;
-  q.device->forward(x, q.theta0, yq);
-  clean.device->forward(x, clean.theta0, yc);
+  const auto [x, yq, yc] = make_circuit.effect({{"adc_bits", bits}}, 5, 500);
   double worst_off_grid = 0;
   for (Eigen::Index i = 0; i < yq.size(); ++i) {
     const double level = (yq.data()[i] + 2.0) / step;

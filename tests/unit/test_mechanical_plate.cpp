@@ -61,12 +61,7 @@ TEST(MechanicalPlate, NominalTwinIsAffineInDataAndParameters) {
 }
 
 TEST(MechanicalPlate, MicrophoneNoiseHasTheRequestedStd) {
-  SystemInstance noisy = make_plate({{"mic_noise", 0.05}}), clean = make_plate({});
-  Rng rng(4);
-  const Mat x = uniform_matrix(8, 1000, rng);
-  Mat yn, yc;
-  noisy.device->forward(x, noisy.theta0, yn);
-  clean.device->forward(x, clean.theta0, yc);
+  const auto [x, yn, yc] = make_plate.effect({{"mic_noise", 0.05}}, 4, 1000);
   const double std = std::sqrt((yn - yc).squaredNorm() / double(yn.size()));
   EXPECT_NEAR(std, 0.05, 0.002);
 }
@@ -74,12 +69,7 @@ TEST(MechanicalPlate, MicrophoneNoiseHasTheRequestedStd) {
 TEST(MechanicalPlate, GainNoiseScalesEachQueryByOneFactor) {
   // A linear plate from rest responds in proportion to the drive: each query's whole output
   // is the clean one times its gain g ~ 1 + N(0, σ²).
-  SystemInstance noisy = make_plate({{"gain_noise", 0.1}}), clean = make_plate({});
-  Rng rng(5);
-  const Mat x = uniform_matrix(8, 2000, rng);
-  Mat yn, yc;
-  noisy.device->forward(x, noisy.theta0, yn);
-  clean.device->forward(x, clean.theta0, yc);
+  const auto [x, yn, yc] = make_plate.effect({{"gain_noise", 0.1}}, 5, 2000);
   double sum = 0, sum2 = 0, worst_residual = 0;
   for (Eigen::Index b = 0; b < x.cols(); ++b) {
     const double g = yn.col(b).dot(yc.col(b)) / yc.col(b).squaredNorm();
@@ -96,12 +86,7 @@ TEST(MechanicalPlate, GainNoiseScalesEachQueryByOneFactor) {
 
 TEST(MechanicalPlate, AdcRoundsToItsStep) {
   const double step = 0.05;
-  SystemInstance q = make_plate({{"adc_step", step}}), clean = make_plate({});
-  Rng rng(6);
-  const Mat x = uniform_matrix(8, 1000, rng);
-  Mat yq, yc;
-  q.device->forward(x, q.theta0, yq);
-  clean.device->forward(x, clean.theta0, yc);
+  const auto [x, yq, yc] = make_plate.effect({{"adc_step", step}}, 6, 1000);
   double worst_off_grid = 0;
   for (Eigen::Index i = 0; i < yq.size(); ++i)
     worst_off_grid =

@@ -43,12 +43,7 @@ TEST(ShgOptics, OnePixelDoublesItsFrequencyAndTwoPixelsAddTheirs) {
 }
 
 TEST(ShgOptics, DetectorNoiseHasTheRequestedStd) {
-  SystemInstance noisy = make_shg({{"detector_noise", 0.02}}), clean = make_shg({});
-  Rng rng(2);
-  const Mat x = uniform_matrix(8, 1000, rng);
-  Mat yn, yc;
-  noisy.device->forward(x, noisy.theta0, yn);
-  clean.device->forward(x, clean.theta0, yc);
+  const auto [x, yn, yc] = make_shg.effect({{"detector_noise", 0.02}}, 2, 1000);
   const double std = std::sqrt((yn - yc).squaredNorm() / double(yn.size()));
   EXPECT_NEAR(std, 0.02, 0.02 * 0.05);
 }
@@ -56,12 +51,7 @@ TEST(ShgOptics, DetectorNoiseHasTheRequestedStd) {
 TEST(ShgOptics, ShotNoiseVarianceGrowsWithTheSignal) {
   // Poisson statistics: Var(y) = q · E[y], so the normalized residual (y − ȳ)/√(q ȳ) has unit std.
   const double q = 0.01;
-  SystemInstance noisy = make_shg({{"shot_noise", q}}), clean = make_shg({});
-  Rng rng(3);
-  const Mat x = uniform_matrix(8, 2000, rng);
-  Mat yn, yc;
-  noisy.device->forward(x, noisy.theta0, yn);
-  clean.device->forward(x, clean.theta0, yc);
+  const auto [x, yn, yc] = make_shg.effect({{"shot_noise", q}}, 3, 2000);
   double z2 = 0.0;
   int count = 0;
   for (Eigen::Index i = 0; i < yc.size(); ++i) {
@@ -78,12 +68,7 @@ TEST(ShgOptics, PowerNoiseScalesEachQueryByThePowerSquared) {
   // One power draw per query: every pixel of a sample is scaled by the same (1 + σn)², whose
   // std is √(4σ² + 2σ⁴).
   const double sigma = 0.05;
-  SystemInstance noisy = make_shg({{"power_noise_rel", sigma}}), clean = make_shg({});
-  Rng rng(4);
-  const Mat x = uniform_matrix(8, 2000, rng);
-  Mat yn, yc;
-  noisy.device->forward(x, noisy.theta0, yn);
-  clean.device->forward(x, clean.theta0, yc);
+  const auto [x, yn, yc] = make_shg.effect({{"power_noise_rel", sigma}}, 4, 2000);
   double s1 = 0.0, s2 = 0.0;
   for (int b = 0; b < x.cols(); ++b) {
     const Vec ratio = yn.col(b).cwiseQuotient(yc.col(b));
@@ -223,11 +208,7 @@ TEST(ShgOptics, RejectsShapesAndKnobsItCannotTake) {
   Mat y;
   EXPECT_THROW(s.twin->forward(Mat::Zero(4, 1), s.theta0, y), std::invalid_argument);
   // The catalog entry is described as data, with every kind of knob and a cost.
-  for (const char* kind : {"noise", "mismatch", "structural", "drift", "setting"}) {
-    bool found = false;
-    for (const KnobInfo& k : e.info.knobs) found |= k.kind == kind;
-    EXPECT_TRUE(found) << kind;
-  }
+  expect_every_knob_kind(e.info);
   EXPECT_GT(e.info.cost.latency_s, 0.0);
   EXPECT_FALSE(e.info.cost.source.empty());
 }

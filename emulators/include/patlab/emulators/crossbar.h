@@ -56,10 +56,14 @@ class CrossbarModel {
  public:
   // pos, neg: n_out x n_in factors P± s± of the two devices of each pair, or both empty.
   CrossbarModel(int n_in, int n_out, Mat pos = Mat(), Mat neg = Mat(), double gain = 1.0);
+  // The ideal tile of a spec's size (the nominal twin's).
+  explicit CrossbarModel(const CrossbarSpec& spec) : CrossbarModel(spec.n_in, spec.n_out) {}
 
   int input_size() const { return n_in_; }
   int output_size() const { return n_out_; }
   int param_size() const { return n_in_ * n_out_; }
+  // Initial weights: Xavier-like magnitudes with random signs, away from W = 0.
+  Vec initial_theta(Rng& rng) const;
   double gain() const { return gain_; }
   const Mat& pos() const { return pos_; }
   const Mat& neg() const { return neg_; }

@@ -54,6 +54,7 @@ struct Shape {
 // Knob values by key: the one way knobs are given, read and stored.
 using KnobValues = std::map<std::string, double>;
 
+// A system's entry lists these fields in this order (aggregate initialization).
 struct SystemInfo {
   std::string id;             // "oscillators"
   std::string name;           // "Coupled oscillators"
@@ -256,6 +257,29 @@ using SystemMaker = std::function<SystemInstance(const Shape& shape, const KnobV
 CatalogEntry system_entry(const SystemInfo& info, SystemMaker make);
 // The random stream a system draws its initial parameters from, for a seed.
 Rng theta_rng(uint64_t seed);
+
+// What a maker returns for a model-based system: the nominal twin TwinT(spec...) (built first:
+// it checks the spec), the device Device(spec..., knobs, seed) and θ0 drawn by the model's
+// initial_theta from theta_rng(seed). spec is the arguments both are built from (a spec).
+template <class Device, class TwinT, class... Spec>
+SystemInstance model_instance(const KnobValues& knobs, uint64_t seed, const Spec&... spec) {
+  auto twin = std::make_shared<TwinT>(spec...);
+  auto device = std::make_shared<Device>(spec..., knobs, seed);
+  Rng rng = theta_rng(seed);
+  Vec theta0 = twin->model().initial_theta(rng);
+  return SystemInstance{device, twin, theta0};
+}
+
+// The entry of a system whose maker only turns the shape and the (completed) knobs into a
+// spec: spec_of(shape, knobs) builds and checks it (throws std::invalid_argument for a shape
+// the system cannot take); model_instance builds the rest from it.
+template <class Device, class TwinT, class SpecOf>
+CatalogEntry spec_entry(const SystemInfo& info, SpecOf spec_of) {
+  return system_entry(info, [spec_of](const Shape& shape, const KnobValues& knobs,
+                                      uint64_t seed, const Shape&) {
+    return model_instance<Device, TwinT>(knobs, seed, spec_of(shape, knobs));
+  });
+}
 
 // The state words shared by every device (emulated_system.cpp).
 std::vector<uint64_t> pack_device_state(std::vector<uint64_t> words,

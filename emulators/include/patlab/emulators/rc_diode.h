@@ -63,6 +63,8 @@ class RcDiodeModel {
 
   int input_size() const { return inputs_; }
   int param_size() const { return 4; }
+  // Initial parameters: each uniform in [0.1, 0.5].
+  Vec initial_theta(Rng& rng) const;
   int output_size() const { return outputs_; }
   void forward(const Mat& x, const Vec& theta, Mat& y) const;
   void vjp(const Mat& x, const Vec& theta, const Mat& g_y, Mat* g_x, Vec* g_theta) const;

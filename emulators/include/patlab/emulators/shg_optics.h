@@ -69,6 +69,8 @@ class ShgModel {
 
   int input_size() const { return spec_.n_in; }
   int param_size() const { return spec_.n_param; }
+  // Initial parameter amplitudes: each uniform in [-0.5, 0.5].
+  Vec initial_theta(Rng& rng) const;
   int output_size() const { return spec_.n_out; }
   int pixels() const { return n_; }
   const ShgSpec& spec() const { return spec_; }
