@@ -79,7 +79,8 @@ Dataset make_clusters(int n, double noise, uint64_t seed) {
   const double spread = std::sqrt(0.25 * 0.25 + noise * noise);
   return generate("clusters", n, 3, seed, [spread](int c, Rng& rng) {
     const double a = 2 * kPi * c / 3.0 + kPi / 2;
-    return Point{0.9 * std::cos(a) + spread * rng.normal(), 0.9 * std::sin(a) + spread * rng.normal()};
+    return Point{0.9 * std::cos(a) + spread * rng.normal(),
+                 0.9 * std::sin(a) + spread * rng.normal()};
   });
 }
 
