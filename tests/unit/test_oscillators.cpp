@@ -9,34 +9,38 @@
 #include "patlab/emulators/parallel.h"
 
 namespace patlab {
+namespace {
 
-TEST(Oscillators, UncoupledSmallAnglesSwingAsHarmonicOscillators) {
-  // q̈ = −sin q ≈ −q for small q: q(T) = q(0) cos T, T = steps · dt.
+// The angles after `steps` steps of `dt` of uncoupled, undriven pendulums (θ = 0) that start at
+// rest at the angles x, one pendulum a row.
+Mat swing(const Mat& x, int steps, double dt) {
   OscillatorSpec spec;
-  spec.n = 3;
-  spec.steps = 40;
-  spec.dt = 0.05;
+  spec.n = int(x.rows());
+  spec.steps = steps;
+  spec.dt = dt;
   OscillatorTwin twin(spec);
-  Mat x(3, 1);
-  x << 1e-3, -2e-3, 5e-4;
   Mat y;
   twin.forward(x, Vec::Zero(twin.param_size()), y);
-  const double T = spec.steps * spec.dt;
+  return y;
+}
+
+}  // namespace
+
+TEST(Oscillators, UncoupledSmallAnglesSwingAsHarmonicOscillators) {
+  // q̈ = −sin q ≈ −q for small q: q(T) = q(0) cos T, T = steps · dt = 40 · 0.05.
+  Mat x(3, 1);
+  x << 1e-3, -2e-3, 5e-4;
+  const Mat y = swing(x, 40, 0.05);
+  const double T = 40 * 0.05;
   for (int i = 0; i < 3; ++i) EXPECT_NEAR(y(i, 0), x(i, 0) * std::cos(T), 1e-8);
 }
 
 TEST(Oscillators, LargeSwingsConserveEnergy) {
   // Uncoupled, undriven pendulum: E = ½ q̇² + 1 − cos q is conserved; from rest E = 1 − cos q0,
   // so the angle can never exceed |q0|, and RK4 keeps it very close.
-  OscillatorSpec spec;
-  spec.n = 2;
-  spec.steps = 200;
-  spec.dt = 0.05;
-  OscillatorTwin twin(spec);
   Mat x(2, 1);
   x << 2.0, -1.0;
-  Mat y;
-  twin.forward(x, Vec::Zero(twin.param_size()), y);
+  const Mat y = swing(x, 200, 0.05);
   EXPECT_LE(std::abs(y(0, 0)), 2.0 + 1e-6);
   EXPECT_LE(std::abs(y(1, 0)), 1.0 + 1e-6);
 }
