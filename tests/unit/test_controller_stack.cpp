@@ -47,6 +47,23 @@ GradCheck checked_gradients(const char* whose, const Twin& model, uint64_t seed)
   return r;
 }
 
+// The outputs of a device with `knobs` and of one without (both seed 1) at the same 500 random
+// staircases (drawn from Rng(seed)) and mid_theta().
+struct Compared {
+  Mat with, without;
+};
+
+Compared with_and_without(const KnobValues& knobs, uint64_t seed) {
+  ControlSpec spec;
+  ControlDevice knobbed(spec, knobs, 1), clean(spec, KnobValues{}, 1);
+  Rng rng(seed);
+  const Mat x = uniform_matrix(spec.segments, 500, rng);
+  Compared c;
+  knobbed.forward(x, mid_theta(), c.with);
+  clean.forward(x, mid_theta(), c.without);
+  return c;
+}
+
 }  // namespace
 
 TEST(ControllerStack, LoopSettlesOnTheSetpointAndIsLinear) {
@@ -107,14 +124,9 @@ TEST(ControllerStack, SaturationCapsTheDriveTorque) {
 }
 
 TEST(ControllerStack, SensorNoiseHasTheRequestedStd) {
-  ControlSpec spec;
-  const KnobValues k = {{"sensor_noise_rad", 0.03}};
-  ControlDevice noisy(spec, k, 1), clean(spec, KnobValues{}, 1);
-  Rng rng(3);
-  const Mat x = uniform_matrix(spec.segments, 500, rng);
-  Mat yn, yc;
-  noisy.forward(x, mid_theta(), yn);
-  clean.forward(x, mid_theta(), yc);
+  const Compared c = with_and_without({{"sensor_noise_rad", 0.03}}, 3);
+  const Mat& yn = c.with;
+  const Mat& yc = c.without;
   const double std = std::sqrt((yn - yc).squaredNorm() / double(yn.size()));
   const double mean = (yn - yc).mean();
   EXPECT_NEAR(std, 0.03, 0.0015);  // 4000 draws: ~1.1 % standard error of the std
@@ -122,14 +134,9 @@ TEST(ControllerStack, SensorNoiseHasTheRequestedStd) {
 }
 
 TEST(ControllerStack, EncoderRoundsToWholeCounts) {
-  ControlSpec spec;
-  const KnobValues k = {{"encoder_step_rad", 0.02}};
-  ControlDevice coarse(spec, k, 1), clean(spec, KnobValues{}, 1);
-  Rng rng(4);
-  const Mat x = uniform_matrix(spec.segments, 500, rng);
-  Mat yq, yc;
-  coarse.forward(x, mid_theta(), yq);
-  clean.forward(x, mid_theta(), yc);
+  const Compared c = with_and_without({{"encoder_step_rad", 0.02}}, 4);
+  const Mat& yq = c.with;
+  const Mat& yc = c.without;
   for (Eigen::Index i = 0; i < yq.size(); ++i) {
     const double counts = yq.data()[i] / 0.02;
     ASSERT_NEAR(counts, std::round(counts), 1e-9);

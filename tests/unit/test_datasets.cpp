@@ -251,10 +251,6 @@ TEST(Vowels, ThePapersVowelFeaturesImportAndAPatNetworkLearnsThem) {
   EXPECT_GT(acc, 0.5);
 }
 
-}  // namespace patlab
-
-namespace patlab {
-
 TEST(FashionMnist, LoadsPooledImagesWithLabelsFromDebiansPackage) {
   const std::string dir = "/usr/share/datasets/fashion-mnist";  // Debian dataset-fashion-mnist
   if (!std::ifstream(dir + "/t10k-labels-idx1-ubyte.gz")) GTEST_SKIP() << dir << " not installed";
@@ -287,10 +283,6 @@ TEST(FashionMnist, AMissingOrWrongFileIsAClearError) {
   }
 }
 
-}  // namespace patlab
-
-namespace patlab {
-
 TEST(SyntheticVowels, HaveTwelveFeaturesSevenBalancedClassesAndAreLearnable) {
   const Dataset d = make_vowels(700, 1);
   EXPECT_EQ(d.features(), 12);
@@ -319,10 +311,6 @@ TEST(SyntheticVowels, HaveTwelveFeaturesSevenBalancedClassesAndAreLearnable) {
   std::printf("synthetic vowels: linear classifier test accuracy %.3f (chance 0.143)\n", acc);
   EXPECT_GT(acc, 0.5);
 }
-
-}  // namespace patlab
-
-namespace patlab {
 
 TEST(UciDigits, LoadsTheSklearnCopyAndAPatNetworkLearnsIt) {
   const std::string path = std::string(PATLAB_CACHE_DIR) + "/sklearn-digits/digits.csv.gz";

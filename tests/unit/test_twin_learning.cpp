@@ -22,16 +22,20 @@ OscillatorSpec small_spec() {
   return s;
 }
 
-// A device's samples at inputs uniform in [−1.5, 1.5], in groups of 32: `train` to fit a twin
-// to, `held_out` (measured after them) to judge it on.
+// Samples of a small_spec() device with `knobs` (seed 1) at inputs uniform in [−1.5, 1.5], in
+// groups of 32: `train` to fit a twin to, `held_out` (measured after them) to judge it on, and
+// the device's query count after both.
 struct Measured {
   DeviceSamples train, held_out;
+  long long queries;
 };
 
-Measured measure(PhysicalSystem& device, int train_groups, int held_out_groups, Rng& rng) {
+Measured measure(const KnobValues& knobs, int train_groups, int held_out_groups, Rng& rng) {
+  OscillatorDevice device(small_spec(), knobs, 1);
   Measured m;
   m.train = collect_samples(device, train_groups, 32, -1.5, 1.5, rng);
   m.held_out = collect_samples(device, held_out_groups, 32, -1.5, 1.5, rng);
+  m.queries = device.queries();
   return m;
 }
 
@@ -60,13 +64,10 @@ TEST(TwinLearning, EtaGradientMatchesFiniteDifferences) {
 }
 
 TEST(TwinLearning, CalibrationRecoversTheDevicesNonlinearity) {
-  const OscillatorSpec spec = small_spec();
-  const KnobValues knobs = {{"eta", 0.25}, {"readout_noise_rad", 0.002}};
-  OscillatorDevice device(spec, knobs, 1);
   Rng rng(2);
-  const Measured m = measure(device, 16, 8, rng);
-  EXPECT_EQ(device.queries(), (16 + 8) * 32);
-  OscillatorTwin twin(spec);
+  const Measured m = measure({{"eta", 0.25}, {"readout_noise_rad", 0.002}}, 16, 8, rng);
+  EXPECT_EQ(m.queries, (16 + 8) * 32);
+  OscillatorTwin twin(small_spec());
   const Fit fit = fit_and_judge(twin, m, 300, 0.01, rng);
   std::printf("calibration: eta %.4f (true 0.25); held-out twin error %.4f -> %.4f\n",
               twin.constants()[0], fit.before, fit.after);
@@ -92,10 +93,8 @@ TEST(TwinLearning, MlpTwinGradientsMatchFiniteDifferences) {
 TEST(TwinLearning, ALearnedCorrectionBeatsThePhysicsTwinUnderStructuralMismatch) {
   // The extra coupling is structural: no value of η explains it, but a learned correction can.
   const OscillatorSpec spec = small_spec();
-  const KnobValues knobs = {{"eta", 0.2}, {"coupling_noise", 0.3}};
-  OscillatorDevice device(spec, knobs, 1);
   Rng rng(4);
-  const Measured m = measure(device, 64, 16, rng);
+  const Measured m = measure({{"eta", 0.2}, {"coupling_noise", 0.3}}, 64, 16, rng);
   auto physics = std::make_shared<OscillatorTwin>(spec);
   const double nominal = twin_error(*physics, m.held_out);
   MlpTwin residual(spec.n, physics->param_size(), spec.n, {32, 32}, rng, physics);
