@@ -1,6 +1,7 @@
 // tests/unit/gradient_testing.h: what the gradient tests share: one assertion that a gradient
-// check passed on both the inputs and the parameters (naming both errors when it did not), and
-// the oscillators' gradient in their nonlinearity η against a central difference.
+// check passed on both the inputs and the parameters (naming both errors when it did not), a
+// random coupling mismatch for the oscillators, and their gradient in their nonlinearity η
+// against a central difference.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -18,6 +19,15 @@ inline ::testing::AssertionResult gradients_match(const GradCheck& r, double tol
   return ::testing::AssertionFailure()
          << "worst relative gradient error: x " << r.max_rel_error_x << ", theta "
          << r.max_rel_error_theta << " (must both be below " << tolerance << ")";
+}
+
+// A structural coupling mismatch for n oscillators: symmetric, zero on the diagonal, entries
+// about N(0, std²), as OscillatorModel takes it (its `extra`).
+inline Mat extra_coupling(int n, Rng& rng, double std) {
+  Mat extra = normal_matrix(n, n, rng, std);
+  extra = 0.5 * (extra + extra.transpose()).eval();
+  extra.diagonal().setZero();
+  return extra;
 }
 
 // ∂<g_y, y>/∂η at the twin's η0 = 0.1 (a twin made as OscillatorModel(spec, 0.1, Mat())):

@@ -63,10 +63,7 @@ TEST(GradientCheck, MismatchedOscillatorPhysicsMatchesFiniteDifferences) {
   Rng rng(4);
   OscillatorSpec spec;
   spec.n = 4;
-  Mat extra = normal_matrix(4, 4, rng, 0.2);
-  extra = 0.5 * (extra + extra.transpose()).eval();
-  extra.diagonal().setZero();
-  OscillatorTwin truth(OscillatorModel(spec, 0.15, extra));
+  OscillatorTwin truth(OscillatorModel(spec, 0.15, extra_coupling(4, rng, 0.2)));
   const GradCheck r =
       check_twin_gradients(truth, normal_matrix(4, 5, rng), truth.model().initial_theta(rng), rng);
   EXPECT_TRUE(gradients_match(r));

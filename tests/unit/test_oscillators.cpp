@@ -4,6 +4,7 @@
 #include <cmath>
 #include <memory>
 
+#include "gradient_testing.h"
 #include "patlab/core/layer.h"
 #include "patlab/emulators/coupled_oscillators.h"
 #include "patlab/emulators/parallel.h"
@@ -108,15 +109,12 @@ TEST(Oscillators, RejectsWrongSizes) {
 TEST(Oscillators, BatchInChunksEqualsSampleBySample) {
   // A batch of 24 runs as two column chunks (see parallel.h); every output, input gradient,
   // parameter gradient and η gradient must be what the samples give one at a time.
-  Rng rng(21);
   OscillatorSpec spec;
   spec.n = 6;
   spec.steps = 5;
   spec.dt = 0.1;
-  Mat extra = normal_matrix(6, 6, rng, 0.1);
-  extra = 0.5 * (extra + extra.transpose()).eval();
-  extra.diagonal().setZero();
-  const OscillatorModel model(spec, 0.1, extra);
+  Rng rng(21);
+  const OscillatorModel model(spec, 0.1, extra_coupling(6, rng, 0.1));
   Vec theta = model.initial_theta(rng);
   theta.tail(spec.n) = normal_matrix(spec.n, 1, rng, 0.3);
   const int batch = 24;
