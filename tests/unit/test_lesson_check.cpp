@@ -11,6 +11,9 @@
 #include "patlab/lessons/lesson_check.h"
 
 namespace patlab {
+
+std::string readme_example();  // lessons/README.md's complete example (test_lessons.cpp)
+
 namespace {
 
 TEST(LessonLab, StatusValuesAndLabValidation) {

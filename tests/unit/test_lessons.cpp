@@ -176,7 +176,10 @@ TEST(LessonConditions, EvaluateSumsComparisonsAndMissingValues) {
     EXPECT_FALSE(parse_condition(bad, &why)) << bad;
 }
 
-// The complete example of lessons/README.md, which must stay a valid lesson.
+}  // namespace
+
+// The complete example of lessons/README.md, which must stay a valid lesson (test_lesson_check
+// runs it on the lab too).
 std::string readme_example() {
   std::ifstream in(std::string(PATLAB_LESSON_DIR) + "/README.md");
   std::stringstream text;
@@ -186,6 +189,8 @@ std::string readme_example() {
   if (b == std::string::npos || e == std::string::npos) return "";
   return s.substr(b + open.size(), e - b - open.size() + 1);
 }
+
+namespace {
 
 TEST(LessonFiles, TheReadmeExampleIsAValidLesson) {
   const ParsedLesson p = parse_lesson(readme_example(), "README.md example");
