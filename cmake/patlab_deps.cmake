@@ -17,17 +17,24 @@ target_include_directories(patlab_eigen SYSTEM INTERFACE "${PATLAB_EIGEN_DIR}")
 target_compile_definitions(patlab_eigen INTERFACE EIGEN_MPL2_ONLY)
 add_library(patlab::eigen ALIAS patlab_eigen)
 
-find_path(PATLAB_JSON_PARENT nlohmann/json.hpp HINTS /usr/include /usr/local/include
-  NO_CMAKE_FIND_ROOT_PATH)
-if(NOT PATLAB_JSON_PARENT)
-  message(FATAL_ERROR "nlohmann-json not found: run scripts/setup.sh (nlohmann-json3-dev)")
-endif()
+# A header-only library from /usr/include exposed without the rest of /usr/include: finds the
+# folder holding <dir>/<header> (cached as <parent_var>), links <dir> into the staging folder
+# and makes the interface library patlab_<name> (alias patlab::<name>) that includes it.
 set(_stage "${CMAKE_BINARY_DIR}/third_party_include")
 file(MAKE_DIRECTORY "${_stage}")
-file(CREATE_LINK "${PATLAB_JSON_PARENT}/nlohmann" "${_stage}/nlohmann" SYMBOLIC)
-add_library(patlab_json INTERFACE)
-target_include_directories(patlab_json SYSTEM INTERFACE "${_stage}")
-add_library(patlab::json ALIAS patlab_json)
+function(patlab_staged_headers name parent_var dir header what debian_package)
+  find_path(${parent_var} ${dir}/${header} HINTS /usr/include /usr/local/include
+    NO_CMAKE_FIND_ROOT_PATH)
+  if(NOT ${parent_var})
+    message(FATAL_ERROR "${what} not found: run scripts/setup.sh (Debian package ${debian_package})")
+  endif()
+  file(CREATE_LINK "${${parent_var}}/${dir}" "${_stage}/${dir}" SYMBOLIC)
+  add_library(patlab_${name} INTERFACE)
+  target_include_directories(patlab_${name} SYSTEM INTERFACE "${_stage}")
+  add_library(patlab::${name} ALIAS patlab_${name})
+endfunction()
+
+patlab_staged_headers(json PATLAB_JSON_PARENT nlohmann json.hpp nlohmann-json nlohmann-json3-dev)
 
 # zlib: Debian's natively; in wasm the copy scripts/setup.sh compiled into the cache.
 add_library(patlab_zlib INTERFACE)
@@ -46,12 +53,4 @@ add_library(patlab::zlib ALIAS patlab_zlib)
 
 # CLI11 (header-only command lines), staged like nlohmann-json so the wasm build can use it
 # for tools that run under node (the data packer) without seeing the rest of /usr/include.
-find_path(PATLAB_CLI11_PARENT CLI/CLI.hpp HINTS /usr/include /usr/local/include
-  NO_CMAKE_FIND_ROOT_PATH)
-if(NOT PATLAB_CLI11_PARENT)
-  message(FATAL_ERROR "CLI11 not found: run scripts/setup.sh (Debian package libcli11-dev)")
-endif()
-file(CREATE_LINK "${PATLAB_CLI11_PARENT}/CLI" "${_stage}/CLI" SYMBOLIC)
-add_library(patlab_cli11 INTERFACE)
-target_include_directories(patlab_cli11 SYSTEM INTERFACE "${_stage}")
-add_library(patlab::cli11 ALIAS patlab_cli11)
+patlab_staged_headers(cli11 PATLAB_CLI11_PARENT CLI CLI.hpp CLI11 libcli11-dev)

@@ -29,8 +29,12 @@ Mat AffineLayer::backward(const Mat& g_y, Backprop) {
   return W.transpose() * g_y;
 }
 
-ScaleOffsetLayer::ScaleOffsetLayer(int n, double scale0, double offset0) : n_(n) {
-  if (n < 1) throw std::invalid_argument("ScaleOffsetLayer: size must be >= 1");
+ElementwiseLayer::ElementwiseLayer(const char* layer, int n) : n_(n) {
+  if (n < 1) throw std::invalid_argument(std::string(layer) + ": size must be >= 1");
+}
+
+ScaleOffsetLayer::ScaleOffsetLayer(int n, double scale0, double offset0)
+    : ElementwiseLayer("ScaleOffsetLayer", n) {
   params_.resize(2 * n);
   params_.head(n).setConstant(scale0);
   params_.tail(n).setConstant(offset0);
@@ -64,9 +68,8 @@ Activation activation_from_name(const std::string& name) {
   throw std::invalid_argument("unknown activation '" + name + "': choose relu, tanh or sigmoid");
 }
 
-ActivationLayer::ActivationLayer(int n, Activation a) : n_(n), a_(a) {
-  if (n < 1) throw std::invalid_argument("ActivationLayer: size must be >= 1");
-}
+ActivationLayer::ActivationLayer(int n, Activation a)
+    : ElementwiseLayer("ActivationLayer", n), a_(a) {}
 
 Mat ActivationLayer::forward(const Mat& x, Pass) {
   x_ = x;
@@ -87,8 +90,8 @@ Mat ActivationLayer::backward(const Mat& g_y, Backprop) {
   return g_y;
 }
 
-ReadoutScaleLayer::ReadoutScaleLayer(int n, double alpha0) : n_(n) {
-  if (n < 1) throw std::invalid_argument("ReadoutScaleLayer: size must be >= 1");
+ReadoutScaleLayer::ReadoutScaleLayer(int n, double alpha0)
+    : ElementwiseLayer("ReadoutScaleLayer", n) {
   params_ = Vec::Constant(1, alpha0);
   grad_.setZero(1);
 }

@@ -212,6 +212,19 @@ StepResult Trainer::step() {
         if (!recorded0.empty()) physical[i]->set_recorded(recorded0[i]);
       }
   };
+  // Runs one part of the step; if it throws, rolls the whole step back (an interruption also
+  // on the devices) and rethrows.
+  auto undo_on_throw = [&](bool updated, const auto& part) {
+    try {
+      part();
+    } catch (const Interrupted&) {
+      roll_back(true, updated);
+      throw;
+    } catch (...) {
+      roll_back(false, updated);
+      throw;
+    }
+  };
 
   StepResult r;
   r.learning_rate = config_.optimizer.learning_rate * config_.schedule.factor(steps_);
@@ -236,7 +249,7 @@ StepResult Trainer::step() {
 
   LossResult lr;
   double penalty = 0.0;
-  try {
+  undo_on_throw(false, [&] {
     lr = compute_gradient(xb, yb, tb);
     if (!std::isfinite(lr.loss)) throw diverged("the loss on the batch is " + number(lr.loss));
     if (config_.method == Method::PAT || config_.method == Method::Ideal) {
@@ -260,18 +273,12 @@ StepResult Trainer::step() {
     } catch (const TrainingError& e) {
       throw diverged(e.what());
     }
-  } catch (const Interrupted&) {
-    roll_back(true, false);
-    throw;
-  } catch (...) {
-    roll_back(false, false);
-    throw;
-  }
+  });
   if (config_.clamp_params) net_.project_params();
 
   ++steps_;
   if (refit) {
-    try {
+    undo_on_throw(true, [&] {
       for (size_t i = 0; i < physical.size(); ++i) {
         PhysicalLayer* l = physical[i];
         auto* fittable = dynamic_cast<FittableTwin*>(&l->twin());
@@ -288,13 +295,7 @@ StepResult Trainer::step() {
                          number(config_.twin_refresh_learning_rate) + ")");
         r.twin_refreshed = true;
       }
-    } catch (const Interrupted&) {
-      roll_back(true, true);
-      throw;
-    } catch (...) {
-      roll_back(false, true);
-      throw;
-    }
+    });
   }
   r.step = steps_;
   r.epoch = epoch_;

@@ -3,26 +3,19 @@
 // user would, and the device's test accuracy rises well above chance. Writes a screenshot.
 //
 //   node tests/e2e/app_trains.mjs --web <build>/web --out <folder>
-import { chromium } from 'playwright-core';
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { check, launchOptions, serveStatic, testFolders } from './browser.mjs';
+import { check, checkNoProblems, loadLab, newLabPage, runLabTest, testFolders } from './browser.mjs';
 
 const { webDir, outDir } = testFolders('app_trains.mjs');
 
-const server = await serveStatic(webDir);
-const browser = await chromium.launch(launchOptions());
-const problems = [];
-try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+await runLabTest(webDir, async ({ browser, server, problems }) => {
+  const page = await newLabPage(browser, problems);
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push('console error: ' + m.text());
   });
   const t0 = Date.now();
-  await page.goto(server.url, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.patlab && window.patlab.started, null,
-                             { timeout: 60000 });
+  await loadLab(page, server.url);
   const ready = await page.evaluate(() => window.patlab.status());
   console.log(`ready after ${Date.now() - t0} ms`);
   check(ready.step === 0 && ready.training === false, 'the lab starts idle at step 0');
@@ -72,8 +65,7 @@ try {
   // the layout still where the app says it is (clicking Train works).
   const hidpi = await browser.newPage({ viewport: { width: 1000, height: 700 }, deviceScaleFactor: 2 });
   hidpi.on('pageerror', (e) => problems.push('page error (high-DPI): ' + e.message));
-  await hidpi.goto(server.url, { waitUntil: 'load' });
-  await hidpi.waitForFunction(() => window.patlab && window.patlab.started, null, { timeout: 60000 });
+  await loadLab(hidpi, server.url);
   const canvasPixels = await hidpi.evaluate(() => [document.getElementById('canvas').width,
                                                   document.getElementById('canvas').height]);
   const hs = await hidpi.evaluate(() => window.patlab.status());
@@ -91,13 +83,5 @@ try {
   check(true, 'a resized window resizes the canvas');
   await page.screenshot({ path: path.join(outDir, 'browser_small.png') });
 
-  check(problems.length === 0, 'no page or console errors' +
-        (problems.length ? ':\n  ' + problems.join('\n  ') : ''));
-} catch (e) {
-  console.error('FAIL: ' + e.message);
-  if (problems.length) console.error(problems.join('\n'));
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-  server.close();
-}
+  checkNoProblems(problems, 'no page or console errors');
+});

@@ -1,4 +1,6 @@
-// Shared by the browser tests: how to start Chromium here, and a loopback static server.
+// Shared by the browser tests: how to start Chromium here, a loopback static server, running
+// one test against the served lab, and opening the lab in a page.
+import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 
@@ -57,4 +59,44 @@ export function testFolders(script) {
 export function check(cond, message) {
   if (!cond) throw new Error(message);
   console.log('ok: ' + message);
+}
+
+// Fails (through check) when the pages reported errors, listing them.
+export function checkNoProblems(problems, message) {
+  check(problems.length === 0, message + (problems.length ? ':\n  ' + problems.join('\n  ') : ''));
+}
+
+// Runs one browser test: serves `webDir`, starts Chromium and calls test({ browser, server,
+// problems }), where `problems` collects the page errors the test's pages report. Closes the
+// browser and the server whatever happens. A failure is printed with the problems seen so far
+// and sets the exit code to 1. Returns whether the test passed.
+export async function runLabTest(webDir, test) {
+  const server = await serveStatic(webDir);
+  const browser = await chromium.launch(launchOptions());
+  const problems = [];
+  try {
+    await test({ browser, server, problems });
+    return true;
+  } catch (e) {
+    console.error('FAIL: ' + e.message);
+    if (problems.length) console.error(problems.join('\n'));
+    process.exitCode = 1;
+    return false;
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+// A new 1280x800 page whose page errors go into `problems`.
+export async function newLabPage(browser, problems) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  return page;
+}
+
+// Loads the lab at `url` in `page` and waits (up to a minute) until it says it has started.
+export async function loadLab(page, url) {
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForFunction(() => window.patlab && window.patlab.started, null, { timeout: 60000 });
 }

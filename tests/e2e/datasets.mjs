@@ -3,24 +3,18 @@
 // words, not a crash. Writes a screenshot of the digits view.
 //
 //   node tests/e2e/datasets.mjs --web <build>/web --out <folder>
-import { chromium } from 'playwright-core';
 import path from 'node:path';
-import { check, launchOptions, serveStatic, testFolders } from './browser.mjs';
+import { check, checkNoProblems, loadLab, newLabPage, runLabTest, testFolders } from './browser.mjs';
 
 const { webDir, outDir } = testFolders('datasets.mjs');
 
-const server = await serveStatic(webDir);
-const browser = await chromium.launch(launchOptions());
-const problems = [];
-const downloads = [];
-try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+await runLabTest(webDir, async ({ browser, server, problems }) => {
+  const downloads = [];
+  const page = await newLabPage(browser, problems);
   page.on('requestfinished', (r) => downloads.push(r.url()));
   // Fashion-MNIST's pack "fails to download": the lab must say so and carry on.
   await page.route('**/data/fashion14.pdp', (route) => route.fulfill({ status: 404, body: 'gone' }));
-  await page.goto(server.url, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.patlab && window.patlab.started, null, { timeout: 60000 });
+  await loadLab(page, server.url);
   check(!downloads.some((u) => u.endsWith('.pdp')), 'no data pack is downloaded before one is chosen');
 
   const st = () => page.evaluate(() => window.patlab.status());
@@ -91,12 +85,5 @@ try {
   s = await st();
   check(s.error.includes('fashion14') && s.dataset === 'mnist14' && s.loading === '',
         `the failed download is reported and MNIST stays: "${s.error}"`);
-  check(problems.length === 0, 'no page errors' + (problems.length ? ':\n  ' + problems.join('\n  ') : ''));
-} catch (e) {
-  console.error('FAIL: ' + e.message);
-  if (problems.length) console.error(problems.join('\n'));
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-  server.close();
-}
+  checkNoProblems(problems, 'no page errors');
+});

@@ -4,23 +4,18 @@
 // the file picker. Saves a screenshot of each view it visits.
 //
 //   node tests/e2e/lab_share.mjs --web <build>/web --out <folder>
-import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { check, launchOptions, serveStatic, testFolders } from './browser.mjs';
+import { check, checkNoProblems, loadLab, runLabTest, testFolders } from './browser.mjs';
 
 const { webDir, outDir } = testFolders('lab_share.mjs');
 
-const server = await serveStatic(webDir);
-const browser = await chromium.launch(launchOptions());
-const problems = [];
-try {
+await runLabTest(webDir, async ({ browser, server, problems }) => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   const open = async (query) => {
     const page = await context.newPage();
     page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-    await page.goto(server.url + (query ? '?' + query : ''), { waitUntil: 'load' });
-    await page.waitForFunction(() => window.patlab && window.patlab.started, null, { timeout: 60000 });
+    await loadLab(page, server.url + (query ? '?' + query : ''));
     return page;
   };
   const st = (page) => page.evaluate(() => window.patlab.status());
@@ -126,12 +121,5 @@ try {
   check(await plain.evaluate(() => window.patlab.applyState('layers=99')) === false, 'a bad link is refused');
   s = await st(plain);
   check(s.state === before && s.error.includes('layers=99'), `and explained: "${s.error}"`);
-  check(problems.length === 0, 'no page errors' + (problems.length ? ':\n  ' + problems.join('\n  ') : ''));
-} catch (e) {
-  console.error('FAIL: ' + e.message);
-  if (problems.length) console.error(problems.join('\n'));
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-  server.close();
-}
+  checkNoProblems(problems, 'no page errors');
+});

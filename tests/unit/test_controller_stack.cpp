@@ -9,6 +9,7 @@
 
 #include "patlab/emulators/controller_stack.h"
 #include "emulator_testing.h"
+#include "gradient_testing.h"
 
 namespace patlab {
 namespace {
@@ -19,15 +20,56 @@ Vec mid_theta() {
   return theta;
 }
 
+// A loop with `segments` reference levels, `samples` output angles and `steps` integration steps
+// (the other settings as ControlSpec has them).
+ControlSpec control_spec(int segments, int samples, int steps) {
+  ControlSpec spec;
+  spec.segments = segments;
+  spec.samples = samples;
+  spec.steps = steps;
+  return spec;
+}
+
+// The default loop, shortened to 120 integration steps to keep finite differences quick.
+ControlSpec short_spec() {
+  ControlSpec spec;
+  spec.steps = 120;
+  return spec;
+}
+
+// Checks `model`'s gradients at five random staircases (Rng(seed)) and mid_theta(); prints the
+// worst relative errors, saying whose they are.
+GradCheck checked_gradients(const char* whose, const Twin& model, uint64_t seed) {
+  Rng rng(seed);
+  const GradCheck r = check_twin_gradients(model, uniform_matrix(4, 5, rng), mid_theta(), rng);
+  std::printf("  %s gradient error: x %.2e, theta %.2e\n", whose, r.max_rel_error_x,
+              r.max_rel_error_theta);
+  return r;
+}
+
+// The outputs of a device with `knobs` and of one without (both seed 1) at the same 500 random
+// staircases (drawn from Rng(seed)) and mid_theta().
+struct Compared {
+  Mat with, without;
+};
+
+Compared with_and_without(const KnobValues& knobs, uint64_t seed) {
+  ControlSpec spec;
+  ControlDevice knobbed(spec, knobs, 1), clean(spec, KnobValues{}, 1);
+  Rng rng(seed);
+  const Mat x = uniform_matrix(spec.segments, 500, rng);
+  Compared c;
+  knobbed.forward(x, mid_theta(), c.with);
+  clean.forward(x, mid_theta(), c.without);
+  return c;
+}
+
 }  // namespace
 
 TEST(ControllerStack, LoopSettlesOnTheSetpointAndIsLinear) {
   // With integral action the type-1 loop settles on a constant setpoint with zero error; the
   // twin is a linear system, so scaling the reference scales the response.
-  ControlSpec spec;
-  spec.segments = 1;
-  spec.samples = 4;
-  spec.steps = 1500;  // 3 s: many closed-loop time constants
+  const ControlSpec spec = control_spec(1, 4, 1500);  // 1500 steps, 3 s: many time constants
   ControlTwin twin(spec);
   Mat x(1, 2);
   x << 0.7, -0.35;
@@ -51,11 +93,7 @@ TEST(ControllerStack, LoopSettlesOnTheSetpointAndIsLinear) {
 TEST(ControllerStack, OutputsAreSampledAtEqualTimesAndFollowTheStaircase) {
   // A reference step up in the first half and down in the second: the angle is near each
   // level by the end of its half (the loop overshoots a little on the way).
-  ControlSpec spec;
-  spec.segments = 2;
-  spec.samples = 4;
-  spec.steps = 400;
-  ControlTwin twin(spec);
+  ControlTwin twin(control_spec(2, 4, 400));
   Mat x(2, 1);
   x << 0.8, -0.2;
   Mat y;
@@ -70,10 +108,7 @@ TEST(ControllerStack, SaturationCapsTheDriveTorque) {
   // First step from rest: the controllers command u = K_pv K_pp r, and the angle after one
   // semi-implicit Euler step is dt² τ / J. The twin applies τ = u; the bench with saturation 1
   // applies τ = s tanh(u / s) with s = 0.5 N m, as the knob's help says.
-  ControlSpec spec;
-  spec.segments = 1;
-  spec.samples = 20;
-  spec.steps = 20;
+  const ControlSpec spec = control_spec(1, 20, 20);
   const Vec theta = mid_theta();
   const double u = kControlGainMax[2] * theta[2] * kControlGainMax[0] * theta[0] * 1.0;
   const KnobValues k = {{"saturation", 1.0}};
@@ -89,14 +124,9 @@ TEST(ControllerStack, SaturationCapsTheDriveTorque) {
 }
 
 TEST(ControllerStack, SensorNoiseHasTheRequestedStd) {
-  ControlSpec spec;
-  const KnobValues k = {{"sensor_noise_rad", 0.03}};
-  ControlDevice noisy(spec, k, 1), clean(spec, KnobValues{}, 1);
-  Rng rng(3);
-  const Mat x = uniform_matrix(spec.segments, 500, rng);
-  Mat yn, yc;
-  noisy.forward(x, mid_theta(), yn);
-  clean.forward(x, mid_theta(), yc);
+  const Compared c = with_and_without({{"sensor_noise_rad", 0.03}}, 3);
+  const Mat& yn = c.with;
+  const Mat& yc = c.without;
   const double std = std::sqrt((yn - yc).squaredNorm() / double(yn.size()));
   const double mean = (yn - yc).mean();
   EXPECT_NEAR(std, 0.03, 0.0015);  // 4000 draws: ~1.1 % standard error of the std
@@ -104,14 +134,9 @@ TEST(ControllerStack, SensorNoiseHasTheRequestedStd) {
 }
 
 TEST(ControllerStack, EncoderRoundsToWholeCounts) {
-  ControlSpec spec;
-  const KnobValues k = {{"encoder_step_rad", 0.02}};
-  ControlDevice coarse(spec, k, 1), clean(spec, KnobValues{}, 1);
-  Rng rng(4);
-  const Mat x = uniform_matrix(spec.segments, 500, rng);
-  Mat yq, yc;
-  coarse.forward(x, mid_theta(), yq);
-  clean.forward(x, mid_theta(), yc);
+  const Compared c = with_and_without({{"encoder_step_rad", 0.02}}, 4);
+  const Mat& yq = c.with;
+  const Mat& yc = c.without;
   for (Eigen::Index i = 0; i < yq.size(); ++i) {
     const double counts = yq.data()[i] / 0.02;
     ASSERT_NEAR(counts, std::round(counts), 1e-9);
@@ -154,38 +179,22 @@ TEST(ControllerStack, FrictionDriftMovesTheOutputAndReplays) {
 }
 
 TEST(ControllerStack, TwinGradientsMatchFiniteDifferences) {
-  Rng rng(7);
-  ControlSpec spec;
-  spec.steps = 120;
-  ControlTwin twin(spec);
-  const GradCheck r = check_twin_gradients(twin, uniform_matrix(4, 5, rng), mid_theta(), rng);
-  std::printf("  twin gradient error: x %.2e, theta %.2e\n", r.max_rel_error_x,
-              r.max_rel_error_theta);
-  EXPECT_LT(r.max_rel_error_x, 1e-6);
-  EXPECT_LT(r.max_rel_error_theta, 1e-6);
+  ControlTwin twin(short_spec());
+  EXPECT_TRUE(gradients_match(checked_gradients("twin", twin, 7)));
 }
 
 TEST(ControllerStack, TruePhysicsGradientsMatchFiniteDifferences) {
   // The oracle: friction, smooth saturation, delay and off-nominal constants, all at once.
-  Rng rng(8);
-  ControlSpec spec;
-  spec.steps = 120;
   const KnobValues k = {{"inertia_err", 0.2}, {"damping_err", 0.5}, {"coulomb_nm", 0.05},
                         {"saturation", 0.8}, {"delay_steps", 3}};
-  ControlDevice device(spec, k, 1);
-  const GradCheck r =
-      check_twin_gradients(*device.oracle(), uniform_matrix(4, 5, rng), mid_theta(), rng);
-  std::printf("  oracle gradient error: x %.2e, theta %.2e\n", r.max_rel_error_x,
-              r.max_rel_error_theta);
-  EXPECT_LT(r.max_rel_error_x, 1e-6);
-  EXPECT_LT(r.max_rel_error_theta, 1e-6);
+  ControlDevice device(short_spec(), k, 1);
+  EXPECT_TRUE(gradients_match(checked_gradients("oracle", *device.oracle(), 8)));
 }
 
 TEST(ControllerStack, ConstantGradientsMatchFiniteDifferences) {
   // ∂<g_y, y>/∂(inertia_err, damping_err), which calibration follows.
   Rng rng(9);
-  ControlSpec spec;
-  spec.steps = 120;
+  const ControlSpec spec = short_spec();
   ControlTwin twin(spec);
   Vec c0(2);
   c0 << 0.1, 0.4;

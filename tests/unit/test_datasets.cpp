@@ -13,18 +13,36 @@
 #include "patlab/datasets/uci_digits.h"
 #include "patlab/datasets/vowels.h"
 #include "patlab/emulators/coupled_oscillators.h"
+#include "what_thrown.h"
 
 namespace patlab {
 namespace {
 
 std::string error_of(const std::string& text, const CsvOptions& o = CsvOptions()) {
-  try {
-    parse_csv(text, o);
-  } catch (const CsvError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "accepted:\n" << text;
-  return "";
+  return what_thrown<CsvError>([&] { parse_csv(text, o); }, "accepted:\n" + text);
+}
+
+// Adds affine(features -> oscillators) -> default coupled oscillators (a device with `knobs`,
+// seed 1) -> affine(-> classes) to `net`, drawing the weights and the initial θ from rng.
+void add_oscillator_classifier(Network& net, int features, int classes, const KnobValues& knobs,
+                               Rng& rng, double input_gain = 1.0) {
+  OscillatorSpec spec;
+  auto device = std::make_shared<OscillatorDevice>(spec, knobs, 1);
+  auto twin = std::make_shared<OscillatorTwin>(spec);
+  net.add(std::make_unique<AffineLayer>(features, spec.n, rng, input_gain));
+  net.add(std::make_unique<PhysicalLayer>(device, twin, twin->model().initial_theta(rng)));
+  net.add(std::make_unique<AffineLayer>(spec.n, classes, rng));
+}
+
+// Trains `net` on `train` for `steps` steps (the default configuration at `learning_rate`) and
+// returns its accuracy on `test` through `pass`.
+double accuracy_after_training(Network& net, const Dataset& train, const Dataset& test,
+                               double learning_rate, int steps, Pass pass) {
+  TrainConfig cfg;
+  cfg.optimizer.learning_rate = learning_rate;
+  Trainer t(net, train, cfg);
+  for (int i = 0; i < steps; ++i) t.step();
+  return t.evaluate(test, pass).accuracy;
 }
 
 }  // namespace
@@ -224,27 +242,14 @@ TEST(Vowels, ThePapersVowelFeaturesImportAndAPatNetworkLearnsThem) {
   EXPECT_EQ(train_idx.size(), 210u);
   const Dataset train = select(r.data, train_idx), test = select(r.data, test_idx);
 
-  OscillatorSpec spec;
   Rng rng(1);
   const KnobValues knobs = {{"eta", 0.1}, {"coupling_noise", 0.1}, {"readout_noise_rad", 0.01}};
-  auto device = std::make_shared<OscillatorDevice>(spec, knobs, 1);
-  auto twin = std::make_shared<OscillatorTwin>(spec);
   Network net;
-  net.add(std::make_unique<AffineLayer>(12, spec.n, rng, 3.0));
-  net.add(std::make_unique<PhysicalLayer>(device, twin, twin->model().initial_theta(rng)));
-  net.add(std::make_unique<AffineLayer>(spec.n, 7, rng));
-  TrainConfig cfg;
-  cfg.optimizer.learning_rate = 0.02;
-  Trainer t(net, train, cfg);
-  for (int i = 0; i < 800; ++i) t.step();
-  const double acc = t.evaluate(test, Pass::Device).accuracy;
+  add_oscillator_classifier(net, 12, 7, knobs, rng, 3.0);
+  const double acc = accuracy_after_training(net, train, test, 0.02, 800, Pass::Device);
   std::printf("vowels (7 classes, chance 0.14): PAT device test accuracy %.3f\n", acc);
   EXPECT_GT(acc, 0.5);
 }
-
-}  // namespace patlab
-
-namespace patlab {
 
 TEST(FashionMnist, LoadsPooledImagesWithLabelsFromDebiansPackage) {
   const std::string dir = "/usr/share/datasets/fashion-mnist";  // Debian dataset-fashion-mnist
@@ -278,10 +283,6 @@ TEST(FashionMnist, AMissingOrWrongFileIsAClearError) {
   }
 }
 
-}  // namespace patlab
-
-namespace patlab {
-
 TEST(SyntheticVowels, HaveTwelveFeaturesSevenBalancedClassesAndAreLearnable) {
   const Dataset d = make_vowels(700, 1);
   EXPECT_EQ(d.features(), 12);
@@ -306,18 +307,10 @@ TEST(SyntheticVowels, HaveTwelveFeaturesSevenBalancedClassesAndAreLearnable) {
   Rng rng(4);
   Network net;
   net.add(std::make_unique<AffineLayer>(12, 7, rng));
-  TrainConfig cfg;
-  cfg.optimizer.learning_rate = 0.05;
-  Trainer t(net, train, cfg);
-  for (int i = 0; i < 1500; ++i) t.step();
-  const double acc = t.evaluate(test, Pass::Twin).accuracy;
+  const double acc = accuracy_after_training(net, train, test, 0.05, 1500, Pass::Twin);
   std::printf("synthetic vowels: linear classifier test accuracy %.3f (chance 0.143)\n", acc);
   EXPECT_GT(acc, 0.5);
 }
-
-}  // namespace patlab
-
-namespace patlab {
 
 TEST(UciDigits, LoadsTheSklearnCopyAndAPatNetworkLearnsIt) {
   const std::string path = std::string(PATLAB_CACHE_DIR) + "/sklearn-digits/digits.csv.gz";
@@ -330,18 +323,12 @@ TEST(UciDigits, LoadsTheSklearnCopyAndAPatNetworkLearnsIt) {
   EXPECT_LE(d.x.maxCoeff(), 1.0);
   for (int n : class_counts(d)) EXPECT_GT(n, 170);
   const auto [train, test] = split_dataset(d, 0.3, 1);
-  OscillatorSpec spec;
   Rng rng(2);
   const KnobValues knobs = {{"eta", 0.1}, {"readout_noise_rad", 0.01}};
-  auto device = std::make_shared<OscillatorDevice>(spec, knobs, 1);
-  auto twin = std::make_shared<OscillatorTwin>(spec);
   Network net;
-  net.add(std::make_unique<AffineLayer>(64, spec.n, rng));
-  net.add(std::make_unique<PhysicalLayer>(device, twin, twin->model().initial_theta(rng)));
-  net.add(std::make_unique<AffineLayer>(spec.n, 10, rng));
-  Trainer t(net, train, TrainConfig{});
-  for (int i = 0; i < 600; ++i) t.step();
-  const double acc = t.evaluate(test, Pass::Device).accuracy;
+  add_oscillator_classifier(net, 64, 10, knobs, rng);
+  const double default_rate = TrainConfig().optimizer.learning_rate;
+  const double acc = accuracy_after_training(net, train, test, default_rate, 600, Pass::Device);
   std::printf("8x8 digits: PAT device test accuracy %.3f (chance 0.1)\n", acc);
   EXPECT_GT(acc, 0.7);
   try {

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <limits>
 
+#include "what_thrown.h"
+
 namespace patlab {
 namespace {
 
@@ -20,23 +22,13 @@ Experiment noisy_experiment() {
 }
 
 std::string expect_invalid(const std::string& text) {
-  try {
-    experiment_from_string(text);
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "accepted: " << text;
-  return "";
+  return what_thrown<std::invalid_argument>([&] { experiment_from_string(text); },
+                                            "accepted: " + text);
 }
 
 std::string expect_refused(const std::string& text) {
-  try {
-    checkpoint_from_string(text);
-  } catch (const CheckpointError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "accepted a bad checkpoint";
-  return "";
+  return what_thrown<CheckpointError>([&] { checkpoint_from_string(text); },
+                                      "accepted a bad checkpoint");
 }
 
 }  // namespace

@@ -69,6 +69,14 @@ void run_frames(Lab& lab, LessonPlayer& player, int frames) {
   }
 }
 
+// Gives the player `command` and, if it takes it, trains as run_frames(lab, player, 2000) does.
+::testing::AssertionResult command_then_run(Lab& lab, LessonPlayer& player,
+                                            const std::string& command) {
+  if (!player.command(command)) return ::testing::AssertionFailure() << command << " refused";
+  run_frames(lab, player, 2000);
+  return ::testing::AssertionSuccess();
+}
+
 TEST(LessonPlayer, OpensLessonsByNameAndRefusesUnknownOrBrokenOnes) {
   Lab lab;
   LessonPlayer player(lab, files());
@@ -131,8 +139,7 @@ TEST(LessonPlayer, PredictBeforePlayThenSecondStepContinuesTheNetwork) {
   Lab lab;
   LessonPlayer player(lab, files());
   ASSERT_TRUE(player.open("two-steps"));
-  ASSERT_TRUE(player.command("lesson:apply"));
-  run_frames(lab, player, 2000);
+  ASSERT_TRUE(command_then_run(lab, player, "lesson:apply"));
   const long long trained = lab.steps();
   ASSERT_GT(trained, 0);
 
@@ -149,8 +156,7 @@ TEST(LessonPlayer, PredictBeforePlayThenSecondStepContinuesTheNetwork) {
   EXPECT_FALSE(lab.training());
   EXPECT_TRUE(status(player)["predict"]["waiting_for_answer"].get<bool>());
   EXPECT_FALSE(player.command("lesson:predict=2"));
-  ASSERT_TRUE(player.command("lesson:predict=0"));
-  run_frames(lab, player, 2000);
+  ASSERT_TRUE(command_then_run(lab, player, "lesson:predict=0"));
   s = status(player);
   EXPECT_EQ(s["checks"][0]["state"], "met") << s.dump();
   EXPECT_EQ(s["predict"]["answered"], 0);
@@ -161,8 +167,7 @@ TEST(LessonPlayer, AMissedCheckpointPausesAndCanBeRetried) {
   Lab lab;
   LessonPlayer player(lab, files());
   ASSERT_TRUE(player.open("two-steps"));
-  ASSERT_TRUE(player.command("lesson:step=2"));
-  run_frames(lab, player, 2000);
+  ASSERT_TRUE(command_then_run(lab, player, "lesson:step=2"));
   json s = status(player);
   EXPECT_EQ(s["checks"][0]["state"], "missed") << s.dump();
   EXPECT_FALSE(lab.training());
@@ -213,8 +218,7 @@ TEST(LessonPlayer, ProgressSurvivesANewVisit) {
     Lab lab;
     LessonPlayer player(lab, files());
     ASSERT_TRUE(player.open("two-steps"));
-    ASSERT_TRUE(player.command("lesson:apply"));
-    run_frames(lab, player, 2000);
+    ASSERT_TRUE(command_then_run(lab, player, "lesson:apply"));
     ASSERT_TRUE(player.command("lesson:next"));
     ASSERT_TRUE(player.command("lesson:predict=1"));
     ASSERT_TRUE(player.command("lesson:teacher=on"));

@@ -10,6 +10,7 @@
 
 #include "patlab/datasets/pack.h"
 #include "patlab/datasets/processing.h"
+#include "what_thrown.h"
 
 namespace patlab {
 namespace {
@@ -32,42 +33,37 @@ DataPack small_pack() {
 }
 
 std::string error_of(const std::string& bytes) {
-  try {
-    decode_pack(bytes);
-  } catch (const PackError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "a damaged pack was accepted";
-  return "";
+  return what_thrown<PackError>([&] { decode_pack(bytes); }, "a damaged pack was accepted");
+}
+
+// Feeds all of `in` through the set-up stream z in one call of `run` (deflate or inflate) into
+// at most `capacity` bytes, and returns what came out.
+std::string run_stream(z_stream& z, int (*run)(z_streamp, int), const std::string& in,
+                       size_t capacity) {
+  std::string out(capacity, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = uInt(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = uInt(out.size());
+  run(&z, Z_FINISH);
+  out.resize(z.total_out);
+  return out;
 }
 
 // A gzip stream of arbitrary bytes, to build packs that are damaged inside the compression.
 std::string gzip_of(const std::string& raw) {
   z_stream z{};
   deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, uLong(raw.size())), '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  z.avail_in = uInt(raw.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = uInt(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
+  const std::string out = run_stream(z, deflate, raw, deflateBound(&z, uLong(raw.size())));
   deflateEnd(&z);
   return out;
 }
 
 // The uncompressed form of a good pack, to damage field by field.
 std::string raw_of(const DataPack& p) {
-  const std::string packed = encode_pack(p);
   z_stream z{};
   inflateInit2(&z, 15 + 16);
-  std::string out(1 << 16, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data()));
-  z.avail_in = uInt(packed.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = uInt(out.size());
-  inflate(&z, Z_FINISH);
-  out.resize(z.total_out);
+  const std::string out = run_stream(z, inflate, encode_pack(p), 1 << 16);
   inflateEnd(&z);
   return out;
 }

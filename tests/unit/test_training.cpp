@@ -27,6 +27,13 @@ std::unique_ptr<Setup> build(const KnobValues& knobs, uint64_t seed) {
   return s;
 }
 
+// The default training configuration with mini-batches of `batch_size`.
+TrainConfig batches_of(int batch_size) {
+  TrainConfig cfg;
+  cfg.batch_size = batch_size;
+  return cfg;
+}
+
 }  // namespace
 
 TEST(Training, PatLearnsMoonsOnAMismatchedNoisyDevice) {
@@ -71,9 +78,7 @@ TEST(Training, SameSeedsGiveTheSameRun) {
 TEST(Training, StepsCountEpochs) {
   auto s = build(KnobValues{}, 4);
   const Dataset train = make_moons(64, 0.05, 5);
-  TrainConfig cfg;
-  cfg.batch_size = 16;
-  Trainer trainer(s->net, train, cfg);
+  Trainer trainer(s->net, train, batches_of(16));
   StepResult r;
   for (int i = 0; i < 9; ++i) r = trainer.step();  // 4 steps per epoch
   EXPECT_EQ(r.step, 9);
@@ -104,9 +109,7 @@ TEST(Training, LoadStateRefusesOptimiserStateTheNextStepCouldNotUse) {
   // checkpoint) was loaded, and the next step read the second past its end.
   auto s = build(KnobValues{}, 7);
   const Dataset train = make_moons(40, 0.05, 8);
-  TrainConfig cfg;
-  cfg.batch_size = 8;
-  Trainer trainer(s->net, train, cfg);
+  Trainer trainer(s->net, train, batches_of(8));
   trainer.step();
   const TrainerState good = trainer.save_state();
   EXPECT_NO_THROW(trainer.load_state(good));

@@ -69,20 +69,29 @@ class AffineLayer : public Layer {
   Mat x_;
 };
 
+// What the elementwise layers below share: n inputs, n outputs (one each), and the batch of
+// the last forward() kept for backward().
+class ElementwiseLayer : public Layer {
+ public:
+  int input_size() const override { return n_; }
+  int output_size() const override { return n_; }
+
+ protected:
+  // Throws std::invalid_argument "<layer>: size must be >= 1" for n < 1.
+  ElementwiseLayer(const char* layer, int n);
+
+  int n_;
+  Mat x_;
+};
+
 // y = s ∘ x + b elementwise; params = [s (n), b (n)], starting at s = scale0, b = offset0.
-class ScaleOffsetLayer : public Layer {
+class ScaleOffsetLayer : public ElementwiseLayer {
  public:
   explicit ScaleOffsetLayer(int n, double scale0 = 1.0, double offset0 = 0.0);
 
   std::string kind() const override { return "scale_offset"; }
-  int input_size() const override { return n_; }
-  int output_size() const override { return n_; }
   Mat forward(const Mat& x, Pass pass) override;
   Mat backward(const Mat& g_y, Backprop via) override;
-
- private:
-  int n_;
-  Mat x_;
 };
 
 enum class Activation { Relu, Tanh, Sigmoid };
@@ -90,37 +99,28 @@ const char* activation_name(Activation a);  // "relu", "tanh", "sigmoid"
 // Parses a name; throws std::invalid_argument listing the valid ones.
 Activation activation_from_name(const std::string& name);
 
-class ActivationLayer : public Layer {
+class ActivationLayer : public ElementwiseLayer {
  public:
   ActivationLayer(int n, Activation a);
 
   std::string kind() const override { return activation_name(a_); }
-  int input_size() const override { return n_; }
-  int output_size() const override { return n_; }
   Activation activation() const { return a_; }
   Mat forward(const Mat& x, Pass pass) override;
   Mat backward(const Mat& g_y, Backprop via) override;
 
  private:
-  int n_;
   Activation a_;
-  Mat x_, y_;
+  Mat y_;
 };
 
 // y = α x with one trainable scalar α.
-class ReadoutScaleLayer : public Layer {
+class ReadoutScaleLayer : public ElementwiseLayer {
  public:
   ReadoutScaleLayer(int n, double alpha0);
 
   std::string kind() const override { return "readout_scale"; }
-  int input_size() const override { return n_; }
-  int output_size() const override { return n_; }
   Mat forward(const Mat& x, Pass pass) override;
   Mat backward(const Mat& g_y, Backprop via) override;
-
- private:
-  int n_;
-  Mat x_;
 };
 
 // How a layer's input u becomes what the device physically receives:
