@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Desktop test: the native lab trains its PAT lane on a serial device, as the browser's lab does
 # on a Web Serial port. `patlab device-sim` serves the oscillators on a pseudo-terminal; the
-# app, under Xvfb, is started with --device serial:<that path> and trains for a few hundred
+# app, under Xvfb, is started with --device serial:<that path> and trains for a few thousand
 # frames. Fails unless the PAT lane ran on the device (its queries went over the line) and
 # learnt something, while the in-silico lane stayed on the emulator.
 #
@@ -32,7 +32,7 @@ fi
 grep -q "takes a serial port" "$work/bad.err" || fail "unclear refusal: $(cat "$work/bad.err")"
 
 xvfb-run -a -s "-screen 0 1280x800x24" "$0" --inside-xvfb \
-  "$app" --device "serial:$work/dev" --train --frames 600 --print-status >"$work/status.json"
+  "$app" --device "serial:$work/dev" --train --frames 8000 --print-status >"$work/status.json"
 
 python3 - "$work/status.json" <<'PY'
 import json, sys
@@ -43,7 +43,7 @@ print(f"device {d['state']}: {d['requests']} requests, {d['retries']} retries; P
 assert d["connected"] and d["attached"], d
 assert pat["method"] == "pat" and pat["on_device"], "the PAT lane must run on the serial device"
 assert not ins["on_device"], "in-silico stays on the emulator"
-assert d["requests"] > 10 and s["step"] >= 10, "training went over the line"
-assert pat["test"]["device"]["accuracy"] > 0.6, "PAT learnt on the device"
+assert d["requests"] > 100 and s["step"] >= 100, "training went over the line"
+assert pat["test"]["device"]["accuracy"] > 0.7, "PAT learnt on the device"
 PY
 echo "PASS: the desktop lab trained its PAT lane on $work/dev"
