@@ -1,5 +1,7 @@
 #include "desktop_device.h"
 
+#include "patlab/app/lab_device.h"
+
 #include <imgui.h>
 
 #include <nlohmann/json.hpp>
@@ -30,15 +32,7 @@ DesktopDevice::DesktopDevice(Lab& lab, const std::string& spec, int baud) : lab_
 
 std::shared_ptr<PhysicalSystem> DesktopDevice::source(const EmulatedDevice& emulated, int layer) {
   if (!use_ || !link_->described()) return nullptr;
-  try {
-    std::shared_ptr<PhysicalSystem> d = registry_.open(spec_);
-    check_same_system(*d, emulated, "on " + spec_, layer);
-    if (layer == 0) problem_.clear();
-    return d;
-  } catch (const std::exception& e) {
-    problem_ = std::string(e.what()) + "; it stays on the emulator";
-    return nullptr;
-  }
+  return lab_layer_device(registry_, spec_, "on " + spec_, emulated, layer, problem_);
 }
 
 void DesktopDevice::frame(double now_s) {
@@ -50,18 +44,9 @@ void DesktopDevice::frame(double now_s) {
   port_->pump(now_s);
   if (!use_ || attached_ || !link_->ready()) return;
   attached_ = true;
-  const std::string& name = link_->description().name;
-  bool known = false;
-  for (const CatalogEntry& e : catalog()) known |= e.info.id == name;
-  if (!known) {
-    problem_ = "the device calls itself '" + name +
-               "', which is no system the lab has a twin for: the lanes stay on the emulator";
-    return;
-  }
-  if (name != lab_.system())
-    lab_.command("system:" + name);  // rebuilds the lanes, on the device
-  else
-    lab_.reset();
+  // The rebuilt lanes ask source() for their layers, which says why a layer stays emulated.
+  const std::string why = attach_lab_to_device(lab_, link_->description().name);
+  if (!why.empty()) problem_ = why;
 }
 
 bool DesktopDevice::command(const std::string& cmd) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "patlab/app/lab.h"
+#include "patlab/app/lab_device.h"
 #include "patlab/devices/link.h"
 #include "patlab/devices/registry.h"
 #include "patlab/devices/served_device.h"
@@ -56,18 +57,9 @@ void write_output() {
 void attach_if_ready() {
   if (!g.use || g.attached || !g.link || !g.link->ready()) return;
   g.attached = true;
-  const std::string& name = g.link->description().name;
-  bool known = false;
-  for (const CatalogEntry& e : catalog()) known |= e.info.id == name;
-  if (!known) {
-    g.problem = "the device calls itself '" + name + "', which is no system the lab has a twin for: "
-                "the lanes stay on the emulator";
-    return;
-  }
-  if (name != g.lab->system())
-    g.lab->command("system:" + name);
-  else
-    g.lab->reset();
+  // The rebuilt lanes ask source() for their layers, which says why a layer stays emulated.
+  const std::string why = attach_lab_to_device(*g.lab, g.link->description().name);
+  if (!why.empty()) g.problem = why;
 }
 
 void connect() {
@@ -100,15 +92,7 @@ void disconnect() {
 // system and shape; else the emulator, and the panel says why.
 std::shared_ptr<PhysicalSystem> source(const EmulatedDevice& emulated, int layer) {
   if (!g.use || !g.link || !g.link->described()) return nullptr;
-  try {
-    std::shared_ptr<PhysicalSystem> d = g.registry.open("webserial");
-    check_same_system(*d, emulated, "on the Web Serial port", layer);
-    if (layer == 0) g.problem.clear();
-    return d;
-  } catch (const std::exception& e) {
-    g.problem = std::string(e.what()) + "; it stays on the emulator";
-    return nullptr;
-  }
+  return lab_layer_device(g.registry, "webserial", "on the Web Serial port", emulated, layer, g.problem);
 }
 
 bool command(const std::string& cmd) {
