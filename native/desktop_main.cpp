@@ -47,11 +47,15 @@ int main(int argc, char** argv) {
   cli.add_flag("--teacher", teacher, "teacher mode: each lesson step shows only the controls it needs");
   cli.add_option("--progress", progress_path,
                  "a file keeping the lessons' progress between runs (read at start, written on exit)");
-  cli.add_option("--device", device,
+  CLI::Option* device_opt = cli.add_option("--device", device,
                  "train the PAT lanes on a serial device: serial:/dev/ttyUSB0, or the path `patlab "
                  "device-sim SYSTEM --link PATH` serves (the Device panel switches back to the emulator)");
   cli.add_option("--baud", baud, "the serial device's baud rate")->check(CLI::Range(300, 4000000))->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
+  if (device_opt->count() && device.empty()) {  // an empty value is a mistake, not "no device"
+    std::fprintf(stderr, "patlab: --device needs a device, e.g. serial:/dev/ttyUSB0\n");
+    return 2;
+  }
 
   try {
     patlab::Platform platform("patlab: physics-aware training lab", width, height);

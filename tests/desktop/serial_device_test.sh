@@ -30,6 +30,10 @@ if "$app" --device "emulated:oscillators" --frames 1 >"$work/bad.out" 2>"$work/b
   fail "--device emulated:oscillators was accepted"
 fi
 grep -q "takes a serial port" "$work/bad.err" || fail "unclear refusal: $(cat "$work/bad.err")"
+if "$app" --device "" --frames 1 >"$work/empty.out" 2>"$work/empty.err"; then
+  fail "an empty --device was accepted (it would silently mean the emulator)"
+fi
+grep -q "needs a device" "$work/empty.err" || fail "unclear refusal: $(cat "$work/empty.err")"
 
 xvfb-run -a -s "-screen 0 1280x800x24" "$0" --inside-xvfb \
   "$app" --device "serial:$work/dev" --train --frames 8000 --print-status >"$work/status.json"
