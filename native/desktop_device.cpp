@@ -23,7 +23,7 @@ DesktopDevice::DesktopDevice(Lab& lab, const std::string& spec, int baud) : lab_
   port_ = std::make_unique<SerialPortTransport>(s.target, link_, baud);
   registry_.add_link(spec_, link_);
   Lab::DeviceHook hook;
-  hook.source = [this](const EmulatedDevice& e, int layer) { return source(e, layer); };
+  hook.layers = [this](const LayerSpec&, int layer, const SystemInstance& sys) { return source(*sys.device, layer); };
   hook.panel = [this] { panel(); };
   hook.command = [this](const std::string& c) { return command(c); };
   hook.status = [this] { return status(); };

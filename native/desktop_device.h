@@ -1,7 +1,7 @@
 // The desktop lab on a serial device (--device serial:/dev/ttyUSB0): a board, or the emulator
 // `patlab device-sim --link PATH` serves. The desktop's counterpart of wasm/web_serial.cpp: the
 // port is a SerialPortTransport pumped once a frame, its link registered in the device registry
-// under the spec, and the lab's PAT lanes take their physical layers from the registry (a
+// under the spec, and the lab's lanes take their physical layers from the registry (a
 // LinkedDevice: a step waits for its reply across frames and never blocks the window).
 #pragma once
 

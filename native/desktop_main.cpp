@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   cli.add_option("--progress", progress_path,
                  "a file keeping the lessons' progress between runs (read at start, written on exit)");
   CLI::Option* device_opt = cli.add_option("--device", device,
-                 "train the PAT lanes on a serial device: serial:/dev/ttyUSB0, or the path `patlab "
+                 "train the lanes on a serial device: serial:/dev/ttyUSB0, or the path `patlab "
                  "device-sim SYSTEM --link PATH` serves (the Device panel switches back to the emulator)");
   cli.add_option("--baud", baud, "the serial device's baud rate")->check(CLI::Range(300, 4000000))->capture_default_str();
   CLI11_PARSE(cli, argc, argv);

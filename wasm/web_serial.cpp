@@ -53,7 +53,7 @@ void write_output() {
 }
 
 // After a handshake: the lab's system becomes the device's (its twin is the catalog's), and the
-// PAT lanes are rebuilt on the device.
+// lanes are rebuilt on the device (all but ideal's).
 void attach_if_ready() {
   if (!g.use || g.attached || !g.link || !g.link->ready()) return;
   g.attached = true;
@@ -203,7 +203,7 @@ void panel() {
 void web_serial_install(Lab& lab) {
   g.lab = &lab;
   Lab::DeviceHook hook;
-  hook.source = source;
+  hook.layers = [](const LayerSpec&, int layer, const SystemInstance& sys) { return source(*sys.device, layer); };
   hook.panel = panel;
   hook.command = command;
   hook.status = status;

@@ -75,8 +75,10 @@ const DataChoice* Lab::choice(const std::string& id) const {
 }
 
 Lab::Lab(const LabSettings& settings) : settings_(settings) {
-  const DataChoice* c = choice(settings_.dataset);
-  if (!c || c->packed) settings_.dataset = "circles";  // packs arrive later, by command
+  network_ = lab_network(settings_.experiment);  // throws for a network of another shape
+  const DataChoice* c = choice(settings_.experiment.data.name);
+  if (!c || c->packed) settings_.experiment.data.name = "circles";  // packs arrive later, by command
+  settings_.experiment.train.method = settings_.methods.front();
   reset();
 }
 Lab::~Lab() = default;
@@ -84,11 +86,11 @@ Lab::~Lab() = default;
 long long Lab::steps() const { return lanes_.empty() ? 0 : lanes_.front().trainer->steps(); }
 
 void Lab::make_data() {
-  const std::string& id = settings_.dataset;
+  const std::string& id = settings_.experiment.data.name;
   const auto pack = packs_.find(id);
   if (id == "drawn" && pack != packs_.end()) {
     // The user's points: one pool, a quarter of each class held out for testing (seeded).
-    std::tie(train_, test_) = split_dataset(pack->second->train, 0.25, settings_.seed);
+    std::tie(train_, test_) = split_dataset(pack->second->train, 0.25, settings_.experiment.data.seed);
     return;
   }
   // Everything else as an experiment makes it (packs: the loaded ones, kept in memory).
@@ -114,8 +116,8 @@ void Lab::provide_pack(const std::string& id, const std::string& bytes) {
   }
   if (loading_ == id) {
     loading_.clear();
-    settings_.dataset = id;
-    settings_.learning_rate = choice(id)->learning_rate;
+    settings_.experiment.data.name = id;
+    settings_.experiment.train.optimizer.learning_rate = choice(id)->learning_rate;
     error_.clear();
     reset();
   }
@@ -135,32 +137,36 @@ void Lab::build_lane(Lane& lane, Method method, const KnobValues& knobs, bool me
   // How well each method's gradient points: the emulators know the true physics, so the lab
   // can show it (no device queries; about one more backward pass per step).
   e.train.measure_alignment = measure_alignment;
-  // Each physical layer keeps its emulator (knobs, oracle, explorer); a PAT lane may run on the
-  // host's device (Web Serial) instead, with the same twin.
-  const DeviceFactory factory = [&](const LayerSpec&, int index,
+  // Each physical layer keeps its emulator (knobs, oracle, explorer); a lane may run on the
+  // host's device instead (DeviceHook::layers), with the same twin. Ideal cannot: its gradient is
+  // the emulator's exact physics, which a real device does not tell.
+  const bool offered = on_device && device_.layers;
+  const bool can = method != Method::Ideal;
+  const DeviceFactory factory = [&](const LayerSpec& l, int index,
                                     const SystemInstance& sys) -> std::shared_ptr<PhysicalSystem> {
     lane.emulated.push_back(sys.device);
-    if (on_device && method == Method::PAT && device_.source)
-      if (auto d = device_.source(*sys.device, index)) {
+    if (offered && can)
+      if (auto d = device_.layers(l, index, sys)) {
         lane.on_device = true;
         return d;
       }
     return sys.device;
   };
   build_network(e, train_, lane, factory);
-  if (lane.on_device && measure_alignment) {  // a real device has no oracle
-    e.train.measure_alignment = false;
-    lane.trainer = std::make_unique<Trainer>(lane.net, train_, e.train);
-  }
+  if (lane.on_device) lane.trainer->set_measure_alignment(false);  // a real device has no oracle
+  if (offered && !can)
+    lane.emulated_because = "ideal trains on the emulator: its gradients are the true physics, "
+                            "which only an emulator knows";
 }
 
 void Lab::reset() {
   ++revision_;
   make_data();
+  settings_.experiment.layers.back().size = train_.num_classes;  // the readout: one per class
   lanes_.clear();
   lanes_.resize(settings_.methods.size());
   for (size_t i = 0; i < lanes_.size(); ++i)
-    build_lane(lanes_[i], settings_.methods[i], settings_.knobs, true, true);
+    build_lane(lanes_[i], settings_.methods[i], network_.knobs, true, true);
   owed_ = 0;
   step_target_ = 0;
   measured_at_step_ = mapped_at_step_ = -1;

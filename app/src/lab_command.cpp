@@ -43,25 +43,35 @@ bool Lab::set_methods(const std::string& list) {
   std::vector<Method> methods;
   if (!parse_lab_methods(list, methods, nullptr)) return false;
   settings_.methods = methods;
+  settings_.experiment.train.method = methods.front();
   reset();
   return true;
 }
 
 bool apply_lab_setting(LabSettings& s, const std::string& key, double v) {
   const bool whole = v == std::floor(v);
+  Experiment& e = s.experiment;
+  // The network's settings: the lab's network of the experiment, made again.
+  auto network = [&](auto edit) {
+    LabNetwork n = lab_network(e);
+    edit(n);
+    set_lab_network(e, n);
+    return true;
+  };
   // Each setting with its valid range; anything else is refused.
-  if (key == "lr" && v > 0 && v <= 1) s.learning_rate = v;
+  if (key == "lr" && v > 0 && v <= 1) e.train.optimizer.learning_rate = v;
   else if (key == "steps_per_frame" && whole && v >= 1 && v <= 200) s.steps_per_frame = int(v);
   else if (key == "epochs" && whole && v >= 0 && v <= 100000) s.epochs = int(v);
-  else if (key == "batch" && whole && v >= 1 && v <= 1024) s.batch_size = int(v);
-  else if (key == "layers" && whole && v >= 1 && v <= 8) s.physical_layers = int(v);
-  else if (key == "digital" && whole && v >= 0 && v <= 4) s.digital_layers = int(v);
-  else if (key == "digital_width" && whole && v >= 2 && v <= 256) s.digital_width = int(v);
-  else if (key == "noise" && v >= 0 && v <= 1) s.data_noise = v;
-  else if (key == "train_size" && whole && v >= 20 && v <= 20000) s.train_size = int(v);
-  else if (key == "test_size" && whole && v >= 20 && v <= 20000) s.test_size = int(v);
-  else if (key == "seed" && whole && v >= 0 && v < 1e15) s.seed = uint64_t(v);
-  else if (key == "device_seed" && whole && v >= 0 && v < 1e15) s.device_seed = uint64_t(v);
+  else if (key == "batch" && whole && v >= 1 && v <= 1024) e.train.batch_size = int(v);
+  else if (key == "layers" && whole && v >= 1 && v <= 8) return network([&](LabNetwork& n) { n.physical = int(v); });
+  else if (key == "digital" && whole && v >= 0 && v <= 4) return network([&](LabNetwork& n) { n.digital = int(v); });
+  else if (key == "digital_width" && whole && v >= 2 && v <= 256) return network([&](LabNetwork& n) { n.width = int(v); });
+  else if (key == "noise" && v >= 0 && v <= 1) e.data.noise = v;
+  else if (key == "train_size" && whole && v >= 20 && v <= 20000) e.data.train_size = int(v);
+  else if (key == "test_size" && whole && v >= 20 && v <= 20000) e.data.test_size = int(v);
+  else if (key == "seed" && whole && v >= 0 && v < 1e15) e.data.seed = e.train.seed = uint64_t(v);
+  else if (key == "data_seed" && whole && v >= 0 && v < 1e15) e.data.seed = uint64_t(v);
+  else if (key == "device_seed" && whole && v >= 0 && v < 1e15) return network([&](LabNetwork& n) { n.device_seed = uint64_t(v); });
   else return false;
   return true;
 }
@@ -76,6 +86,8 @@ bool Lab::set_setting(const std::string& assignment) {
   LabSettings next = settings_;
   if (!apply_lab_setting(next, key, v)) return false;
   settings_ = next;
+  if (key == "layers" || key == "digital" || key == "digital_width" || key == "device_seed")
+    network_ = lab_network(settings_.experiment);
   // The learning rate and the training speed apply at once; the rest rebuilds the networks.
   if (key == "lr") {
     for (Lane& lane : lanes_) lane.trainer->set_learning_rate(v);
@@ -89,7 +101,9 @@ void Lab::set_knobs_everywhere(const KnobValues& k) {
   // All lanes see the same physics: one knob turns every copy of the device.
   for (Lane& lane : lanes_)
     for (auto& d : lane.emulated) d->set_knobs(k);
-  settings_.knobs = lanes_.front().emulated.front()->knobs();
+  network_.knobs = lanes_.front().emulated.front()->knobs();
+  for (LayerSpec& l : settings_.experiment.layers)
+    if (l.kind == "physical") l.knobs = network_.knobs;
 }
 
 bool Lab::command(const std::string& cmd) {
@@ -169,16 +183,19 @@ bool Lab::command(const std::string& cmd) {
       return true;
     }
     loading_.clear();
-    settings_.dataset = name;
-    settings_.learning_rate = pick->learning_rate;
+    settings_.experiment.data.name = name;
+    settings_.experiment.train.optimizer.learning_rate = pick->learning_rate;
     reset();
   } else if (cmd.rfind("system:", 0) == 0) {
     const std::string id = cmd.substr(7);
     bool known = false;
     for (const CatalogEntry& e : catalog()) known |= e.info.id == id;
     if (!known) return false;
-    settings_.system = id;
-    settings_.knobs = lab_knobs(id);
+    LabNetwork n = network_;
+    n.system = id;
+    n.knobs = lab_knobs(id);
+    set_lab_network(settings_.experiment, n);
+    network_ = n;
     reset();
   } else if (cmd.rfind("set:", 0) == 0) {
     return set_setting(cmd.substr(4));
@@ -187,7 +204,7 @@ bool Lab::command(const std::string& cmd) {
   } else if (cmd.rfind("knob:", 0) == 0) {
     const size_t eq = cmd.find('=');
     if (eq == std::string::npos) return false;
-    KnobValues k = settings_.knobs;
+    KnobValues k = network_.knobs;
     char* end = nullptr;
     const std::string value = cmd.substr(eq + 1);
     k[cmd.substr(5, eq - 5)] = std::strtod(value.c_str(), &end);
@@ -230,8 +247,8 @@ std::string Lab::status_json() const {
   j["methods"] = nlohmann::json::array();
   for (Method m : settings_.methods) j["methods"].push_back(method_name(m));
   j["state"] = state_query();
-  j["learning_rate"] = settings_.learning_rate;
-  j["dataset"] = settings_.dataset;
+  j["learning_rate"] = settings_.experiment.train.optimizer.learning_rate;
+  j["dataset"] = settings_.experiment.data.name;
   j["loading"] = loading_;
   j["error"] = error_;
   j["notice"] = notice_;
@@ -270,8 +287,8 @@ std::string Lab::status_json() const {
   j["features"] = train_.features();
   j["train_size"] = train_.size();
   j["test_size"] = test_.size();
-  j["system"] = settings_.system;
-  j["physical_layers"] = settings_.physical_layers;
+  j["system"] = network_.system;
+  j["physical_layers"] = network_.physical;
   j["step"] = steps();
   j["measured_at_step"] = measured_at_step_;
   j["knobs"] = lanes_.front().emulated.front()->knobs();
@@ -284,6 +301,7 @@ std::string Lab::status_json() const {
          {"alignment", lane.alignment.empty() || !std::isfinite(lane.alignment.back()) ? nlohmann::json(nullptr) : nlohmann::json(lane.alignment.back())},
          {"epoch", lane.trainer->epoch()},
          {"on_device", lane.on_device},
+         {"emulated_because", lane.emulated_because},
          {"device_queries", lane.net.device_queries()},
          {"test", {{"device", {{"loss", lane.last_device.loss}, {"accuracy", lane.last_device.accuracy}}},
                    {"twin", {{"loss", lane.last_twin.loss}, {"accuracy", lane.last_twin.accuracy}}}}}});

@@ -59,29 +59,131 @@ bool parse_number(const std::string& text, double& out) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
-// State as a URL query
+// The lab's experiment
+
+Experiment lab_experiment() {
+  Experiment e;
+  e.name = "patlab lab";
+  e.data.name = "circles";
+  e.train.method = Method::PAT;
+  e.train.optimizer.learning_rate = 0.02;
+  e.train.batch_size = 32;
+  LabNetwork n;
+  n.knobs = lab_knobs(n.system);
+  set_lab_network(e, n);
+  return e;
+}
+
+void set_lab_network(Experiment& e, LabNetwork n) {
+  const SystemInfo& info = find_system(n.system).info;
+  n.knobs = info.complete(n.knobs);  // throws for an unknown or out-of-range knob
+  const int classes = !e.layers.empty() && e.layers.back().kind == "affine" ? e.layers.back().size : 2;
+  std::vector<LayerSpec> layers;
+  LayerSpec enc;
+  enc.kind = "affine";
+  enc.size = info.default_shape.inputs;
+  layers.push_back(enc);
+  int width = enc.size;
+  for (int l = 0; l < n.physical; ++l) {
+    LayerSpec p;
+    p.kind = "physical";
+    p.system = n.system;
+    p.size = width;
+    p.knobs = n.knobs;
+    p.seed = n.device_seed + uint64_t(l);
+    layers.push_back(p);
+    // The next layer takes what this one gives: the system's choice for `width` inputs.
+    width = make_system(p.system, Shape{width, width}, n.knobs, p.seed).device->output_size();
+  }
+  for (int l = 0; l < n.digital; ++l) {
+    LayerSpec hidden, act;
+    hidden.kind = "affine";
+    hidden.size = n.width;
+    act.kind = "tanh";
+    layers.push_back(hidden);
+    layers.push_back(act);
+  }
+  LayerSpec out;
+  out.kind = "affine";
+  out.size = classes;
+  layers.push_back(out);
+  e.layers = std::move(layers);
+}
+
+LabNetwork lab_network(const Experiment& e) {
+  static const char* kShape =
+      "the lab shows one shape of network (an affine encoder, physical layers of one system, "
+      "affine + tanh layers of one width, an affine readout)";
+  const auto& L = e.layers;
+  auto refuse = [&](const std::string& why) -> LabNetwork {
+    throw std::invalid_argument(std::string(kShape) + ": " + why +
+                                "; train it with the command line instead");
+  };
+  if (L.size() < 3 || L.front().kind != "affine" || L[1].kind != "physical")
+    return refuse("this one does not start with an affine and a physical layer");
+  LabNetwork n;
+  n.system = L[1].system;
+  n.knobs = L[1].knobs;
+  n.device_seed = L[1].seed;
+  size_t i = 1;
+  while (i < L.size() && L[i].kind == "physical") ++i;
+  n.physical = int(i) - 1;
+  n.digital = 0;
+  if (i + 2 < L.size()) n.width = L[i].size;
+  while (i + 2 < L.size() && L[i].kind == "affine" && L[i + 1].kind == "tanh") {
+    ++n.digital;
+    i += 2;
+  }
+  if (i + 1 != L.size() || L.back().kind != "affine")
+    return refuse("layers[" + std::to_string(i) + "] (" + L[i].kind + ") is where it stops fitting");
+  // Every other number must be what the lab would build: the same layers, written again.
+  Experiment rebuilt = e;
+  try {
+    n.knobs = find_system(n.system).info.complete(n.knobs);
+    set_lab_network(rebuilt, n);
+  } catch (const std::invalid_argument& err) {
+    return refuse(err.what());
+  }
+  // Knobs left out take the catalog's defaults in a file as in the lab: compare completed ones.
+  Experiment given = e;
+  for (LayerSpec& l : given.layers)
+    if (l.kind == "physical") {
+      try {
+        l.knobs = find_system(l.system).info.complete(l.knobs);
+      } catch (const std::invalid_argument& err) {
+        return refuse(err.what());
+      }
+    }
+  const std::vector<std::string> diff = experiment_differences(given, rebuilt, 1);
+  if (!diff.empty()) return refuse("the lab would build it with " + diff.front() + " (file vs lab)");
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------
+// State as a URL query: short names for the experiment's fields (apply_lab_setting)
 
 std::string Lab::state_query() const {
-  std::string q = "data=" + settings_.dataset + "&methods=";
+  const Experiment& e = settings_.experiment;
+  const LabNetwork& n = network_;
+  std::string q = "data=" + e.data.name + "&methods=";
   for (size_t i = 0; i < settings_.methods.size(); ++i)
     q += (i ? "," : "") + std::string(method_name(settings_.methods[i]));
-  q += "&system=" + settings_.system;
-  q += "&layers=" + std::to_string(settings_.physical_layers);
-  if (settings_.digital_layers > 0)
-    q += "&digital=" + std::to_string(settings_.digital_layers) +
-         "&digital_width=" + std::to_string(settings_.digital_width);
-  q += "&lr=" + number(settings_.learning_rate);
-  q += "&batch=" + std::to_string(settings_.batch_size);
-  q += "&noise=" + number(settings_.data_noise);
-  q += "&train_size=" + std::to_string(settings_.train_size);
-  q += "&test_size=" + std::to_string(settings_.test_size);
-  q += "&seed=" + std::to_string(settings_.seed);
-  q += "&device_seed=" + std::to_string(settings_.device_seed);
+  q += "&system=" + n.system;
+  q += "&layers=" + std::to_string(n.physical);
+  if (n.digital > 0) q += "&digital=" + std::to_string(n.digital) + "&digital_width=" + std::to_string(n.width);
+  q += "&lr=" + number(e.train.optimizer.learning_rate);
+  q += "&batch=" + std::to_string(e.train.batch_size);
+  q += "&noise=" + number(e.data.noise);
+  q += "&train_size=" + std::to_string(e.data.train_size);
+  q += "&test_size=" + std::to_string(e.data.test_size);
+  q += "&seed=" + std::to_string(e.train.seed);
+  if (e.data.seed != e.train.seed) q += "&data_seed=" + std::to_string(e.data.seed);
+  q += "&device_seed=" + std::to_string(n.device_seed);
   q += "&steps_per_frame=" + std::to_string(settings_.steps_per_frame);
   if (settings_.epochs > 0) q += "&epochs=" + std::to_string(settings_.epochs);
-  for (const KnobInfo& info : find_system(settings_.system).info.knobs) {
-    const auto it = settings_.knobs.find(info.key);
-    if (info.kind != "setting" && it != settings_.knobs.end()) q += "&knob." + info.key + "=" + number(it->second);
+  for (const KnobInfo& info : find_system(n.system).info.knobs) {
+    const auto it = n.knobs.find(info.key);
+    if (info.kind != "setting" && it != n.knobs.end()) q += "&knob." + info.key + "=" + number(it->second);
   }
   return q;
 }
@@ -101,7 +203,7 @@ bool Lab::apply_state(const std::string& query_in) {
   if (pairs.empty()) return true;
 
   LabSettings next = settings_;
-  std::string data;
+  LabNetwork n = network_;
   auto fail = [&](const std::string& key, const std::string& value, const std::string& why) {
     report("this link's setting " + key + "=" + value + " " + why + "; nothing was changed");
     return false;
@@ -112,45 +214,65 @@ bool Lab::apply_state(const std::string& query_in) {
       bool known = false;
       for (const CatalogEntry& e : catalog()) known |= e.info.id == value;
       if (!known) return fail(key, value, "names no system of the catalog");
-      if (value != next.system) next.knobs = lab_knobs(value);
-      next.system = value;
+      if (value != n.system) n.knobs = lab_knobs(value);
+      n.system = value;
     }
+  try {
+    set_lab_network(next.experiment, n);
+  } catch (const std::invalid_argument& e) {
+    return fail("system", n.system, e.what());
+  }
   for (const auto& [key, value] : pairs) {
     double v = 0;
     if (key == "system") continue;
     if (key == "data") {
       if (!choice(value)) return fail(key, value, "names no data set of the lab");
-      data = value;
+      next.experiment.data.name = value;
     } else if (key == "methods") {
       std::string why;
       if (!parse_lab_methods(value, next.methods, &why)) return fail(key, value, why);
     } else if (key.rfind("knob.", 0) == 0) {
       if (!parse_number(value, v)) return fail(key, value, "is not a number");
-      next.knobs[key.substr(5)] = v;
+      n.knobs[key.substr(5)] = v;
     } else {
       if (!parse_number(value, v)) return fail(key, value, "is not a number");
       if (!apply_lab_setting(next, key, v)) return fail(key, value, "is unknown or out of range");
     }
   }
+  // The knobs last, on the network the other keys made.
+  LabNetwork made = lab_network(next.experiment);
+  made.knobs = n.knobs;
   try {
-    find_system(next.system).info.complete(next.knobs);
+    set_lab_network(next.experiment, made);
   } catch (const std::invalid_argument& e) {
     report(std::string("this link's knobs do not fit the device: ") + e.what() + "; nothing was changed");
     return false;
   }
-  const DataChoice* pick = data.empty() ? nullptr : choice(data);
-  if (pick && pick->packed && !packs_.count(data) && !pack_loader_)
-    return fail("data", data, "needs a data pack this host cannot load");
+  return adopt(next, "this link's setting data=" + next.experiment.data.name + " ");
+}
 
+bool Lab::adopt(const LabSettings& next_in, const std::string& why_prefix) {
+  LabSettings next = next_in;
+  next.experiment.train.method = next.methods.front();
+  const std::string data = next.experiment.data.name;
+  const DataChoice* pick = choice(data);
+  if (!pick) {
+    report(why_prefix + "names no data set of the lab; nothing was changed");
+    return false;
+  }
+  const bool fetch = pick->packed && !packs_.count(data);
+  if (fetch && !pack_loader_) {
+    report(why_prefix + "needs a data pack this host cannot load; nothing was changed");
+    return false;
+  }
+  if (fetch) next.experiment.data.name = settings_.experiment.data.name;  // until it arrives
+  network_ = lab_network(next.experiment);
   settings_ = next;
   error_.clear();
-  if (pick && pick->packed && !packs_.count(data)) {
-    reset();
-    loading_ = data;  // the rest applies now; the data follows when the pack arrives
+  reset();
+  if (fetch) {
+    loading_ = data;  // the rest applies now; the data follow when the pack arrives
     pack_loader_(data);
-  } else {
-    if (pick) settings_.dataset = data;
-    reset();
   }
   return true;
 }
@@ -158,59 +280,21 @@ bool Lab::apply_state(const std::string& query_in) {
 // ---------------------------------------------------------------------------------------
 // Files out
 
-DataSpec Lab::data_spec() const {
-  DataSpec d;
-  d.name = settings_.dataset;
-  d.train_size = settings_.train_size;
-  d.test_size = settings_.test_size;
-  d.noise = settings_.data_noise;
-  d.seed = settings_.seed;
-  return d;
-}
+DataSpec Lab::data_spec() const { return settings_.experiment.data; }
 
 Experiment Lab::lane_experiment(Method method, const KnobValues& knobs) const {
-  Experiment e;
-  e.name = "patlab lab: " + settings_.dataset + " on " + settings_.system;
-  e.data = data_spec();
-  // Encoder, physical layers, optional hidden digital layers, readout.
-  LayerSpec enc;
-  enc.kind = "affine";
-  enc.size = find_system(settings_.system).info.default_shape.inputs;
-  e.layers.push_back(enc);
-  int width = enc.size;
-  for (int l = 0; l < settings_.physical_layers; ++l) {
-    LayerSpec p;
-    p.kind = "physical";
-    p.system = settings_.system;
-    p.size = width;
-    p.knobs = knobs;
-    p.seed = settings_.device_seed + uint64_t(l);
-    e.layers.push_back(p);
-    // The next layer takes what this one gives: the system's choice for `width` inputs.
-    width = make_system(p.system, Shape{width, width}, knobs, p.seed).device->output_size();
-  }
-  for (int l = 0; l < settings_.digital_layers; ++l) {
-    LayerSpec hidden, act;
-    hidden.kind = "affine";
-    hidden.size = settings_.digital_width;
-    act.kind = "tanh";
-    e.layers.push_back(hidden);
-    e.layers.push_back(act);
-  }
-  LayerSpec out;
-  out.kind = "affine";
-  out.size = train_.num_classes;
-  e.layers.push_back(out);
+  // The lab's experiment with the lane's method, its physical layers at `knobs`.
+  Experiment e = settings_.experiment;
+  e.name = "patlab lab: " + e.data.name + " on " + network_.system;
   e.train.method = method;
-  e.train.optimizer.learning_rate = settings_.learning_rate;
-  e.train.batch_size = settings_.batch_size;
-  e.train.seed = settings_.seed;
+  for (LayerSpec& l : e.layers)
+    if (l.kind == "physical") l.knobs = knobs;
   return e;
 }
 
 Experiment Lab::experiment() const {
   // The very network reset() built, from the same seeds, with the first lane's training.
-  Experiment e = lane_experiment(lanes_.front().method, settings_.knobs);
+  Experiment e = lane_experiment(lanes_.front().method, network_.knobs);
   e.train = lanes_.front().trainer->config();
   e.steps = std::max(1000LL, steps());
   return e;
@@ -229,8 +313,8 @@ Lab::ExportFile Lab::export_file(const std::string& kind) const {
   if (kind == "parameters") {
     nlohmann::json j;
     j["state"] = state_query();
-    j["system"] = settings_.system;
-    j["knobs"] = settings_.knobs;
+    j["system"] = network_.system;
+    j["knobs"] = network_.knobs;
     j["lanes"] = nlohmann::json::array();
     for (const Lane& lane : lanes_) {
       const Vec p = lane.net.get_params();
@@ -263,49 +347,23 @@ bool Lab::import_file(const std::string& name, const std::string& text) {
 }
 
 bool Lab::import_experiment(const std::string& text) {
-  Experiment e;
+  LabSettings next = settings_;
   try {
-    e = experiment_from_string(text);
+    next.experiment = experiment_from_string(text);
+    lab_network(next.experiment);  // the lab's shape, or why not
   } catch (const std::exception& err) {
-    report(std::string("this experiment file cannot be read: ") + err.what());
+    report(std::string("this experiment file cannot be used here: ") + err.what());
     return false;
   }
-  // The lab shows one shape of network: affine encoder, n physical layers of one system,
-  // k digital (affine + tanh) layers of one width, affine readout. Anything else belongs to the
-  // command line.
-  const auto& L = e.layers;
-  size_t i = 1;
-  while (i < L.size() && L[i].kind == "physical" && L[i].system == L[1].system && L[i].knobs == L[1].knobs) ++i;
-  const int physical = int(i) - 1;
-  int digital = 0;
-  while (i + 2 < L.size() && L[i].kind == "affine" && L[i + 1].kind == "tanh" && L[i].size == L[1 + physical].size) {
-    ++digital;
-    i += 2;
-  }
-  const bool fits = L.size() >= 3 && L.front().kind == "affine" && physical >= 1 && i + 1 == L.size() &&
-                    L.back().kind == "affine";
-  if (!fits) {
-    report("this experiment's network is not one the lab can show (affine, physical layers of one "
-           "system, affine + tanh layers of one width, affine); train it with the command line instead");
-    return false;
-  }
-  if (e.train.method == Method::FiniteDifference) {
+  if (next.experiment.train.method == Method::FiniteDifference) {
     report("the lab does not train by finite differences; use the command line");
     return false;
   }
-  std::string q = "data=" + e.data.name + "&methods=" + method_name(e.train.method) +
-                  "&system=" + L[1].system + "&layers=" + std::to_string(physical) +
-                  "&digital=" + std::to_string(digital) +
-                  (digital ? "&digital_width=" + std::to_string(L[1 + size_t(physical)].size) : std::string()) +
-                  "&lr=" + number(e.train.optimizer.learning_rate) +
-                  "&batch=" + std::to_string(e.train.batch_size) + "&noise=" + number(e.data.noise) +
-                  "&train_size=" + std::to_string(e.data.train_size) +
-                  "&test_size=" + std::to_string(e.data.test_size) + "&seed=" + std::to_string(e.train.seed) +
-                  "&device_seed=" + std::to_string(L[1].seed);
-  KnobValues knobs = lab_knobs(L[1].system);
-  for (const auto& [k, v] : L[1].knobs) knobs[k] = v;
-  for (const auto& [k, v] : knobs) q += "&knob." + k + "=" + number(v);
-  return apply_state(q);
+  next.methods = {next.experiment.train.method};
+  // Knobs the file leaves out take the catalog's defaults, as the command line gives them.
+  for (LayerSpec& l : next.experiment.layers)
+    if (l.kind == "physical") l.knobs = find_system(l.system).info.complete(l.knobs);
+  return adopt(next, "this experiment's data set " + next.experiment.data.name + " ");
 }
 
 bool Lab::import_csv(const std::string& name, const std::string& text) {
@@ -318,7 +376,7 @@ bool Lab::import_csv(const std::string& name, const std::string& text) {
     std::vector<int> tr, te;
     for (int i = 0; i < csv.data.size(); ++i) (csv.is_test[size_t(i)] ? te : tr).push_back(i);
     if (te.empty()) {
-      std::tie(pack->train, pack->test) = split_dataset(csv.data, 0.2, settings_.seed);
+      std::tie(pack->train, pack->test) = split_dataset(csv.data, 0.2, settings_.experiment.data.seed);
     } else {
       pack->train = select(csv.data, tr);
       pack->test = select(csv.data, te);
@@ -340,8 +398,8 @@ bool Lab::import_csv(const std::string& name, const std::string& text) {
   }
   packs_["csv"] = pack;
   user_data_ = DataChoice{"csv", "your data: " + name, true, 0.01};
-  settings_.dataset = "csv";
-  settings_.learning_rate = user_data_.learning_rate;
+  settings_.experiment.data.name = "csv";
+  settings_.experiment.train.optimizer.learning_rate = user_data_.learning_rate;
   loading_.clear();
   error_.clear();
   reset();

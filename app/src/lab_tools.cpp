@@ -19,8 +19,8 @@ namespace patlab {
 
 void Lab::start_robustness() {
   RobustnessMap m;
-  m.system = settings_.system;
-  const SystemInfo& info = find_system(settings_.system).info;
+  m.system = network_.system;
+  const SystemInfo& info = find_system(network_.system).info;
   for (const KnobInfo& k : info.knobs) {
     if (m.noise_key.empty() && k.kind == "noise" && !k.integer) m.noise_key = k.key;
     if (m.mismatch_key.empty() && k.kind == "mismatch") m.mismatch_key = k.key;
@@ -54,7 +54,7 @@ void Lab::advance_robustness(double budget_ms) {
   while (m.running) {
     const int row = sweep_cell_ / cols, col = sweep_cell_ % cols;
     if (!sweep_lane_) {
-      KnobValues k = settings_.knobs;
+      KnobValues k = network_.knobs;
       k[m.noise_key] = m.noise[size_t(row)];
       k[m.mismatch_key] = m.mismatch[size_t(col)];
       sweep_lane_ = std::make_unique<Lane>();
@@ -101,7 +101,7 @@ bool Lab::edit_points(const std::string& cmd) {
   if (v.size() != (add ? 3u : 2u) || std::abs(v[0]) > 10 || std::abs(v[1]) > 10) return false;
   // The pool: the drawing so far, or the current data (train and test) as its start.
   Dataset pool;
-  if (settings_.dataset == "drawn" && packs_.count("drawn")) {
+  if (settings_.experiment.data.name == "drawn" && packs_.count("drawn")) {
     pool = packs_["drawn"]->train;
   } else {
     pool.num_classes = train_.num_classes;
@@ -139,7 +139,7 @@ bool Lab::edit_points(const std::string& cmd) {
   pack->train = pool;
   packs_["drawn"] = pack;
   user_data_ = DataChoice{"drawn", "your drawing (2-D)", true, 0.02};
-  settings_.dataset = "drawn";
+  settings_.experiment.data.name = "drawn";
   reset();
   return true;
 }
@@ -211,8 +211,8 @@ void Lab::refresh_explorer() {
   if (!layer) return;
   // A copy of the first device (same seed: the same fixed imperfections), so exploring never
   // disturbs the training's devices, their noise or their query counts.
-  SystemInstance sys = make_system(settings_.system, Shape{layer->input_size(), layer->input_size()},
-                                   settings_.knobs, settings_.device_seed);
+  SystemInstance sys = make_system(network_.system, Shape{layer->input_size(), layer->input_size()},
+                                   network_.knobs, network_.device_seed);
   e.input_channel = std::clamp(e.input_channel, 0, sys.device->input_size() - 1);
   e.output_channel = std::clamp(e.output_channel, 0, sys.device->output_size() - 1);
   const double lo = std::max(-1.0, sys.device->input_min()), hi = std::min(1.0, sys.device->input_max());

@@ -32,7 +32,7 @@ bool Lab::fit_twins() {
       report("twin:fit measures the emulated device; for a connected one use `patlab fit-twin --device`");
       return false;
     }
-  Rng rng(settings_.device_seed * 1000003ULL + 7);
+  Rng rng(network_.device_seed * 1000003ULL + 7);
   TwinFit fit;
   fit.fitted = true;
   fit.samples = kGroups * kPerGroup;

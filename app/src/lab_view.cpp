@@ -38,7 +38,7 @@ void LabView::draw() {
   // the controls with the keyboard (where space presses the focused control).
   const ImGuiIO& io = ImGui::GetIO();
   lab_.pixel_ratio_ = io.DisplayFramebufferScale.x;  // status_json() reports it
-  if (!io.WantTextInput && !io.NavVisible && ImGui::IsKeyPressed(ImGuiKey_Space, false)) lab_.training_ = !lab_.training_;
+  if (!io.WantTextInput && !io.NavVisible && ImGui::IsKeyPressed(ImGuiKey_Space, false)) ask("toggle");
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->WorkPos);
   ImGui::SetNextWindowSize(vp->WorkSize);
@@ -80,7 +80,7 @@ void LabView::draw_header() {
   ImGui::TextColored(ImVec4(0.80f, 0.82f, 0.86f, 1),
                      "The middle of this network is %d layers of a physical device. Its digital "
                      "twin is the textbook model of it, which is a little wrong. Which training "
-                     "copes better?", lab_.settings_.physical_layers);
+                     "copes better?", lab_.network_.physical);
   ImGui::PopTextWrapPos();
   ImGui::Separator();
 }
@@ -125,7 +125,7 @@ void LabView::draw_controls() {
     ImGui::PushStyleColor(ImGuiCol_Button, lab_.training_ ? ImVec4(0.25f, 0.26f, 0.32f, 1) : accent);
     ImGui::PushStyleColor(ImGuiCol_ButtonHovered, lab_.training_ ? ImVec4(0.30f, 0.31f, 0.38f, 1) : ImVec4(1.0f, 0.64f, 0.30f, 1));
     ImGui::PushStyleColor(ImGuiCol_Text, lab_.training_ ? ImVec4(1, 1, 1, 1) : ImVec4(0.08f, 0.08f, 0.1f, 1));
-    if (ImGui::Button(lab_.training_ ? "Pause" : "Train", ImVec2(130, 36))) lab_.training_ = !lab_.training_;
+    if (ImGui::Button(lab_.training_ ? "Pause" : "Train", ImVec2(130, 36))) ask("toggle");
     rect_of_last_item(lab_.train_button_);
     ImGui::PopStyleColor(3);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("space bar: play / pause");
@@ -152,19 +152,19 @@ void LabView::draw_controls() {
   // Data.
   if (lab_.control_visible("data")) {
     ImGui::TextUnformatted("Data");
-    const DataChoice* shown = lab_.choice(lab_.loading_.empty() ? lab_.settings_.dataset : lab_.loading_);
+    const DataChoice* shown = lab_.choice(lab_.loading_.empty() ? lab_.settings_.experiment.data.name : lab_.loading_);
     ImGui::SetNextItemWidth(-1);
-    if (ImGui::BeginCombo("##dataset", shown ? shown->title.c_str() : lab_.settings_.dataset.c_str())) {
+    if (ImGui::BeginCombo("##dataset", shown ? shown->title.c_str() : lab_.settings_.experiment.data.name.c_str())) {
       std::vector<DataChoice> all = data_choices();
       if (!lab_.user_data_.id.empty()) all.push_back(lab_.user_data_);
       for (const DataChoice& c : all)
-        if (ImGui::Selectable(c.title.c_str(), c.id == lab_.settings_.dataset)) ask("dataset:" + c.id);
+        if (ImGui::Selectable(c.title.c_str(), c.id == lab_.settings_.experiment.data.name)) ask("dataset:" + c.id);
       ImGui::EndCombo();
     }
     if (!lab_.loading_.empty()) {
       ImGui::TextDisabled("loading %s ...", lab_.loading_.c_str());
     } else {
-      const auto pack = lab_.packs_.find(lab_.settings_.dataset);
+      const auto pack = lab_.packs_.find(lab_.settings_.experiment.data.name);
       ImGui::TextDisabled("%d train / %d test samples, %d features, %d classes", lab_.train_.size(),
                           lab_.test_.size(), lab_.train_.features(), lab_.train_.num_classes);
       if (pack != lab_.packs_.end() && ImGui::IsItemHovered())
@@ -186,12 +186,12 @@ void LabView::draw_controls() {
     ImGui::SetNextItemWidth(-1);
     if (ImGui::BeginCombo("##system", lab_.system_info().name.c_str())) {
       for (const CatalogEntry& e : catalog())
-        if (ImGui::Selectable(e.info.name.c_str(), e.info.id == lab_.settings_.system))
+        if (ImGui::Selectable(e.info.name.c_str(), e.info.id == lab_.network_.system))
           ask("system:" + e.info.id);
       ImGui::EndCombo();
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", lab_.system_info().description.c_str());
-    // Where the PAT lanes' physical layers run: the emulator, or a connected device.
+    // Where the lanes' physical layers run: the emulator, or a connected device.
     if (lab_.device_.panel) lab_.device_.panel();
   }
   if (lab_.control_visible("knobs")) {
@@ -203,7 +203,7 @@ void LabView::draw_controls() {
                           "is whatever it is.");
       ImGui::PopTextWrapPos();
     }
-    KnobValues k = lab_.settings_.knobs;
+    KnobValues k = lab_.network_.knobs;
     bool knob = false;
     for (const KnobInfo& info : lab_.system_info().knobs) {
       if (info.kind == "setting") continue;
@@ -237,32 +237,32 @@ void LabView::draw_controls() {
     ImGui::TextUnformatted("Network and training");
   }
   if (lab_.control_visible("layers")) {
-    int layers = lab_.settings_.physical_layers;
+    int layers = lab_.network_.physical;
     ImGui::SetNextItemWidth(-150);
     ImGui::SliderInt("physical layers", &layers, 1, 6);
     if (ImGui::IsItemDeactivatedAfterEdit()) ask("set:layers=" + std::to_string(layers));
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("layers of the device between a digital encoder and a digital readout");
-    int digital = lab_.settings_.digital_layers;
+    int digital = lab_.network_.digital;
     ImGui::SetNextItemWidth(-150);
     ImGui::SliderInt("digital layers", &digital, 0, 4);
     if (ImGui::IsItemDeactivatedAfterEdit()) ask("set:digital=" + std::to_string(digital));
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("hidden layers computed digitally (affine + tanh) between the device and the "
                         "readout: a hybrid physical-digital network");
-    if (lab_.settings_.digital_layers > 0) {
-      int width = lab_.settings_.digital_width;
+    if (lab_.network_.digital > 0) {
+      int width = lab_.network_.width;
       ImGui::SetNextItemWidth(-150);
       ImGui::SliderInt("digital width", &width, 2, 64);
       if (ImGui::IsItemDeactivatedAfterEdit()) ask("set:digital_width=" + std::to_string(width));
     }
   }
   if (lab_.control_visible("settings")) {
-    int batch = lab_.settings_.batch_size;
+    int batch = lab_.settings_.experiment.train.batch_size;
     ImGui::SetNextItemWidth(-150);
     ImGui::SliderInt("batch size", &batch, 1, 256, "%d", ImGuiSliderFlags_Logarithmic);
     if (ImGui::IsItemDeactivatedAfterEdit()) ask("set:batch=" + std::to_string(batch));
-    float lr = float(lab_.settings_.learning_rate);
+    float lr = float(lab_.settings_.experiment.train.optimizer.learning_rate);
     ImGui::SetNextItemWidth(-150);
     if (ImGui::SliderFloat("learning rate", &lr, 0.001f, 0.1f, "%.3f", ImGuiSliderFlags_Logarithmic))
       ask("set:lr=" + std::to_string(lr));
@@ -271,7 +271,8 @@ void LabView::draw_controls() {
     if (ImGui::SliderInt("stop after epochs", &epochs, 0, 200, epochs ? "%d" : "never"))
       ask("set:epochs=" + std::to_string(epochs));
     ImGui::SetNextItemWidth(-150);
-    ImGui::SliderInt("steps/frame", &lab_.settings_.steps_per_frame, 1, 50);
+    int speed = lab_.settings_.steps_per_frame;
+    if (ImGui::SliderInt("steps/frame", &speed, 1, 50)) ask("set:steps_per_frame=" + std::to_string(speed));
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("training speed; the page stays responsive either way");
   }
 

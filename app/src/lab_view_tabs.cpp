@@ -116,7 +116,7 @@ void LabView::draw_data() {
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   const float left_w = std::min(avail.x * 0.55f, avail.y + 40.0f);
-  const auto it = lab_.packs_.find(lab_.settings_.dataset);
+  const auto it = lab_.packs_.find(lab_.settings_.experiment.data.name);
   const DataPack* pack = it == lab_.packs_.end() ? nullptr : it->second.get();
   if (lab_.train_.features() == 2) {
     draw_scatter_editor(ImVec2(left_w, avail.y));
@@ -149,25 +149,25 @@ void LabView::draw_data() {
   bar_chart("Class balance", ImVec2(0, ImGui::GetContentRegionAvail().y * 0.5f), names,
             {{"train", std::vector<double>(tr.begin(), tr.end()), palette::series_colors[0]},
              {"test", std::vector<double>(te.begin(), te.end()), palette::series_colors[2]}}, o);
-  const bool generated = !pack && lab_.settings_.dataset != "csv";
+  const bool generated = !pack && lab_.settings_.experiment.data.name != "csv";
   ImGui::PushTextWrapPos(0.0f);
   if (generated) {
     ImGui::TextUnformatted("Generated from a seed: change it and see the same shapes drawn again.");
-    float noise = float(lab_.settings_.data_noise);
+    float noise = float(lab_.settings_.experiment.data.noise);
     ImGui::SetNextItemWidth(-120);
     ImGui::SliderFloat("noise", &noise, 0.0f, 0.5f, "%.2f");
     if (ImGui::IsItemDeactivatedAfterEdit()) ask("set:noise=" + std::to_string(noise));
-    int n_train = lab_.settings_.train_size, n_test = lab_.settings_.test_size;
+    int n_train = lab_.settings_.experiment.data.train_size, n_test = lab_.settings_.experiment.data.test_size;
     ImGui::SetNextItemWidth(-120);
     ImGui::SliderInt("train samples", &n_train, 20, 2000);
     if (ImGui::IsItemDeactivatedAfterEdit()) ask("set:train_size=" + std::to_string(n_train));
     ImGui::SetNextItemWidth(-120);
     ImGui::SliderInt("test samples", &n_test, 20, 2000);
     if (ImGui::IsItemDeactivatedAfterEdit()) ask("set:test_size=" + std::to_string(n_test));
-    int seed = int(lab_.settings_.seed);
+    int seed = int(lab_.settings_.experiment.data.seed);
     ImGui::SetNextItemWidth(-120);
     if (ImGui::InputInt("seed", &seed) && seed >= 0) ask("set:seed=" + std::to_string(seed));
-  } else if (lab_.settings_.dataset == "drawn") {
+  } else if (lab_.settings_.experiment.data.name == "drawn") {
     ImGui::TextWrapped("Drawn by you: %d points. A quarter of each class is held out for testing "
                        "(seeded), so each new point may land in either part.", pack->train.size());
   } else if (pack) {
@@ -368,7 +368,7 @@ void LabView::draw_inside() {
   for (Eigen::Index i = 0; i < lane.last_device.predicted.size() && i < lab_.test_.y.size(); ++i)
     counts(lab_.test_.y(i), lane.last_device.predicted(i)) += 1;
   std::vector<std::string> names;
-  const auto it = lab_.packs_.find(lab_.settings_.dataset);
+  const auto it = lab_.packs_.find(lab_.settings_.experiment.data.name);
   for (int c = 0; c < lab_.train_.num_classes; ++c)
     names.push_back(class_name(it == lab_.packs_.end() ? nullptr : it->second.get(), lab_.train_.features() == 2 ? -1 - c : c));
   if (lab_.train_.features() == 2)
@@ -473,7 +473,7 @@ void LabView::draw_robustness() {
 void LabView::draw_samples(const char* title, ImVec2 size, const Lane& lane) const {
   ImGui::BeginChild(title, size, false, ImGuiWindowFlags_NoScrollbar);
   ImGui::TextUnformatted(title);
-  const auto it = lab_.packs_.find(lab_.settings_.dataset);
+  const auto it = lab_.packs_.find(lab_.settings_.experiment.data.name);
   const DataPack* pack = it == lab_.packs_.end() ? nullptr : it->second.get();
   const Labels& predicted = lane.last_device.predicted;
   const ImVec2 p0 = ImGui::GetCursorScreenPos(), avail = ImGui::GetContentRegionAvail();

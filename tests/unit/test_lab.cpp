@@ -208,6 +208,45 @@ TEST(LabShare, OpensAnExperimentFileItExported) {
   EXPECT_EQ(b.state_query(), a.state_query());
 }
 
+// The lab's settings are an experiment (one schema with files and the command line): what a
+// file says about training that the lab has no control for (optimiser, schedule) is kept,
+// trained with and written back; a network of another shape is refused, saying where.
+TEST(LabShare, ItsSettingsAreTheExperimentAFileGivesAndKeepsWhatItHasNoControlFor) {
+  Lab a;
+  ASSERT_TRUE(a.command("method:pat"));
+  Experiment e = experiment_from_string(a.export_file("experiment").text);
+  e.train.optimizer.kind = OptimizerKind::SGD;
+  e.train.optimizer.momentum = 0.8;
+  e.train.loss = LossKind::MeanSquared;
+  e.data.seed = 7;  // a data seed other than the training seed
+  Lab b;
+  ASSERT_TRUE(b.import_file("tuned.json", to_json(e).dump())) << b.error();
+  EXPECT_EQ(b.settings().experiment.train.optimizer.kind, OptimizerKind::SGD);
+  EXPECT_EQ(b.lane(0).trainer->config().optimizer.momentum, 0.8) << "trained with it";
+  EXPECT_EQ(b.lane(0).trainer->config().loss, LossKind::MeanSquared);
+  EXPECT_NE(b.state_query().find("data_seed=7"), std::string::npos) << b.state_query();
+  const Experiment back = experiment_from_string(b.export_file("experiment").text);
+  EXPECT_EQ(experiment_differences(back, e), std::vector<std::string>{}) << "written back as it came";
+  // The lab's controls edit the same experiment.
+  ASSERT_TRUE(b.command("set:layers=3"));
+  int physical = 0;
+  for (const LayerSpec& l : b.settings().experiment.layers) physical += l.kind == "physical";
+  EXPECT_EQ(physical, 3);
+  EXPECT_EQ(b.network().physical, 3);
+  EXPECT_EQ(lab_network(b.settings().experiment).physical, 3);
+  // Another shape: an encoder wider than the system's inputs.
+  Experiment wide = e;
+  wide.layers.front().size += 4;
+  const std::string before = b.state_query();
+  EXPECT_FALSE(b.import_file("wide.json", to_json(wide).dump()));
+  EXPECT_NE(b.error().find("layers[0].size"), std::string::npos) << b.error();
+  EXPECT_NE(b.error().find("command line"), std::string::npos) << b.error();
+  EXPECT_EQ(b.state_query(), before) << "nothing changed";
+  EXPECT_THROW(lab_network(wide), std::invalid_argument);
+  // The lab's start is in the lab's shape.
+  EXPECT_EQ(lab_network(lab_experiment()).physical, 2);
+}
+
 TEST(LabShare, OpensTheUsersCsvAndExplainsABadOne) {
   Lab lab;
   std::string csv = "x1,x2,label\n";

@@ -339,21 +339,27 @@ TEST(WebSerial, PatThroughPendingStepsMatchesInProcessTraining) {
   EXPECT_EQ(a.get_params(), b.get_params());
 }
 
-// The lab with a device hook: PAT on the linked device, in-silico on the emulator, the lanes in
-// lockstep while replies come a frame later; measurements and maps wait for their replies.
-TEST(WebSerial, TheLabTrainsAPatLaneOnALinkedDeviceInLockstep) {
+// The lab with a device hook: PAT and in-silico on the linked device (in-silico trains on its
+// twin, but is measured on the device), the lanes in lockstep while replies come a frame later;
+// measurements and maps wait for their replies.
+TEST(WebSerial, TheLabTrainsItsLanesOnALinkedDeviceInLockstep) {
   Connected c(make_system("oscillators", Shape{}, lab_knobs("oscillators"), 1));
   ASSERT_TRUE(c.link->ready());
   Lab lab;
   EXPECT_FALSE(lab.any_lane_on_device());  // the knobs reach every lane
   Lab::DeviceHook hook;
-  hook.source = [&](const EmulatedDevice& emulated, int) -> std::shared_ptr<PhysicalSystem> {
-    return emulated.name() == c.link->description().name ? std::make_shared<LinkedDevice>(c.link) : nullptr;
+  int asked = 0;
+  hook.layers = [&](const LayerSpec& l, int, const SystemInstance& sys) -> std::shared_ptr<PhysicalSystem> {
+    ++asked;
+    EXPECT_EQ(l.system, "oscillators");
+    return sys.device->name() == c.link->description().name ? std::make_shared<LinkedDevice>(c.link) : nullptr;
   };
   lab.set_device_hook(hook);
+  EXPECT_EQ(asked, 4) << "two lanes of two physical layers";
   auto status = [&] { return nlohmann::json::parse(lab.status_json()); };
   EXPECT_TRUE(status()["lanes"][0]["on_device"]);
-  EXPECT_FALSE(status()["lanes"][1]["on_device"]);
+  EXPECT_TRUE(status()["lanes"][1]["on_device"]);
+  EXPECT_EQ(status()["lanes"][1]["emulated_because"], "");
   EXPECT_TRUE(lab.any_lane_on_device());  // the knobs panel says they cannot reach it
   EXPECT_TRUE(lab.command("train"));
   for (int frame = 0; frame < 400 && lab.steps() < 60; ++frame) {
@@ -367,6 +373,10 @@ TEST(WebSerial, TheLabTrainsAPatLaneOnALinkedDeviceInLockstep) {
   EXPECT_EQ(s["error"], "");
   EXPECT_GT(s["measured_at_step"].get<int>(), 0);
   EXPECT_GT(lab.lane(0).net.device_queries(), 60 * 32);
+  // In-silico never asks the device while it trains, only when it is measured and mapped.
+  const long long insilico = lab.lane(1).net.device_queries();
+  EXPECT_GT(insilico, 0);
+  EXPECT_LT(insilico, lab.lane(0).net.device_queries());
   // A device that vanishes: training waits (not paused) with a message, and resumes.
   c.link->closed("the device was unplugged");
   for (int frame = 0; frame < 5; ++frame) lab.advance(50.0);
@@ -389,6 +399,34 @@ TEST(WebSerial, TheLabTrainsAPatLaneOnALinkedDeviceInLockstep) {
     lab.advance(50.0);
   }
   EXPECT_EQ(lab.steps(), before + 1);
+}
+
+// An ideal lane cannot train on a real device (its gradients are the emulator's true physics):
+// it stays on the emulator, says why, and is never offered the device; the others go.
+TEST(WebSerial, AnIdealLaneStaysOnTheEmulatorAndSaysWhy) {
+  Connected c(make_system("oscillators", Shape{}, lab_knobs("oscillators"), 1));
+  ASSERT_TRUE(c.link->ready());
+  Lab lab;
+  ASSERT_TRUE(lab.command("methods:ideal,pat,spsa"));
+  Lab::DeviceHook hook;
+  int asked = 0;
+  hook.layers = [&](const LayerSpec&, int, const SystemInstance&) -> std::shared_ptr<PhysicalSystem> {
+    ++asked;
+    return std::make_shared<LinkedDevice>(c.link);
+  };
+  lab.set_device_hook(hook);
+  EXPECT_EQ(asked, 4) << "PAT's and SPSA's two layers each";
+  const auto s = nlohmann::json::parse(lab.status_json());
+  EXPECT_FALSE(s["lanes"][0]["on_device"]);
+  EXPECT_NE(s["lanes"][0]["emulated_because"].get<std::string>().find("true physics"), std::string::npos)
+      << s["lanes"][0]["emulated_because"];
+  EXPECT_TRUE(s["lanes"][1]["on_device"]);
+  EXPECT_TRUE(s["lanes"][2]["on_device"]);
+  EXPECT_EQ(s["lanes"][2]["emulated_because"], "");
+  // Without a hook nobody is told anything.
+  Lab plain;
+  ASSERT_TRUE(plain.command("methods:ideal"));
+  EXPECT_EQ(nlohmann::json::parse(plain.status_json())["lanes"][0]["emulated_because"], "");
 }
 
 }  // namespace

@@ -40,29 +40,46 @@ struct DataChoice {
 };
 const std::vector<DataChoice>& data_choices();
 
+// The network every lane of the lab trains, as the lab's controls see it. In the experiment it
+// is: an affine encoder to the system's default number of inputs; `physical` layers of `system`
+// at `knobs`, seeded device_seed, device_seed + 1, ...; `digital` hidden layers (affine of
+// `width` outputs + tanh); an affine readout with one output per class.
+struct LabNetwork {
+  std::string system = "oscillators";  // any catalog id
+  KnobValues knobs;                    // every knob of the system (SystemInfo::complete)
+  uint64_t device_seed = 1;
+  int physical = 2;  // depth: errors of a wrong twin compound layer by layer
+  int digital = 0;   // hidden digital layers (affine + tanh) after the physical ones
+  int width = 16;    // their width
+};
+// The lab's network of an experiment. Throws std::invalid_argument saying what does not fit
+// when the experiment's network is not the lab's shape (the command line trains any shape).
+LabNetwork lab_network(const Experiment& e);
+// Makes e's network n (the readout keeps e's readout size; 2 when e has none). Throws
+// std::invalid_argument for knobs or sizes the system refuses.
+void set_lab_network(Experiment& e, LabNetwork n);
+// The lab's start: circles, two layers of oscillators at lab_knobs, learning rate 0.02, batch 32.
+Experiment lab_experiment();
+
+// What the lab is set to: an experiment (the file format of patlab/experiment: the command line,
+// exported and imported files and the lab's links all speak it) and how the lab runs it.
 struct LabSettings {
-  std::string dataset = "circles";  // an id of data_choices()
-  int train_size = 400;           // generated sets; packs use all their training samples
-  int test_size = 400;            // samples measured per curve point (packs: the first ones)
-  double data_noise = 0.1;        // jitter of the toy points
+  // Data, network (in the lab's shape: LabNetwork) and training. Its train.method is the first
+  // lane's; the lab's own data sets (a drawing, an imported CSV) are named here as "drawn" and
+  // "csv", which only the lab has.
+  Experiment experiment = lab_experiment();
   // One lane per method, each on its own copy of the same device from the same starting
   // parameters: two or more make a race (by default PAT against in-silico).
   std::vector<Method> methods = {Method::PAT, Method::InSilico};
-  std::string system = "oscillators";  // any catalog id
-  KnobValues knobs = lab_knobs("oscillators");
-  uint64_t device_seed = 1;
-  int physical_layers = 2;        // depth: errors of a wrong twin compound layer by layer
-  int digital_layers = 0;         // hidden digital layers (affine + tanh) after the physical ones
-  int digital_width = 16;         // their width
-  double learning_rate = 0.02;
-  int batch_size = 32;
-  int steps_per_frame = 4;        // training speed while the UI stays live
-  int epochs = 0;                 // training pauses after this many passes over the data; 0 = never
-  uint64_t seed = 1;
+  int steps_per_frame = 4;  // training speed while the UI stays live
+  int epochs = 0;           // training pauses after this many passes over the data; 0 = never
 };
 
-// Sets one numeric setting by its link/command name (lr, batch, layers, ...); false, and no
-// change, for an unknown name or a value out of its range.
+// Sets one numeric setting by its link/command name, each a field of the experiment or of how the
+// lab runs it: lr (train.optimizer.learning_rate), batch (train.batch_size), seed (data.seed and
+// train.seed), data_seed (data.seed alone), noise, train_size, test_size (data.*), layers,
+// digital, digital_width, device_seed (the network: LabNetwork), steps_per_frame, epochs. False,
+// and no change, for an unknown name or a value out of its range.
 bool apply_lab_setting(LabSettings& settings, const std::string& key, double value);
 
 // Parses "pat,in-silico,...": the methods the lab offers, each once. False, with the reason in
@@ -78,6 +95,7 @@ struct Lane : Run {
   Method method = Method::PAT;
   std::vector<std::shared_ptr<EmulatedDevice>> emulated;  // each physical layer's emulator
   bool on_device = false;  // its physical layers run on the host's device (Lab::set_device_hook)
+  std::string emulated_because;  // why it stays on the emulator while a device is offered; "" else
   std::vector<float> step, acc_device, acc_twin, loss_device, loss_twin;  // one point per measurement
   // Inside the training, per measurement: the twin's relative error on the device's own inputs
   // and the cosine between the gradient used and the ideal one, both averaged over the steps
@@ -244,16 +262,18 @@ class Lab {
   void show_all_controls();
   bool control_visible(const std::string& name) const;
 
-  // A real device for the PAT lanes (the browser's Web Serial port: wasm/web_serial.cpp).
-  // source is asked, for each physical layer of a PAT lane, with the emulated system the lab
-  // would use and the layer's index, and gives the system to run that layer on instead
-  // (nullptr: the emulator); the twin stays the emulated system's. Such a system may throw
-  // DevicePending (patlab/devices/link.h): the step was rolled back and the lab repeats it
-  // on a later frame, lanes in lockstep, measurements and maps likewise. panel draws the
-  // "Device" section of the controls; command takes the device:<...> commands; status gives
-  // status_json()'s "device" (JSON text). Call reset() when the source's answer changes.
+  // A real device for the lanes (the browser's Web Serial port: wasm/web_serial.cpp; the
+  // desktop's serial port: native/desktop_device.cpp). `layers` is the experiment layer's
+  // DeviceFactory, asked for each physical layer of each lane whose method can train on a real
+  // device (PAT, in-silico, SPSA; ideal needs the emulator's true physics): it gives the system
+  // to run that layer on instead, or nullptr to keep the emulator; the twin stays the emulated
+  // system's. Such a system may throw DevicePending (patlab/devices/link.h): the step was rolled
+  // back and the lab repeats it on a later frame, lanes in lockstep, measurements and maps
+  // likewise. panel draws the "Device" section of the controls; command takes the device:<...>
+  // commands; status gives status_json()'s "device" (JSON text). Call reset() when the
+  // factory's answer changes.
   struct DeviceHook {
-    std::function<std::shared_ptr<PhysicalSystem>(const EmulatedDevice& emulated, int layer)> source;
+    DeviceFactory layers;
     std::function<void()> panel;
     std::function<bool(const std::string& cmd)> command;
     std::function<std::string()> status;
@@ -262,7 +282,9 @@ class Lab {
     device_ = std::move(hook);
     reset();
   }
-  const std::string& system() const { return settings_.system; }  // the catalog id in use
+  const std::string& system() const { return network_.system; }  // the catalog id in use
+  const LabSettings& settings() const { return settings_; }
+  const LabNetwork& network() const { return network_; }  // lab_network(settings().experiment)
 
   long long steps() const;
   // Changes whenever what the lab shows changes (a measurement, a command, a finished cell of a
@@ -303,6 +325,9 @@ class Lab {
   const SystemInfo& system_info() const { return lanes_.front().emulated.front()->info(); }
   void set_knobs_everywhere(const KnobValues& k);
   bool set_setting(const std::string& assignment);  // "lr=0.01", "layers=3", ...
+  // Takes `next` (checked: its network is the lab's shape), loading `data` first if it is a pack
+  // not here yet; all or nothing: false, and the reason reported, if it cannot be used.
+  bool adopt(const LabSettings& next, const std::string& why_prefix);
   bool set_methods(const std::string& list);        // "pat,in-silico"
   bool import_experiment(const std::string& text);
   bool import_csv(const std::string& name, const std::string& text);
@@ -311,6 +336,7 @@ class Lab {
   void report(const std::string& message);  // shows an error in the UI and on the console
 
   LabSettings settings_;
+  LabNetwork network_;  // lab_network(settings_.experiment), kept with it
   Dataset train_, test_;
   std::map<std::string, std::shared_ptr<const DataPack>> packs_;
   std::function<void(const std::string&)> pack_loader_;

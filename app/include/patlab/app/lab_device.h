@@ -12,11 +12,11 @@
 namespace patlab {
 
 // After a handshake: the lab's system becomes the device's (its twin is the catalog's) and the
-// lanes are rebuilt on it (their layers come from the host's DeviceHook::source, which says why a
+// lanes are rebuilt on it (their layers come from the host's DeviceHook::layers, which says why a
 // layer stays emulated). Returns why the device cannot be used at all, or "".
 std::string attach_lab_to_device(Lab& lab, const std::string& device_name);
 
-// The device of a lane's physical layer (Lab::DeviceHook::source): the registry's `spec`, if it
+// The device of a lane's physical layer (what the host's Lab::DeviceHook::layers answers): the registry's `spec`, if it
 // is that layer's system and shape; else nullptr, with the reason in `problem`. `where` names the
 // device in messages ("on the Web Serial port"). Layer 0 clears an earlier problem.
 std::shared_ptr<PhysicalSystem> lab_layer_device(const DeviceRegistry& registry,

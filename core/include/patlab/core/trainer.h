@@ -109,6 +109,8 @@ class Trainer {
   Vec gradient(const Mat& x, const Labels& y, const Mat& t);
 
   const TrainConfig& config() const { return config_; }
+  // Turns the gradient-alignment figure off (or on): a real device has no oracle to compare with.
+  void set_measure_alignment(bool on) { config_.measure_alignment = on; }
   void set_method(Method m) { config_.method = m; }
   void set_learning_rate(double lr) { config_.optimizer.learning_rate = lr; }
   // Asked between the device evaluations of zeroth-order steps and between twin-refit
