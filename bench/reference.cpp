@@ -13,9 +13,10 @@
 // the twin is nominal. Batch 32, Adam (lr 0.02), 15 epochs of the pack's training split (44
 // full batches an epoch: the trainer drops the last partial batch, as the PyTorch script does).
 //
-// The 64 + 10 layer is built from catalog parts: a digital "append 10 zeros" layer, a 74-pendula
-// oscillator layer, and a digital "keep the last 10" layer. Both are exact (no parameters);
-// the physics is the catalog's.
+// The 64 + 10 layer is built from catalog parts: a digital "append 10 zeros" layer (AppendLayer),
+// a 74-pendula oscillator layer, and a digital "keep the last 10" layer (SelectLayer). Both are
+// exact (no parameters); the physics is the catalog's. bench/reference_experiment.json is the
+// same network as an experiment file, for `patlab train`.
 //
 // Output: one line per method, `key=value` pairs, easy to parse:
 //   reference method=pat steps=660 seconds=… steps_per_s=… cpu_seconds=… last_loss=…
@@ -78,42 +79,6 @@ const char* instruction_set() {
 #endif
 }
 
-// y = [x; 0 (k rows)]: the extra oscillators start at rest at angle 0.
-class AppendZerosLayer : public Layer {
- public:
-  AppendZerosLayer(int n, int k) : n_(n), k_(k) {}
-  std::string kind() const override { return "append_zeros"; }
-  int input_size() const override { return n_; }
-  int output_size() const override { return n_ + k_; }
-  Mat forward(const Mat& x, Pass) override {
-    Mat y = Mat::Zero(n_ + k_, x.cols());
-    y.topRows(n_) = x;
-    return y;
-  }
-  Mat backward(const Mat& g_y, Backprop) override { return g_y.topRows(n_); }
-
- private:
-  int n_, k_;
-};
-
-// y = the last k rows of x (the class oscillators).
-class LastRowsLayer : public Layer {
- public:
-  LastRowsLayer(int n, int k) : n_(n), k_(k) {}
-  std::string kind() const override { return "last_rows"; }
-  int input_size() const override { return n_; }
-  int output_size() const override { return k_; }
-  Mat forward(const Mat& x, Pass) override { return x.bottomRows(k_); }
-  Mat backward(const Mat& g_y, Backprop) override {
-    Mat g = Mat::Zero(n_, g_y.cols());
-    g.bottomRows(k_) = g_y;
-    return g;
-  }
-
- private:
-  int n_, k_;
-};
-
 struct Options {
   std::string data_dir;
   std::vector<std::string> methods = {"pat", "in-silico", "ideal"};
@@ -135,9 +100,9 @@ void add_oscillators(Network& net, int n, uint64_t seed) {
 Network reference_network(uint64_t seed) {
   Network net;
   add_oscillators(net, 64, seed);
-  net.add(std::make_unique<AppendZerosLayer>(64, 10));
+  net.add(std::make_unique<AppendLayer>(64, 10, 0.0));  // the class oscillators, at rest
   add_oscillators(net, 74, seed + 1);
-  net.add(std::make_unique<LastRowsLayer>(74, 10));
+  net.add(std::make_unique<SelectLayer>(74, 64, 10));  // the class oscillators' final angles
   net.add(std::make_unique<ReadoutScaleLayer>(10, 10.0));
   return net;
 }

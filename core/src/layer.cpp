@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace patlab {
 
@@ -104,6 +105,37 @@ Mat ReadoutScaleLayer::forward(const Mat& x, Pass) {
 Mat ReadoutScaleLayer::backward(const Mat& g_y, Backprop) {
   grad_[0] += (g_y.array() * x_.array()).sum();
   return params_[0] * g_y;
+}
+
+AppendLayer::AppendLayer(int n, int count, double value) : n_(n), count_(count), value_(value) {
+  if (n < 1 || count < 1)
+    throw std::invalid_argument("AppendLayer: the input size and the count must be >= 1");
+  if (!std::isfinite(value)) throw std::invalid_argument("AppendLayer: the value must be finite");
+}
+
+Mat AppendLayer::forward(const Mat& x, Pass) {
+  Mat y(n_ + count_, x.cols());
+  y.topRows(n_) = x;
+  y.bottomRows(count_).setConstant(value_);
+  return y;
+}
+
+Mat AppendLayer::backward(const Mat& g_y, Backprop) { return g_y.topRows(n_); }
+
+SelectLayer::SelectLayer(int n, int first, int count) : n_(n), first_(first), count_(count) {
+  if (count < 1) throw std::invalid_argument("SelectLayer: the count must be >= 1");
+  if (first < 0 || first > n - count)
+    throw std::invalid_argument("SelectLayer: rows " + std::to_string(first) + " to " +
+                                std::to_string(first + count - 1) + " are not within the " +
+                                std::to_string(n) + " inputs");
+}
+
+Mat SelectLayer::forward(const Mat& x, Pass) { return x.middleRows(first_, count_); }
+
+Mat SelectLayer::backward(const Mat& g_y, Backprop) {
+  Mat g_x = Mat::Zero(n_, g_y.cols());
+  g_x.middleRows(first_, count_) = g_y;
+  return g_x;
 }
 
 PhysicalLayer::PhysicalLayer(std::shared_ptr<PhysicalSystem> device,

@@ -92,6 +92,25 @@ void build_network(const Experiment& e, const Dataset& train, Run& run, const De
       run.net.add(std::make_unique<ScaleOffsetLayer>(width, l.init, 0.0));
     } else if (l.kind == "readout_scale") {
       run.net.add(std::make_unique<ReadoutScaleLayer>(width, l.init));
+    } else if (l.kind == "append") {
+      if (l.count < 1 || l.count > limits::kMaxWidth - width)
+        throw std::invalid_argument(where + ": " + std::to_string(width) + " inputs + " +
+                                    std::to_string(l.count) + " rows would be more than " +
+                                    std::to_string(limits::kMaxWidth) + " outputs");
+      run.net.add(std::make_unique<AppendLayer>(width, l.count, l.value));
+      width += l.count;
+    } else if (l.kind == "select") {
+      const int first = l.last ? width - l.count : l.first;
+      if (l.count < 1 || first < 0 || first > width - l.count)
+        throw std::invalid_argument(
+            where + ": asks for " +
+            (l.last ? "the last " + std::to_string(l.count) + " rows"
+                    : "rows " + std::to_string(l.first) + " to " +
+                          std::to_string(l.first + l.count - 1)) +
+            ", but its input has " + std::to_string(width) + " rows (0 to " +
+            std::to_string(width - 1) + ")");
+      run.net.add(std::make_unique<SelectLayer>(width, first, l.count));
+      width = l.count;
     } else if (l.kind == "physical") {
       SystemInstance sys;
       try {
@@ -117,10 +136,11 @@ void build_network(const Experiment& e, const Dataset& train, Run& run, const De
                                 std::to_string(train.num_classes) + " classes");
   // A digital readout (the last affine layer, with only width-keeping layers after it) has one
   // output per class; spare outputs would be classes that never occur. A physical last layer
-  // gives what the system gives, and the first num_classes outputs are read.
+  // gives what the system gives, and the first num_classes outputs are read; so does a last
+  // append or select layer (e.g. the class oscillators of a physical layer).
   for (size_t i = e.layers.size(); i-- > 0;) {
     const std::string& kind = e.layers[i].kind;
-    if (kind == "physical") break;
+    if (kind == "physical" || kind == "append" || kind == "select") break;
     if (kind != "affine") continue;
     if (e.layers[i].size != train.num_classes)
       throw std::invalid_argument(

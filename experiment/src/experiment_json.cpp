@@ -28,6 +28,18 @@ json to_json(const Experiment& e) {
     json lj = {{"kind", l.kind}};
     if (l.kind == "affine" || l.kind == "physical") lj["size"] = l.size;
     if (l.kind == "affine" || l.kind == "scale_offset" || l.kind == "readout_scale") lj["init"] = l.init;
+    if (l.kind == "append") {
+      lj["count"] = l.count;
+      lj["value"] = l.value;
+    }
+    if (l.kind == "select") {
+      if (l.last) {
+        lj["last"] = l.count;
+      } else {
+        lj["first"] = l.first;
+        lj["count"] = l.count;
+      }
+    }
     if (l.kind == "physical") {
       lj["system"] = l.system;
       lj["seed"] = l.seed;
@@ -216,23 +228,56 @@ Experiment experiment_from_json(const json& j) {
       LayerSpec l;
       Reader rl((*ls)[i], "layers[" + std::to_string(i) + "]");
       rl.get("kind", l.kind);
-      static const std::set<std::string> kinds = {"affine", "scale_offset", "relu", "tanh",
-                                                  "sigmoid", "readout_scale", "physical"};
+      static const std::set<std::string> kinds = {
+          "affine", "scale_offset", "relu", "tanh", "sigmoid", "readout_scale", "append", "select",
+          "physical"};
       if (!kinds.count(l.kind))
         rl.fail("kind", "unknown layer kind '" + l.kind +
-                            "': choose affine, scale_offset, relu, tanh, sigmoid, readout_scale or physical");
+                            "': choose affine, scale_offset, relu, tanh, sigmoid, readout_scale, "
+                            "append, select or physical");
       // Keys that mean nothing for this kind are refused, not ignored.
+      const std::string a_kind = (l.kind[0] == 'a' ? "an " : "a ") + l.kind + " layer";
       const bool sized = l.kind == "affine" || l.kind == "physical";
       const bool has_init = l.kind == "affine" || l.kind == "scale_offset" || l.kind == "readout_scale";
+      const bool append = l.kind == "append", select = l.kind == "select";
       if (!sized && rl.has("size"))
-        rl.fail("size", "a " + l.kind + " layer keeps its input's width: only affine and physical layers have a size");
+        rl.fail("size", (append   ? a_kind + " adds `count` rows to its input"
+                         : select ? a_kind + " keeps `count` rows of its input"
+                                  : a_kind + " keeps its input's width") +
+                            ": only affine and physical layers have a size");
       if (!has_init && rl.has("init"))
-        rl.fail("init", "a " + l.kind + " layer has no initial value: only affine, scale_offset and readout_scale layers do");
+        rl.fail("init", a_kind + " has no initial value: only affine, scale_offset and "
+                                 "readout_scale layers do");
+      if (!append && !select && rl.has("count"))
+        rl.fail("count", a_kind + " has no count: only append and select layers do");
+      if (!append && rl.has("value"))
+        rl.fail("value", a_kind + " has no value: only append layers do");
+      for (const char* key : {"first", "last"})
+        if (!select && rl.has(key))
+          rl.fail(key, a_kind + " has no " + key + ": only select layers do");
       if (l.kind == "affine") {
         if (!rl.has("size")) rl.fail("size", "an affine layer needs its number of outputs");
         rl.get("size", l.size, {1, limits::kMaxWidth});
       } else if (l.kind == "physical") {
         rl.get("size", l.size, {0, limits::kMaxWidth});
+      } else if (append) {
+        if (!rl.has("count")) rl.fail("count", "an append layer needs the number of rows it adds");
+        rl.get("count", l.count, {1, limits::kMaxWidth});
+        rl.get("value", l.value, {-1e6, 1e6});
+      } else if (select) {
+        if (rl.has("last")) {
+          for (const char* key : {"first", "count"})
+            if (rl.has(key))
+              rl.fail(key, "a select layer takes either last, or first and count: not both");
+          l.last = true;
+          rl.get("last", l.count, {1, limits::kMaxWidth});
+        } else {
+          if (!rl.has("count"))
+            rl.fail("count", "a select layer needs the number of rows it keeps (count, with "
+                             "first), or last");
+          rl.get("first", l.first, {0, limits::kMaxWidth - 1});
+          rl.get("count", l.count, {1, limits::kMaxWidth});
+        }
       }
       if (has_init) rl.get("init", l.init, {-1000, 1000});
       if (l.kind == "physical") {

@@ -204,6 +204,124 @@ TEST(Experiment, BuildRunChecksLayerSizes) {
   }
 }
 
+// The reference architecture (bench/reference.cpp): 64 oscillators, 10 class oscillators at
+// rest appended, 74 oscillators, the last 10 kept, a readout scale.
+const char* const kReferenceLayers = R"([
+  {"kind": "physical", "size": 64, "seed": 1},
+  {"kind": "append", "count": 10, "value": 0},
+  {"kind": "physical", "size": 74, "seed": 2},
+  {"kind": "select", "last": 10},
+  {"kind": "readout_scale", "init": 10}])";
+
+TEST(Experiment, AppendAndSelectLayersRoundTripThroughJson) {
+  const Experiment e = experiment_from_string(std::string(R"({"layers": [
+      {"kind": "affine", "size": 6},
+      {"kind": "append", "count": 3, "value": 0.25},
+      {"kind": "append", "count": 2},
+      {"kind": "select", "first": 2, "count": 5},
+      {"kind": "select", "count": 4},
+      {"kind": "select", "last": 2}]})"));
+  ASSERT_EQ(e.layers.size(), 6u);
+  EXPECT_EQ(e.layers[1].count, 3);
+  EXPECT_EQ(e.layers[1].value, 0.25);
+  EXPECT_EQ(e.layers[2].value, 0.0);  // the default: rows at rest
+  EXPECT_EQ(e.layers[3].first, 2);
+  EXPECT_EQ(e.layers[3].count, 5);
+  EXPECT_FALSE(e.layers[3].last);
+  EXPECT_EQ(e.layers[4].first, 0);  // first defaults to 0
+  EXPECT_TRUE(e.layers[5].last);
+  EXPECT_EQ(e.layers[5].count, 2);
+  const nlohmann::json j = to_json(e);
+  EXPECT_EQ(j["layers"][1], nlohmann::json::parse(R"({"kind": "append", "count": 3, "value": 0.25})"));
+  EXPECT_EQ(j["layers"][3], nlohmann::json::parse(R"({"kind": "select", "first": 2, "count": 5})"));
+  EXPECT_EQ(j["layers"][5], nlohmann::json::parse(R"({"kind": "select", "last": 2})"));
+  EXPECT_EQ(to_json(experiment_from_json(j)), j);
+  // A different selection is a different experiment.
+  Experiment other = e;
+  other.layers[5].last = false;
+  EXPECT_NE(experiment_fingerprint(e), experiment_fingerprint(other));
+}
+
+TEST(Experiment, AppendAndSelectRefuseKeysTheyDoNotHave) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"kind": "relu", "count": 3})", "layers[0].count: a relu layer has no count: only append and select layers do"},
+      {R"({"kind": "affine", "size": 2, "count": 3})", "layers[0].count: an affine layer has no count"},
+      {R"({"kind": "select", "count": 2, "value": 1})", "layers[0].value: a select layer has no value: only append layers do"},
+      {R"({"kind": "append", "count": 2, "first": 1})", "layers[0].first: an append layer has no first: only select layers do"},
+      {R"({"kind": "physical", "last": 1})", "layers[0].last: a physical layer has no last: only select layers do"},
+      {R"({"kind": "append", "count": 2, "init": 1})", "layers[0].init: an append layer has no initial value"},
+      {R"({"kind": "append", "count": 2, "size": 4})", "layers[0].size: an append layer adds `count` rows to its input: only affine and physical layers have a size"},
+      {R"({"kind": "select", "last": 2, "size": 4})", "layers[0].size: a select layer keeps `count` rows of its input"},
+      {R"({"kind": "append"})", "layers[0].count: an append layer needs the number of rows it adds"},
+      {R"({"kind": "append", "count": 0})", "layers[0].count: 0 is out of range: must be in [1, 16384]"},
+      {R"({"kind": "append", "count": 2.5})", "layers[0].count: expected an integer"},
+      {R"({"kind": "append", "count": 2, "value": 1e7})", "layers[0].value: 10000000 is out of range"},
+      {R"({"kind": "select"})", "layers[0].count: a select layer needs the number of rows it keeps (count, with first), or last"},
+      {R"({"kind": "select", "first": 3})", "layers[0].count: a select layer needs the number of rows it keeps"},
+      {R"({"kind": "select", "last": 2, "first": 0})", "layers[0].first: a select layer takes either last, or first and count: not both"},
+      {R"({"kind": "select", "last": 2, "count": 2})", "layers[0].count: a select layer takes either last, or first and count"},
+      {R"({"kind": "select", "last": 0})", "layers[0].last: 0 is out of range: must be in [1, 16384]"},
+      {R"({"kind": "select", "count": 2, "first": -1})", "layers[0].first: -1 is out of range"},
+      {R"({"kind": "select", "count": 2, "colour": 1})", "layers[0].colour: unknown key"},
+      {R"({"kind": "concat"})", "unknown layer kind 'concat': choose affine, scale_offset, relu, tanh, sigmoid, readout_scale, append, select or physical"},
+  };
+  for (const auto& [layer, want] : cases) {
+    const std::string text = R"({"layers": [)" + layer + "]}";
+    const std::string got = expect_invalid(text);
+    EXPECT_NE(got.find(want), std::string::npos) << text << "\n  said: " << got << "\n  want: " << want;
+  }
+}
+
+TEST(Experiment, TheReferenceArchitectureBuildsWithTheWidthsOfItsLayers) {
+  const Experiment e = experiment_from_string(
+      std::string(R"({"data": {"name": "digits8", "test_size": 50}, "layers": )") + kReferenceLayers + "}");
+  auto run = build_run(e, PATLAB_PACK_DIR);
+  ASSERT_EQ(run->net.size(), 5);
+  const std::vector<std::pair<std::string, std::pair<int, int>>> want = {
+      {"physical", {64, 64}}, {"append", {64, 74}}, {"physical", {74, 74}},
+      {"select", {74, 10}}, {"readout_scale", {10, 10}}};
+  for (int i = 0; i < 5; ++i) {
+    const Layer& l = run->net.layer(i);
+    EXPECT_EQ(l.kind(), want[i].first) << i;
+    EXPECT_EQ(std::make_pair(l.input_size(), l.output_size()), want[i].second) << i;
+  }
+  ASSERT_EQ(run->devices.size(), 2u);
+  EXPECT_EQ(run->devices[1]->input_size(), 74);  // the physical layer after append sees 74 inputs
+  // The select layer keeps rows 64 to 73: the appended class oscillators.
+  EXPECT_EQ(dynamic_cast<const SelectLayer&>(run->net.layer(3)).first(), 64);
+  const Mat y = run->net.forward(run->test.x, Pass::Twin);
+  EXPECT_EQ(y.rows(), 10);
+  EXPECT_EQ(y.cols(), 50);
+  // Only the physical layers and α have parameters.
+  EXPECT_EQ(run->net.layer(1).params().size() + run->net.layer(3).params().size(), 0);
+  EXPECT_EQ(run->net.layer(4).params().size(), 1);
+}
+
+TEST(Experiment, ASelectionOutsideItsInputIsRefusedNamingTheLayer) {
+  auto build_error = [](const std::string& layers) -> std::string {
+    const Experiment e = experiment_from_string(R"({"layers": )" + layers + "}");
+    return what_thrown<std::invalid_argument>([&] { build_run(e); }, "built: " + layers);
+  };
+  const std::string osc = R"({"kind": "affine", "size": 8}, {"kind": "physical"}, )";
+  EXPECT_NE(build_error("[" + osc + R"({"kind": "select", "first": 6, "count": 4}])")
+                .find("experiment: layers[2] (select): asks for rows 6 to 9, but its input has 8 rows (0 to 7)"),
+            std::string::npos)
+      << build_error("[" + osc + R"({"kind": "select", "first": 6, "count": 4}])");
+  EXPECT_NE(build_error("[" + osc + R"({"kind": "select", "last": 9}])")
+                .find("experiment: layers[2] (select): asks for the last 9 rows, but its input has 8 rows"),
+            std::string::npos);
+  EXPECT_NE(build_error(R"([{"kind": "affine", "size": 16000}, {"kind": "append", "count": 1000}, )"
+                        R"({"kind": "affine", "size": 2}])")
+                .find("experiment: layers[1] (append): 16000 inputs + 1000 rows would be more than 16384 outputs"),
+            std::string::npos);
+  // The last 2 of 8 pendula are the 2 classes of moons: a select ends the network like a
+  // physical layer (no readout-size rule for the affine layer before it).
+  const Experiment e = experiment_from_string(
+      R"({"layers": [{"kind": "affine", "size": 8}, {"kind": "physical"}, {"kind": "affine", "size": 8},)"
+      R"( {"kind": "select", "last": 2}]})");
+  EXPECT_EQ(build_run(e)->net.output_size(), 2);
+}
+
 TEST(Experiment, ADeviceFactoryReplacesEachPhysicalLayersEmulator) {
   // Two physical layers: the factory is asked for each in order, with the catalog's instance
   // for its shape; the layer runs on what it returns and keeps the catalog's twin and θ0.

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "gradient_testing.h"
@@ -137,6 +138,47 @@ TEST(GradientCheck, ReadoutScaleLayerMatchesFiniteDifferences) {
   ReadoutScaleLayer layer(3, 2.5);
   const GradCheck r = check_layer_gradients(layer, normal_matrix(3, 5, rng), rng);
   EXPECT_TRUE(gradients_match(r));
+}
+
+TEST(GradientCheck, AppendLayerMatchesFiniteDifferences) {
+  Rng rng(11);
+  AppendLayer layer(4, 3, 0.5);
+  const Mat x = normal_matrix(4, 5, rng);
+  const Mat y = layer.forward(x, Pass::Twin);
+  ASSERT_EQ(y.rows(), 7);
+  EXPECT_EQ(y.topRows(4), x);  // the input, then the constant rows
+  EXPECT_TRUE((y.bottomRows(3).array() == 0.5).all());
+  EXPECT_EQ(layer.params().size(), 0);
+  const Mat g_x = layer.backward(normal_matrix(7, 5, rng), Backprop::Twin);
+  EXPECT_EQ(g_x.rows(), 4);
+  EXPECT_EQ(g_x.cols(), 5);
+  EXPECT_TRUE(gradients_match(check_layer_gradients(layer, x, rng)));
+}
+
+TEST(GradientCheck, SelectLayerMatchesFiniteDifferences) {
+  Rng rng(12);
+  SelectLayer layer(6, 2, 3);  // rows 2, 3, 4
+  const Mat x = normal_matrix(6, 5, rng);
+  EXPECT_EQ(layer.forward(x, Pass::Twin), x.middleRows(2, 3));
+  EXPECT_EQ(layer.params().size(), 0);
+  const Mat g_y = normal_matrix(3, 5, rng);
+  const Mat g_x = layer.backward(g_y, Backprop::Twin);
+  ASSERT_EQ(g_x.rows(), 6);
+  EXPECT_EQ(g_x.middleRows(2, 3), g_y);  // the rows left out get no gradient
+  EXPECT_TRUE(g_x.topRows(2).isZero(0.0) && g_x.bottomRows(1).isZero(0.0));
+  EXPECT_TRUE(gradients_match(check_layer_gradients(layer, x, rng)));
+  SelectLayer last(6, 3, 3);  // the last three rows
+  EXPECT_TRUE(gradients_match(check_layer_gradients(last, x, rng)));
+}
+
+TEST(Layers, AppendAndSelectRefuseRowsThatDoNotExist) {
+  EXPECT_THROW(AppendLayer(4, 0), std::invalid_argument);
+  EXPECT_THROW(AppendLayer(0, 2), std::invalid_argument);
+  EXPECT_THROW(AppendLayer(4, 2, std::nan("")), std::invalid_argument);
+  EXPECT_THROW(SelectLayer(6, 4, 3), std::invalid_argument);   // rows 4 to 6 of 0 to 5
+  EXPECT_THROW(SelectLayer(6, -1, 2), std::invalid_argument);
+  EXPECT_THROW(SelectLayer(6, 0, 0), std::invalid_argument);
+  EXPECT_NO_THROW(SelectLayer(6, 0, 6));
 }
 
 TEST(GradientCheck, PowerLawTwinMatchesFiniteDifferences) {

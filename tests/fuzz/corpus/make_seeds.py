@@ -68,6 +68,11 @@ VALID = {
         "two physical layers", "moons",
         [affine(8), physical("oscillators", seed=2), physical("oscillators", seed=3), affine(2)],
         method="pat"),
+    "moons_append_select": experiment(
+        "moons on oscillators with 2 class oscillators appended at rest and read out", "moons",
+        [affine(8), {"kind": "append", "count": 2, "value": 0.0}, physical("oscillators"),
+         {"kind": "select", "last": 2}, {"kind": "readout_scale", "init": 5.0}],
+        method="pat"),
 }
 
 # Near misses: each breaks one rule the loader checks.
@@ -95,6 +100,7 @@ NEAR = {
     "bad_version": changed(["format_version"], 2),
     "pack_digits8": changed(["data", "name"], "digits8"),
     "no_layers": changed(["layers"], []),
+    "bad_select_rows": changed(["layers", 2], {"kind": "select", "first": 6, "count": 4}),
 }
 
 

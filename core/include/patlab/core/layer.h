@@ -6,6 +6,8 @@
 //   ScaleOffsetLayer  digital y = s ∘ x + b, elementwise (input encoding, output calibration)
 //   ActivationLayer   digital y = σ(x): relu, tanh, sigmoid; no parameters
 //   ReadoutScaleLayer digital y = α x, one scalar (scales physical outputs into logits)
+//   AppendLayer       digital y = [x; c ... c]: constant rows after the input; no parameters
+//   SelectLayer       digital y = rows first .. first + count - 1 of x; no parameters
 //   PhysicalLayer     a PhysicalSystem plus its Twin. forward(Device) queries the device,
 //                     forward(Twin) runs the model, forward(Oracle) the emulator's true
 //                     noiseless physics. backward() uses the twin's VJP (or the oracle's) at
@@ -121,6 +123,44 @@ class ReadoutScaleLayer : public ElementwiseLayer {
   std::string kind() const override { return "readout_scale"; }
   Mat forward(const Mat& x, Pass pass) override;
   Mat backward(const Mat& g_y, Backprop via) override;
+};
+
+// y = [x; value (count rows)]: count constant rows appended to the n inputs, e.g. extra
+// oscillators that start at rest (angle 0). No parameters; ∂y/∂x passes the first n rows back.
+class AppendLayer : public Layer {
+ public:
+  // Throws std::invalid_argument for n < 1, count < 1 or a value that is not finite.
+  AppendLayer(int n, int count, double value = 0.0);
+
+  std::string kind() const override { return "append"; }
+  int input_size() const override { return n_; }
+  int output_size() const override { return n_ + count_; }
+  int count() const { return count_; }
+  double value() const { return value_; }
+  Mat forward(const Mat& x, Pass pass) override;
+  Mat backward(const Mat& g_y, Backprop via) override;
+
+ private:
+  int n_, count_;
+  double value_;
+};
+
+// y = rows first, ..., first + count - 1 of the n inputs (0-based), e.g. the class oscillators
+// of a physical layer. No parameters; the rows left out get no gradient.
+class SelectLayer : public Layer {
+ public:
+  // Throws std::invalid_argument unless 1 <= count and 0 <= first and first + count <= n.
+  SelectLayer(int n, int first, int count);
+
+  std::string kind() const override { return "select"; }
+  int input_size() const override { return n_; }
+  int output_size() const override { return count_; }
+  int first() const { return first_; }
+  Mat forward(const Mat& x, Pass pass) override;
+  Mat backward(const Mat& g_y, Backprop via) override;
+
+ private:
+  int n_, first_, count_;
 };
 
 // How a layer's input u becomes what the device physically receives:

@@ -56,11 +56,19 @@ struct DataSpec {
 // One layer. Inputs follow from the previous layer; `size` sets the outputs where a layer
 // has a choice.
 struct LayerSpec {
-  std::string kind = "affine";  // affine | scale_offset | relu | tanh | sigmoid | readout_scale | physical
+  std::string kind = "affine";  // affine | scale_offset | relu | tanh | sigmoid | readout_scale |
+                                // append | select | physical
   int size = 0;                 // affine: outputs (required); physical: outputs (0 = the
                                 // system's choice for its inputs)
   double init = 1.0;            // affine: weight gain; scale_offset: initial scale;
                                 // readout_scale: initial α
+  // append: `count` rows of `value` after the input (JSON {"kind": "append", "count": 10,
+  // "value": 0}). select: the input rows first .. first + count - 1 (JSON "first" and "count"),
+  // or with `last` the input's last `count` rows, wherever the input ends (JSON "last": count).
+  int count = 0;                // append: rows added; select: rows kept (both required, >= 1)
+  double value = 0.0;           // append: the constant of the added rows
+  int first = 0;                // select: the first row kept, 0-based
+  bool last = false;            // select: keep the last `count` rows (`first` unused)
   // physical layers: any system of the catalog (patlab/emulators/catalog.h)
   std::string system = "oscillators";
   KnobValues knobs;             // missing knobs take the catalog's defaults
