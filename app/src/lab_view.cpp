@@ -86,7 +86,25 @@ void LabView::draw_header() {
 }
 
 void LabView::draw_controls() {
+  // Top to bottom: what trains, the buttons, the data, the device and how it differs from its
+  // twin, the network and its training, and the files to keep. Teacher mode hides the groups a
+  // lesson's step does not name (Lab::control_visible).
+  draw_methods();
+  draw_training();
+  draw_data_controls();
+  if (!lab_.error_.empty()) {
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.45f, 1), "%s", lab_.error_.c_str());
+    ImGui::PopTextWrapPos();
+  }
+  draw_system();
+  draw_knobs();
+  draw_network();
+  draw_share();
+  if (!lab_.notice_.empty()) ImGui::TextColored(ImVec4(0.5f, 0.85f, 0.6f, 1), "%s", lab_.notice_.c_str());
+}
 
+void LabView::draw_methods() {
   // Training methods: each ticked one trains its own copy of the device; two or more race.
   if (lab_.control_visible("methods")) {
     ImGui::TextUnformatted("Train with");
@@ -117,7 +135,9 @@ void LabView::draw_controls() {
     ImGui::TextDisabled("%s", what);
     ImGui::PopTextWrapPos();
   }
+}
 
+void LabView::draw_training() {
   // Train / step / reset; the space bar plays and pauses too.
   if (lab_.control_visible("training")) {
     ImGui::Spacing();
@@ -148,7 +168,9 @@ void LabView::draw_controls() {
     }
     ImGui::Separator();
   }
+}
 
+void LabView::draw_data_controls() {
   // Data.
   if (lab_.control_visible("data")) {
     ImGui::TextUnformatted("Data");
@@ -172,12 +194,9 @@ void LabView::draw_controls() {
                           pack->second->info.licence.c_str());
     }
   }
-  if (!lab_.error_.empty()) {
-    ImGui::PushTextWrapPos(0.0f);
-    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.45f, 1), "%s", lab_.error_.c_str());
-    ImGui::PopTextWrapPos();
-  }
+}
 
+void LabView::draw_system() {
   // The physical system, and its knobs built from the catalog's metadata: applied to the
   // device at once, mid-training if need be.
   if (lab_.control_visible("system")) {
@@ -194,6 +213,9 @@ void LabView::draw_controls() {
     // Where the lanes' physical layers run: the emulator, or a connected device.
     if (lab_.device_.panel) lab_.device_.panel();
   }
+}
+
+void LabView::draw_knobs() {
   if (lab_.control_visible("knobs")) {
     ImGui::Spacing();
     ImGui::TextUnformatted("How reality differs from the twin");
@@ -203,34 +225,39 @@ void LabView::draw_controls() {
                           "is whatever it is.");
       ImGui::PopTextWrapPos();
     }
-    KnobValues k = lab_.network_.knobs;
-    bool knob = false;
+    for (const Lane& lane : lab_.lanes_)
+      if (!lane.emulated_because.empty()) {
+        ImGui::PushTextWrapPos(0.0f);
+        ImGui::TextDisabled("%s", lane.emulated_because.c_str());
+        ImGui::PopTextWrapPos();
+      }
+    const KnobValues& k = lab_.network_.knobs;
     for (const KnobInfo& info : lab_.system_info().knobs) {
       if (info.kind == "setting") continue;
       ImGui::SetNextItemWidth(-150);
       if (info.integer) {
         // Whole-number knobs (converter bits, delays): 0 bits means an ideal converter.
-        int v = int(k[info.key]);
+        int v = int(k.at(info.key));
         const std::string fmt = (v == 0 && info.unit == "bits") ? "ideal" : "%d " + info.unit;
-        if (ImGui::SliderInt(info.label.c_str(), &v, int(info.min), int(info.max), fmt.c_str())) {
-          k[info.key] = v;
-          knob = true;
-        }
+        if (ImGui::SliderInt(info.label.c_str(), &v, int(info.min), int(info.max), fmt.c_str()))
+          ask("knob:" + info.key + "=" + std::to_string(v));
       } else {
-        float v = float(k[info.key]);
+        float v = float(k.at(info.key));
         const std::string fmt = info.unit.empty() || info.unit.size() > 6 ? "%.3f" : "%.3f " + info.unit;
         if (ImGui::SliderFloat(info.label.c_str(), &v, float(info.min), float(info.max), fmt.c_str())) {
-          k[info.key] = v;
-          knob = true;
+          char value[32];
+          std::snprintf(value, sizeof value, "%.9g", double(v));
+          ask("knob:" + info.key + "=" + value);
         }
       }
       if (ImGui::IsItemHovered())
         ImGui::SetTooltip("%s (%s%s%s)", info.help.c_str(), info.kind.c_str(),
                           info.unit.empty() ? "" : ", ", info.unit.c_str());
     }
-    if (knob) lab_.set_knobs_everywhere(k);
   }
+}
 
+void LabView::draw_network() {
   // Network and optimiser. Sliders that rebuild the networks act when released.
   if (lab_.control_visible("layers") || lab_.control_visible("settings")) {
     ImGui::Spacing();
@@ -275,7 +302,9 @@ void LabView::draw_controls() {
     if (ImGui::SliderInt("steps/frame", &speed, 1, 50)) ask("set:steps_per_frame=" + std::to_string(speed));
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("training speed; the page stays responsive either way");
   }
+}
 
+void LabView::draw_share() {
   // Keep and share.
   if (lab_.control_visible("share")) {
     ImGui::Spacing();
@@ -298,7 +327,6 @@ void LabView::draw_controls() {
     ImGui::PopTextWrapPos();
     if (lab_.open_file_ && ImGui::Button("Open a file...", ImVec2(-1, 0))) lab_.open_file_();
   }
-  if (!lab_.notice_.empty()) ImGui::TextColored(ImVec4(0.5f, 0.85f, 0.6f, 1), "%s", lab_.notice_.c_str());
 }
 
 void LabView::draw_results() {

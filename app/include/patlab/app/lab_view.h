@@ -32,7 +32,14 @@ class LabView {
   static void rect_of_last_item(float out[4]);  // (x, y, w, h) of the last widget
 
   void draw_header();  // the name and, outside teacher mode, the question the lab asks
-  void draw_controls();
+  void draw_controls();  // the column on the left, one group after another:
+  void draw_methods();
+  void draw_training();
+  void draw_data_controls();
+  void draw_system();
+  void draw_knobs();
+  void draw_network();
+  void draw_share();
   void draw_results();  // the tab bar and the selected view
   // The views (lab_view_tabs.cpp).
   void draw_race();
