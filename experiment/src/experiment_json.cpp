@@ -212,7 +212,7 @@ Experiment experiment_from_json(const json& j) {
     rd.get("name", e.data.name);
     if (!known_data_set(e.data.name))
       rd.fail("name", "unknown data set '" + e.data.name +
-                          "': choose moons, circles, spiral, xor, clusters, vowels, digits8, mnist14 or fashion14");
+                          "': choose moons, circles, spiral, xor, clusters, vowels, digits8, mnist14, fashion14, mnist or fashion");
     rd.get("train_size", e.data.train_size, {2, limits::kMaxSamples});
     rd.get("test_size", e.data.test_size, {2, limits::kMaxSamples});
     rd.get("noise", e.data.noise, {0, 10});

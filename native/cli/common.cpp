@@ -33,7 +33,7 @@ void install_stop_handlers() {
 void add_run_options(CLI::App& cmd, RunOptions& o, bool with_devices) {
   cmd.add_option(
       "--data-dir", o.data_dir,
-      "Folder of the data packs (digits8, mnist14, fashion14); default: $PATLAB_DATA_DIR, "
+      "Folder of the data packs (digits8, mnist14, fashion14, mnist, fashion); default: $PATLAB_DATA_DIR, "
       "else the build's data folder");
   if (!with_devices) return;
   cmd.add_option(

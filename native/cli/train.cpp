@@ -585,7 +585,7 @@ Handler add_train(CLI::App& app) {
   f->method_opt = c->add_option("--method", f->method, "pat, in-silico, ideal, spsa or fd");
   f->data_opt = c->add_option(
       "--data", f->data,
-      "Data set: moons, circles, spiral, xor, clusters, vowels, digits8, mnist14, fashion14");
+      "Data set: moons, circles, spiral, xor, clusters, vowels, digits8, mnist14, fashion14, mnist (60,000 digits), fashion (60,000 images)");
   f->system_opt = c->add_option("--system", f->system,
                 "Put this catalog system in every physical layer (`patlab systems` lists them)");
   c->add_option("--knob", f->knobs,

