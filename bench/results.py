@@ -100,7 +100,8 @@ def table(claim, rows):
     steps = rows[0]["steps"]
     lines.append("")
     lines.append(f"Test accuracy on the device, mean ± standard deviation over {len(seeds)} seeds "
-                 f"({', '.join(sorted(seeds, key=int))}), {steps} training steps.")
+                 f"({', '.join(sorted(seeds, key=int))}: the training's and the data's; each device's "
+                 f"own seed is the experiment's), {steps} training steps.")
     return "\n".join(lines)
 
 

@@ -35,7 +35,7 @@ for eta in ("0", "0.4"):
         want = cols[1] if m == "pat" else cols[2]
         assert want == cell, (eta, m, want, cell)
 assert "| knobs | pat | in-silico | paper |" in table, table
-assert "over 5 seeds (1, 2, 3, 4, 5), 20 training steps" in table, table
+assert "over 5 seeds (1, 2, 3, 4, 5: the training's and the data's; each device's own seed is the experiment's), 20 training steps" in table, table
 print("table checked")
 PY
 
