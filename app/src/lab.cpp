@@ -159,14 +159,33 @@ void Lab::build_lane(Lane& lane, Method method, const KnobValues& knobs, bool me
                             "which only an emulator knows";
 }
 
-void Lab::reset() {
-  ++revision_;
-  make_data();
-  settings_.experiment.layers.back().size = train_.num_classes;  // the readout: one per class
+void Lab::build_lanes() {
   lanes_.clear();
   lanes_.resize(settings_.methods.size());
   for (size_t i = 0; i < lanes_.size(); ++i)
     build_lane(lanes_[i], settings_.methods[i], network_.knobs, true, true);
+}
+
+void Lab::reset() {
+  ++revision_;
+  make_data();
+  if (!network_.custom) settings_.experiment.layers.back().size = train_.num_classes;  // one per class
+  try {
+    build_lanes();
+  } catch (const std::invalid_argument& e) {
+    // Only a file's network can fail to fit the data (the lab's own always does): the lab's own
+    // network of the same system replaces it.
+    if (!network_.custom) throw;
+    report(std::string("the file's network does not fit ") + settings_.experiment.data.name + " (" +
+           e.what() + "): the lab's own network replaces it");
+    LabNetwork n = network_;
+    n.custom = false;
+    n.physical = LabNetwork().physical;
+    set_lab_network(settings_.experiment, n);
+    settings_.experiment.layers.back().size = train_.num_classes;
+    network_ = lab_network(settings_.experiment);
+    build_lanes();
+  }
   owed_ = 0;
   step_target_ = 0;
   measured_at_step_ = mapped_at_step_ = -1;

@@ -194,6 +194,7 @@ bool Lab::command(const std::string& cmd) {
     LabNetwork n = network_;
     n.system = id;
     n.knobs = lab_knobs(id);
+    n.custom = false;  // another system: the lab's own network of it
     set_lab_network(settings_.experiment, n);
     network_ = n;
     reset();
@@ -289,6 +290,7 @@ std::string Lab::status_json() const {
   j["test_size"] = test_.size();
   j["system"] = network_.system;
   j["physical_layers"] = network_.physical;
+  j["custom_network"] = network_.custom;
   j["step"] = steps();
   j["measured_at_step"] = measured_at_step_;
   j["knobs"] = lanes_.front().emulated.front()->knobs();

@@ -47,6 +47,22 @@ std::string url_decode(const std::string& s) {
   return out;
 }
 
+// %XX for everything but unreserved characters (RFC 3986): a value that holds JSON.
+std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += char(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 // Keys of a link that belong to someone else (the lesson player): never an error here.
 bool foreign_key(const std::string& key) { return key == "lesson" || key == "teacher"; }
 
@@ -111,52 +127,77 @@ void set_lab_network(Experiment& e, LabNetwork n) {
 }
 
 LabNetwork lab_network(const Experiment& e) {
-  static const char* kShape =
-      "the lab shows one shape of network (an affine encoder, physical layers of one system, "
-      "affine + tanh layers of one width, an affine readout)";
-  const auto& L = e.layers;
-  auto refuse = [&](const std::string& why) -> LabNetwork {
-    throw std::invalid_argument(std::string(kShape) + ": " + why +
-                                "; train it with the command line instead");
-  };
-  if (L.size() < 3 || L.front().kind != "affine" || L[1].kind != "physical")
-    return refuse("this one does not start with an affine and a physical layer");
+  // Whatever its shape, the lab runs a network whose physical layers are all one system at the
+  // same knobs (its knob sliders turn every layer): the first physical layer says which.
   LabNetwork n;
-  n.system = L[1].system;
-  n.knobs = L[1].knobs;
-  n.device_seed = L[1].seed;
+  int physical = 0;
+  for (size_t i = 0; i < e.layers.size(); ++i) {
+    const LayerSpec& l = e.layers[i];
+    if (l.kind != "physical") continue;
+    const std::string where = "layers[" + std::to_string(i) + "]";
+    KnobValues knobs;
+    try {
+      knobs = find_system(l.system).info.complete(l.knobs);
+    } catch (const std::invalid_argument& err) {
+      throw std::invalid_argument(where + ": " + err.what());
+    }
+    if (physical == 0) {
+      n.system = l.system;
+      n.knobs = knobs;
+      n.device_seed = l.seed;
+    } else if (l.system != n.system || knobs != n.knobs) {
+      throw std::invalid_argument(
+          "the lab turns one set of knobs for every physical layer, but " + where + " is " +
+          (l.system != n.system ? "another system (" + l.system + ", not " + n.system + ")"
+                                : std::string("at other knobs than the first")) +
+          "; train it with the command line instead");
+    }
+    ++physical;
+  }
+  if (physical == 0)
+    throw std::invalid_argument("the lab is about physical layers, and this network has none; "
+                                "train it with the command line instead");
+  n.physical = physical;
+  // The lab's own shape, if it is exactly what the lab would build; else the file's (custom).
+  const auto& L = e.layers;
   size_t i = 1;
-  while (i < L.size() && L[i].kind == "physical") ++i;
-  n.physical = int(i) - 1;
+  const bool starts = L.size() >= 3 && L.front().kind == "affine" && L[1].kind == "physical";
+  while (starts && i < L.size() && L[i].kind == "physical") ++i;
+  const bool together = int(i) - 1 == physical;  // all the physical layers right after the encoder
   n.digital = 0;
-  if (i + 2 < L.size()) n.width = L[i].size;
-  while (i + 2 < L.size() && L[i].kind == "affine" && L[i + 1].kind == "tanh") {
+  if (starts && i + 2 < L.size()) n.width = L[i].size;
+  while (starts && i + 2 < L.size() && L[i].kind == "affine" && L[i + 1].kind == "tanh") {
     ++n.digital;
     i += 2;
   }
-  if (i + 1 != L.size() || L.back().kind != "affine")
-    return refuse("layers[" + std::to_string(i) + "] (" + L[i].kind + ") is where it stops fitting");
-  // Every other number must be what the lab would build: the same layers, written again.
-  Experiment rebuilt = e;
-  try {
-    n.knobs = find_system(n.system).info.complete(n.knobs);
-    set_lab_network(rebuilt, n);
-  } catch (const std::invalid_argument& err) {
-    return refuse(err.what());
-  }
-  // Knobs left out take the catalog's defaults in a file as in the lab: compare completed ones.
-  Experiment given = e;
-  for (LayerSpec& l : given.layers)
-    if (l.kind == "physical") {
-      try {
-        l.knobs = find_system(l.system).info.complete(l.knobs);
-      } catch (const std::invalid_argument& err) {
-        return refuse(err.what());
-      }
+  n.custom = !starts || !together || i + 1 != L.size() || L.back().kind != "affine";
+  if (!n.custom) {
+    // Every other number must be what the lab would build: the same layers, written again.
+    Experiment rebuilt = e, given = e;
+    try {
+      set_lab_network(rebuilt, n);
+    } catch (const std::invalid_argument&) {
+      n.custom = true;
     }
-  const std::vector<std::string> diff = experiment_differences(given, rebuilt, 1);
-  if (!diff.empty()) return refuse("the lab would build it with " + diff.front() + " (file vs lab)");
+    for (LayerSpec& l : given.layers)
+      if (l.kind == "physical") l.knobs = n.knobs;
+    n.custom = n.custom || !experiment_differences(given, rebuilt, 1).empty();
+  }
+  if (n.custom) n.digital = 0, n.width = LabNetwork().width;
   return n;
+}
+
+void set_lab_knobs(Experiment& e, const KnobValues& knobs) {
+  const LabNetwork n = lab_network(e);
+  const KnobValues complete = find_system(n.system).info.complete(knobs);
+  if (!n.custom) {
+    LabNetwork m = n;
+    m.knobs = complete;
+    set_lab_network(e, m);  // the lab's shape: widths may follow the knobs
+    return;
+  }
+  for (LayerSpec& l : e.layers)
+    if (l.kind == "physical") l.knobs = complete;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -169,8 +210,12 @@ std::string Lab::state_query() const {
   for (size_t i = 0; i < settings_.methods.size(); ++i)
     q += (i ? "," : "") + std::string(method_name(settings_.methods[i]));
   q += "&system=" + n.system;
-  q += "&layers=" + std::to_string(n.physical);
-  if (n.digital > 0) q += "&digital=" + std::to_string(n.digital) + "&digital_width=" + std::to_string(n.width);
+  if (n.custom) {
+    q += "&network=" + url_encode(to_json(e)["layers"].dump());  // a file's network, whole
+  } else {
+    q += "&layers=" + std::to_string(n.physical);
+    if (n.digital > 0) q += "&digital=" + std::to_string(n.digital) + "&digital_width=" + std::to_string(n.width);
+  }
   q += "&lr=" + number(e.train.optimizer.learning_rate);
   q += "&batch=" + std::to_string(e.train.batch_size);
   q += "&noise=" + number(e.data.noise);
@@ -178,7 +223,7 @@ std::string Lab::state_query() const {
   q += "&test_size=" + std::to_string(e.data.test_size);
   q += "&seed=" + std::to_string(e.train.seed);
   if (e.data.seed != e.train.seed) q += "&data_seed=" + std::to_string(e.data.seed);
-  q += "&device_seed=" + std::to_string(n.device_seed);
+  if (!n.custom) q += "&device_seed=" + std::to_string(n.device_seed);  // a file's network has its own
   q += "&steps_per_frame=" + std::to_string(settings_.steps_per_frame);
   if (settings_.epochs > 0) q += "&epochs=" + std::to_string(settings_.epochs);
   for (const KnobInfo& info : find_system(n.system).info.knobs) {
@@ -208,23 +253,38 @@ bool Lab::apply_state(const std::string& query_in) {
     report("this link's setting " + key + "=" + value + " " + why + "; nothing was changed");
     return false;
   };
-  // The system first: its knobs are validated against it.
+  // A file's network (custom) comes whole, as the experiment's JSON layers; the other keys apply
+  // to it.
+  for (const auto& [key, value] : pairs)
+    if (key == "network") {
+      try {
+        const nlohmann::json layers = parse_json_strict(value, "network");
+        next.experiment.layers = experiment_from_json(nlohmann::json{{"layers", layers}}).layers;
+        n = lab_network(next.experiment);
+      } catch (const std::invalid_argument& e) {
+        return fail(key, value.substr(0, 40) + (value.size() > 40 ? "..." : ""), e.what());
+      }
+    }
+  // The system next: another than the network's makes the lab's own network of it, at the lab's
+  // knobs for it; the link's knobs are validated against it.
   for (const auto& [key, value] : pairs)
     if (key == "system") {
       bool known = false;
       for (const CatalogEntry& e : catalog()) known |= e.info.id == value;
       if (!known) return fail(key, value, "names no system of the catalog");
-      if (value != n.system) n.knobs = lab_knobs(value);
+      if (value == n.system) continue;
+      n.knobs = lab_knobs(value);
       n.system = value;
+      n.custom = false;
+      try {
+        set_lab_network(next.experiment, n);
+      } catch (const std::invalid_argument& e) {
+        return fail("system", n.system, e.what());
+      }
     }
-  try {
-    set_lab_network(next.experiment, n);
-  } catch (const std::invalid_argument& e) {
-    return fail("system", n.system, e.what());
-  }
   for (const auto& [key, value] : pairs) {
     double v = 0;
-    if (key == "system") continue;
+    if (key == "system" || key == "network") continue;
     if (key == "data") {
       if (!choice(value)) return fail(key, value, "names no data set of the lab");
       next.experiment.data.name = value;
@@ -240,10 +300,8 @@ bool Lab::apply_state(const std::string& query_in) {
     }
   }
   // The knobs last, on the network the other keys made.
-  LabNetwork made = lab_network(next.experiment);
-  made.knobs = n.knobs;
   try {
-    set_lab_network(next.experiment, made);
+    set_lab_knobs(next.experiment, n.knobs);
   } catch (const std::invalid_argument& e) {
     report(std::string("this link's knobs do not fit the device: ") + e.what() + "; nothing was changed");
     return false;
@@ -350,7 +408,7 @@ bool Lab::import_experiment(const std::string& text) {
   LabSettings next = settings_;
   try {
     next.experiment = experiment_from_string(text);
-    lab_network(next.experiment);  // the lab's shape, or why not
+    lab_network(next.experiment);  // a network the lab can run, or why not
   } catch (const std::exception& err) {
     report(std::string("this experiment file cannot be used here: ") + err.what());
     return false;

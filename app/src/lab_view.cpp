@@ -263,7 +263,20 @@ void LabView::draw_network() {
     ImGui::Spacing();
     ImGui::TextUnformatted("Network and training");
   }
-  if (lab_.control_visible("layers")) {
+  if (lab_.control_visible("layers") && lab_.network_.custom) {
+    // A file's network: shown as it is, its layers listed; the lab's controls would replace it.
+    ImGui::PushTextWrapPos(0.0f);
+    std::string kinds;
+    for (const LayerSpec& l : lab_.settings_.experiment.layers)
+      kinds += (kinds.empty() ? "" : " > ") + (l.kind == "physical" ? l.system : l.kind);
+    ImGui::TextDisabled("A network from a file, %d physical layers: %s", lab_.network_.physical, kinds.c_str());
+    ImGui::PopTextWrapPos();
+    if (ImGui::Button("Use the lab's own network", ImVec2(-1, 0)))
+      ask("set:layers=" + std::to_string(std::min(lab_.network_.physical, 6)));
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("an encoder, physical layers of %s and a readout, whose layers the sliders set",
+                        lab_.system_info().name.c_str());
+  } else if (lab_.control_visible("layers")) {
     int layers = lab_.network_.physical;
     ImGui::SetNextItemWidth(-150);
     ImGui::SliderInt("physical layers", &layers, 1, 6);

@@ -234,17 +234,70 @@ TEST(LabShare, ItsSettingsAreTheExperimentAFileGivesAndKeepsWhatItHasNoControlFo
   EXPECT_EQ(physical, 3);
   EXPECT_EQ(b.network().physical, 3);
   EXPECT_EQ(lab_network(b.settings().experiment).physical, 3);
-  // Another shape: an encoder wider than the system's inputs.
-  Experiment wide = e;
-  wide.layers.front().size += 4;
+  // A network the lab cannot run: physical layers of two systems (its knobs turn every layer).
+  Experiment mixed = e;
+  mixed.layers[2].system = "circuit";
+  mixed.layers[2].knobs.clear();
   const std::string before = b.state_query();
-  EXPECT_FALSE(b.import_file("wide.json", to_json(wide).dump()));
-  EXPECT_NE(b.error().find("layers[0].size"), std::string::npos) << b.error();
+  EXPECT_FALSE(b.import_file("mixed.json", to_json(mixed).dump()));
+  EXPECT_NE(b.error().find("layers[2] is another system (circuit, not oscillators)"), std::string::npos) << b.error();
   EXPECT_NE(b.error().find("command line"), std::string::npos) << b.error();
   EXPECT_EQ(b.state_query(), before) << "nothing changed";
-  EXPECT_THROW(lab_network(wide), std::invalid_argument);
+  EXPECT_THROW(lab_network(mixed), std::invalid_argument);
   // The lab's start is in the lab's shape.
   EXPECT_EQ(lab_network(lab_experiment()).physical, 2);
+}
+
+// The paper's reference architecture is no shape the lab builds (class oscillators appended
+// before the last physical layer, the last ones selected, a scale for a readout), but a file
+// with it opens: the lab trains it as it is, a link carries it whole, the system's knobs turn
+// every layer, and the layer controls replace it with the lab's own network.
+TEST(LabShare, OpensTheReferenceArchitectureFromAFileAndALinkCarriesIt) {
+  const std::string file = R"({
+    "data": {"name": "circles", "train_size": 200, "test_size": 200},
+    "layers": [
+      {"kind": "affine", "size": 6},
+      {"kind": "physical", "system": "oscillators", "size": 6, "seed": 1, "knobs": {"eta": 0.3}},
+      {"kind": "append", "count": 2, "value": 0},
+      {"kind": "physical", "system": "oscillators", "size": 8, "seed": 2, "knobs": {"eta": 0.3}},
+      {"kind": "select", "last": 2},
+      {"kind": "readout_scale", "init": 5}],
+    "train": {"method": "pat", "optimizer": {"kind": "adam", "learning_rate": 0.02}, "batch_size": 32, "seed": 3}})";
+  Lab a;
+  ASSERT_TRUE(a.import_file("reference.json", file)) << a.error();
+  EXPECT_TRUE(a.network().custom);
+  EXPECT_EQ(a.network().physical, 2);
+  const Experiment want = experiment_from_string(file);
+  const auto run = build_run(want);
+  EXPECT_EQ(a.lane(0).net.get_params(), run->net.get_params()) << "the file's network, as the command line builds it";
+  auto status = [](const Lab& l) { return nlohmann::json::parse(l.status_json()); };
+  EXPECT_TRUE(status(a)["custom_network"]);
+  for (int i = 0; i < 60; ++i) a.step_once();
+  EXPECT_GT(a.lane(0).last_device.accuracy, 0.7) << "it trains";
+  // A link carries the network whole.
+  Lab b;
+  ASSERT_TRUE(b.apply_state(a.state_query())) << b.error();
+  EXPECT_TRUE(b.network().custom);
+  EXPECT_EQ(b.state_query(), a.state_query());
+  EXPECT_EQ(b.lane(0).net.size(), a.lane(0).net.size());
+  EXPECT_EQ(experiment_differences(b.experiment(), a.experiment()), std::vector<std::string>{})
+      << "the same experiment";
+  // Knobs turn every physical layer; a bad network in a link changes nothing.
+  ASSERT_TRUE(b.command("knob:eta=0.1"));
+  for (const LayerSpec& l : b.settings().experiment.layers)
+    if (l.kind == "physical") EXPECT_EQ(l.knobs.at("eta"), 0.1);
+  const std::string before = b.state_query();
+  EXPECT_FALSE(b.apply_state("network=%5B%7B%22kind%22%3A%22warp%22%7D%5D"));
+  EXPECT_NE(b.error().find("warp"), std::string::npos) << b.error();
+  EXPECT_EQ(b.state_query(), before);
+  // Data it does not fit: the lab's own network of the system replaces it, and says so.
+  ASSERT_TRUE(b.command("dataset:clusters"));  // 3 classes: a 2-oscillator selection cannot read them
+  EXPECT_FALSE(b.network().custom);
+  EXPECT_NE(b.error().find("does not fit clusters"), std::string::npos) << b.error();
+  // The layer controls make the lab's own network.
+  ASSERT_TRUE(a.command("set:layers=3"));
+  EXPECT_FALSE(a.network().custom);
+  EXPECT_EQ(a.network().physical, 3);
 }
 
 TEST(LabShare, OpensTheUsersCsvAndExplainsABadOne) {

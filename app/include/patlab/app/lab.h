@@ -51,10 +51,18 @@ struct LabNetwork {
   int physical = 2;  // depth: errors of a wrong twin compound layer by layer
   int digital = 0;   // hidden digital layers (affine + tanh) after the physical ones
   int width = 16;    // their width
+  // The network is not the lab's shape but a file's (say the paper's reference network, with
+  // append and select layers): the lab trains and shows it as it is, and the controls that would
+  // rebuild it (layers, digital, width) replace it with the lab's own shape.
+  bool custom = false;
 };
-// The lab's network of an experiment. Throws std::invalid_argument saying what does not fit
-// when the experiment's network is not the lab's shape (the command line trains any shape).
+// The lab's network of an experiment: its shape, or custom. Throws std::invalid_argument saying
+// why when the lab cannot run it: no physical layer, or physical layers of different systems or
+// knobs (the lab's knobs turn every layer; the command line trains any network).
 LabNetwork lab_network(const Experiment& e);
+// Sets every physical layer of e to `knobs` (completed and checked by the system; throws
+// std::invalid_argument); in the lab's shape the layers' widths follow.
+void set_lab_knobs(Experiment& e, const KnobValues& knobs);
 // Makes e's network n (the readout keeps e's readout size; 2 when e has none). Throws
 // std::invalid_argument for knobs or sizes the system refuses.
 void set_lab_network(Experiment& e, LabNetwork n);
@@ -309,6 +317,7 @@ class Lab {
   // Builds a lane in place (its trainer refers to its network: lanes never move once built).
   void build_lane(Lane& lane, Method method, const KnobValues& knobs, bool measure_alignment = true,
                   bool on_device = false) const;
+  void build_lanes();  // one per method, from settings_ (throws as build_network does)
   // Steps every lane up to step_target_; false while one waits for its device (DevicePending).
   bool step_lanes();
   static void train_step(Lane& lane);  // one step, the inside-the-training figures accumulated
