@@ -23,8 +23,9 @@
 //     (1 + X_ii + Σ_j X_ij) S_i, its small-angle frequency off by a factor √(1 + X_ii + Σ_j X_ij),
 //     independently of the pairwise springs. In the form Σ_j X_ij (S_j − S_i) a diagonal X_ii
 //     cancels, so it is kept out of that sum and enters as its own term. X_ii ~ N(0, σ²) like
-//     every pair; the twin's one calibratable constant η cannot absorb it (it differs per
-//     pendulum and is linear in S, not a change of sin's argument);
+//     every pair (the pairs' own share, Σ_j X_ij, has std σ√(N−1): on large layers the
+//     self-term is the smaller part); the twin's one calibratable constant η cannot absorb it
+//     (it differs per pendulum and is linear in S, not a change of sin's argument);
 //   * readout noise: Gaussian noise of std `readout_noise_rad` on every measured angle;
 //   * input noise: the initial angles are set with Gaussian error `input_noise_rad`;
 //   * drift: η wanders as a random walk, `eta_drift` per √(1000 queries).
