@@ -11,7 +11,8 @@ PyTorch user writes physics-aware training (as the reference notebooks do):
   q'' = -S + J S - (1 + d) * S + e,  S = sin(c q),  d_i = sum_j J_ij,  q(0) = x, q'(0) = 0,
   5 RK4 steps of dt = 0.1; trainable J (symmetric, zero diagonal) and e, clamped to [-1, 1].
 
-Device ("true physics"): c = 1 + eta (eta = 0.2), an extra fixed random coupling (std 0.1) and
+Device ("true physics"): c = 1 + eta (eta = 0.2), an extra fixed random coupling (std 0.1, its
+diagonal a self-term on each pendulum's own restoring force, as in patlab) and
 readout noise (std 0.01 rad). Twin: c = 1, no extra coupling, no noise.
 
   pat        forward on the device; backward through the twin's autograd, re-run at the
@@ -57,7 +58,10 @@ class Oscillators:
         J = J + J.T
         if self.J_extra is not None:
             J = J + self.J_extra
-        return J, 1.0 + J.sum(dim=1), theta[-n:]
+        # The extra coupling's diagonal is its self-term: it shifts each pendulum's own
+        # restoring force (1 + sum_j J_ij + X_ii), and J keeps a zero diagonal, as in patlab.
+        one_d = 1.0 + J.sum(dim=1)
+        return J - torch.diag(torch.diagonal(J)), one_d, theta[-n:]
 
     def integrate(self, x, theta):  # x: batch x n
         J, one_d, e = self.unpack(theta)
@@ -85,7 +89,8 @@ class Device:
     def __init__(self, n, gen):
         extra = torch.randn(n, n, generator=gen, dtype=torch.float64) * COUPLING_NOISE
         extra = torch.triu(extra, 1)
-        self.truth = Oscillators(n, 1.0 + ETA, extra + extra.T)
+        self_term = torch.randn(n, generator=gen, dtype=torch.float64) * COUPLING_NOISE
+        self.truth = Oscillators(n, 1.0 + ETA, extra + extra.T + torch.diag(self_term))
         self.gen = gen
 
     def measure(self, x, theta):

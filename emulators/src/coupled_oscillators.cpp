@@ -34,7 +34,10 @@ void OscillatorModel::unpack(const Vec& theta, Unpacked& u) const {
   for (int i = 0; i < N; ++i)
     for (int j = i + 1; j < N; ++j) u.J(i, j) = u.J(j, i) = theta[k++];
   if (J_extra_.size()) u.J += J_extra_;
+  // 1 + Σ_j J_ij, the extra coupling's self-term X_ii included: it loads pendulum i's own
+  // restoring force. J then keeps its zero diagonal, so the product J S adds no X_ii S_i back.
   u.dp1 = (u.J.rowwise().sum().array() + 1.0).matrix();
+  u.J.diagonal().setZero();
   u.e = theta.tail(N);
   u.Jp.pack(N, N, u.J.data());
 }
@@ -88,7 +91,8 @@ using MMap = Eigen::Map<Mat>;
 }  // namespace
 
 // a = −S + J S − d∘S + e, with S = sin(c q): restoring force plus the coupling torques
-// Σ_j J_ij (S_j − S_i), rewritten as one matrix product and a diagonal term. q, a and S are
+// Σ_j J_ij (S_j − S_i) and the extra coupling's self-term −X_ii S_i, rewritten as one matrix
+// product (J with zero diagonal) and a diagonal term d_i = Σ_j J_ij + X_ii. q, a and S are
 // N x B, column major; S receives the sines (the backward pass reuses them). The product is
 // added last, onto e − (1 + d)∘S, so a is written once before it and never zeroed.
 void OscillatorModel::accel(const double* q, Eigen::Index B, const Unpacked& u, double* a,
@@ -339,11 +343,14 @@ void OscillatorDevice::apply_knobs() {
   spec_.dt = knobs_.at("dt");
   // J_extra is a property of this particular device: the same seed gives the same device.
   const double coupling_noise = knobs_.at("coupling_noise");
+  // The pairs first (the same pairwise couplings as before the self-term), then each
+  // pendulum's self-term.
   Rng rng(seed_);
   Mat extra = Mat::Zero(spec_.n, spec_.n);
   for (int i = 0; i < spec_.n; ++i)
     for (int j = i + 1; j < spec_.n; ++j)
       extra(i, j) = extra(j, i) = coupling_noise * rng.normal();
+  for (int i = 0; i < spec_.n; ++i) extra(i, i) = coupling_noise * rng.normal();
   set_truth(OscillatorModel(spec_, knobs_.at("eta"), coupling_noise > 0 ? extra : Mat()));
   reseed_streams();
   eta_walk_ = 0.0;
@@ -394,8 +401,9 @@ const SystemInfo& oscillators_entry_info() {
          "RK4 step in units of the small-angle period / 2 pi"},
         {"eta", "nonlinearity mismatch", "", "mismatch", 0.0, 0.5, 0.0,
          "the device's restoring force is sin((1 + eta) q) while the twin assumes sin q"},
-        {"coupling_noise", "unknown coupling", "", "structural", 0.0, 0.3, 0.0,
-         "std of a fixed random extra coupling between all pendula that the twin leaves out"},
+        {"coupling_noise", "unknown coupling", "", "structural", 0.0, 0.75, 0.0,
+         "std of a fixed random extra coupling between all pendula, with a self-term that shifts "
+         "each pendulum's own restoring force, that the twin leaves out"},
         {"readout_noise_rad", "readout noise", "rad", "noise", 0.0, 0.2, 0.0,
          "std of Gaussian noise added to every measured final angle"},
         {"input_noise_rad", "input noise", "rad", "noise", 0.0, 0.2, 0.0,

@@ -21,12 +21,11 @@ inline ::testing::AssertionResult gradients_match(const GradCheck& r, double tol
          << r.max_rel_error_theta << " (must both be below " << tolerance << ")";
 }
 
-// A structural coupling mismatch for n oscillators: symmetric, zero on the diagonal, entries
-// about N(0, std²), as OscillatorModel takes it (its `extra`).
+// A structural coupling mismatch for n oscillators: symmetric, entries about N(0, std²), the
+// diagonal the self-term, as OscillatorModel takes it (its J_extra).
 inline Mat extra_coupling(int n, Rng& rng, double std) {
   Mat extra = normal_matrix(n, n, rng, std);
   extra = 0.5 * (extra + extra.transpose()).eval();
-  extra.diagonal().setZero();
   return extra;
 }
 

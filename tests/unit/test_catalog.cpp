@@ -131,8 +131,14 @@ TEST_P(EverySystem, EachMismatchKnobGrowsTheTwinGapMonotonically) {
       const SystemInstance s = make_system(GetParam(), {}, {{k.key, v}}, 3);
       Rng rng(2);
       const double gap = rel_gap(*s.twin, *s.device, random_inputs(s, 16, rng), s.theta0);
+      // The gap grows until it saturates: once the twin's error is as large as the device's
+      // output (gap >= 1, the twin says nothing about the device) it may wander but stays
+      // there. A range may reach into that regime (the oscillators' coupling_noise does: it
+      // is where in-silico training collapses and PAT does not, docs/emulators.md).
       if (f == 0.0)
         EXPECT_LT(gap, 1e-9);
+      else if (last >= 1.0)
+        EXPECT_GE(gap, 1.0) << "at " << f << " of the range, after a saturated gap " << last;
       else
         EXPECT_GT(gap, last) << "at " << f << " of the range";
       last = gap;

@@ -175,4 +175,59 @@ TEST(Oscillators, TwinGapReusesTheBackwardPassesPredictionOnlyWhileItHolds) {
   EXPECT_GT(std::abs(num / den - before), 1e-6);  // the remembered prediction was not used
 }
 
+TEST(Oscillators, TheUnknownCouplingsSelfTermShiftsEachPendulumsOwnFrequency) {
+  // Two uncoupled, undriven pendula with only a self-term X_ii (no pairwise coupling): each
+  // swings alone, with restoring torque (1 + X_ii) sin q, so at small angles
+  // q_i(T) = q_i(0) cos(√(1 + X_ii) T), while the twin (no X) keeps cos T. A diagonal that
+  // cancelled, as in the form Σ_j X_ij (S_j − S_i), would leave both at cos T.
+  OscillatorSpec spec;
+  spec.n = 2;
+  spec.steps = 40;
+  spec.dt = 0.05;
+  const double T = spec.steps * spec.dt;
+  Mat X = Mat::Zero(2, 2);
+  X(0, 0) = 0.3;
+  X(1, 1) = -0.2;
+  const OscillatorModel device(spec, 0.0, X), twin(spec);
+  Mat x(2, 1);
+  x << 1e-3, -2e-3;
+  const Vec theta = Vec::Zero(twin.param_size());
+  Mat yd, yt;
+  device.forward(x, theta, yd);
+  twin.forward(x, theta, yt);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_NEAR(yd(i, 0), x(i, 0) * std::cos(std::sqrt(1.0 + X(i, i)) * T), 1e-8) << i;
+    EXPECT_NEAR(yt(i, 0), x(i, 0) * std::cos(T), 1e-8) << i;
+    EXPECT_GT(std::abs(yd(i, 0) - yt(i, 0)), 0.1 * std::abs(x(i, 0))) << i;
+  }
+}
+
+TEST(Oscillators, TheDevicesUnknownCouplingHasASelfTermOfTheKnobsScale) {
+  // coupling_noise draws every pendulum's self-term too (the diagonal of J_extra), with the
+  // pairs' scale, and the twin knows none of it.
+  OscillatorSpec spec;
+  spec.n = 32;
+  const double sigma = 0.4;
+  const OscillatorDevice device(spec, {{"coupling_noise", sigma}}, 5);
+  const Mat& X = device.truth().J_extra();
+  ASSERT_EQ(X.rows(), spec.n);
+  const Vec d = X.diagonal();
+  EXPECT_GT(d.cwiseAbs().minCoeff(), 0.0);
+  const double std = std::sqrt(d.squaredNorm() / double(spec.n));
+  EXPECT_NEAR(std, sigma, 0.15);
+  EXPECT_TRUE(X.isApprox(X.transpose()));
+  // One pendulum displaced, the others at rest, no trained coupling: the displaced pendulum's
+  // own swing differs from the same device without its self-term (the pairs' springs alone),
+  // by far more than rounding; the single-pendulum test above checks the size of the shift.
+  Mat X_pairs = X;
+  X_pairs.diagonal().setZero();
+  const OscillatorModel pairs_only(device.truth().spec(), 0.0, X_pairs);
+  Mat x = Mat::Zero(spec.n, spec.n);
+  x.diagonal().setConstant(0.2);
+  Mat y_full, y_pairs;
+  device.truth().forward(x, Vec::Zero(device.param_size()), y_full);
+  pairs_only.forward(x, Vec::Zero(device.param_size()), y_pairs);
+  for (int i = 0; i < spec.n; ++i) EXPECT_GT(std::abs(y_full(i, i) - y_pairs(i, i)), 1e-5) << i;
+}
+
 }  // namespace patlab

@@ -5,6 +5,7 @@
 //
 //   q̈_i = −S_i + Σ_j J_ij (S_j − S_i) + e_i,     S_i = sin(q_i)
 //
+// (on the device plus the unknown coupling X: J + X in the sum, and −X_ii S_i, see below).
 // Data enters as the initial angles q(0) = x (radians) with q̇(0) = 0; the device reports the
 // angles q(T) after `steps` fourth-order Runge-Kutta steps of `dt`. The trainable parameters
 // are the symmetric couplings J (zero diagonal) and the constant drives e:
@@ -13,7 +14,18 @@
 //
 // Reality differs from the twin as in the reference work:
 //   * nonlinearity mismatch η: the device has S = sin((1+η) q), the twin sin q;
-//   * an extra fixed random coupling J_extra (scale `coupling_noise`) the twin knows nothing of;
+//   * an extra fixed random coupling X (J_extra, scale `coupling_noise`) the twin knows nothing
+//     of, with a self-term: q̈_i gains Σ_j X_ij (S_j − S_i) − X_ii S_i. The pairwise part is a
+//     set of unknown torsion springs between the pendula. The self-term is the part of a real
+//     stray coupling that a spring model between pendula cannot hold: the pendula hang from one
+//     compliant frame (Huygens' clocks on a beam; the shared substrate of a resonator array),
+//     and pendulum i's own swing loads the frame under its own pivot, so its restoring force is
+//     (1 + X_ii + Σ_j X_ij) S_i, its small-angle frequency off by a factor √(1 + X_ii + Σ_j X_ij),
+//     independently of the pairwise springs. In the form Σ_j X_ij (S_j − S_i) a diagonal X_ii
+//     cancels, so it is kept out of that sum and enters as its own term. X_ii ~ N(0, σ²) like
+//     every pair (the pairs' own share, Σ_j X_ij, has std σ√(N−1): on large layers the
+//     self-term is the smaller part); the twin's one calibratable constant η cannot absorb it
+//     (it differs per pendulum and is linear in S, not a change of sin's argument);
 //   * readout noise: Gaussian noise of std `readout_noise_rad` on every measured angle;
 //   * input noise: the initial angles are set with Gaussian error `input_noise_rad`;
 //   * drift: η wanders as a random walk, `eta_drift` per √(1000 queries).
@@ -40,7 +52,8 @@ struct OscillatorSpec {
 // constants it gives the device's exact gradient (the "ideal" oracle on an emulator).
 class OscillatorModel {
  public:
-  // eta and J_extra as above; J_extra may be empty (no extra coupling) or N x N symmetric.
+  // eta and J_extra as above; J_extra may be empty (no extra coupling) or N x N symmetric, its
+  // diagonal the self-term X_ii (the torque −X_ii S_i on pendulum i).
   OscillatorModel(const OscillatorSpec& spec, double eta, Mat J_extra);
   // The nominal model (the twin's): η = 0, no extra coupling.
   explicit OscillatorModel(const OscillatorSpec& spec) : OscillatorModel(spec, 0.0, Mat()) {}
@@ -81,7 +94,7 @@ class OscillatorModel {
  private:
   struct Unpacked {
     Mat J;    // total coupling, symmetric, zero diagonal (trainable + extra)
-    Vec dp1;  // 1 + row sums of J: 1 + Σ_j J_ij
+    Vec dp1;  // 1 + Σ_j J_ij + X_ii (row sums of J plus the extra coupling's self-term)
     Vec e;    // drives
     PackedLhs Jp;  // J, packed once for the products of every RK4 stage
     uint64_t call = 0;  // the forward or vjp call it was unpacked for (new_call())
