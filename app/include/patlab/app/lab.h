@@ -27,7 +27,8 @@ namespace patlab {
 
 // The knobs the lab starts a system with: a device that is visibly imperfect but trainable
 // (every mismatch and structural knob a third of the way from its default to its maximum,
-// continuous noise a twentieth of the way; converter bits stay ideal).
+// continuous noise a twentieth of the way; converter bits stay ideal; the oscillators' unknown
+// coupling, whose range is made for the paper's big network, at 0.1).
 KnobValues lab_knobs(const std::string& system);
 
 // The data sets the lab offers: 2-D toys and synthetic vowels made on the spot, and the real
