@@ -120,11 +120,17 @@ void Lab::provide_pack(const std::string& id, const std::string& bytes) {
     if (pack->info.id != id) throw PackError("the file holds '" + pack->info.id + "', not '" + id + "'");
     packs_[id] = std::move(pack);
   } catch (const std::exception& e) {
-    if (loading_ == id) loading_.clear();
+    if (loading_ == id) loading_.clear(), pending_.reset();
     report("data set " + id + ": " + e.what());
     return;
   }
-  if (loading_ == id) {
+  if (loading_ == id && pending_) {
+    loading_.clear();
+    LabSettings next = *pending_;
+    pending_.reset();
+    if (!pending_lr_) next.experiment.train.optimizer.learning_rate = choice(id)->learning_rate;
+    adopt(next, "data set " + id + " ", true);
+  } else if (loading_ == id) {
     loading_.clear();
     settings_.experiment.data.name = id;
     settings_.experiment.train.optimizer.learning_rate = choice(id)->learning_rate;
@@ -134,7 +140,7 @@ void Lab::provide_pack(const std::string& id, const std::string& bytes) {
 }
 
 void Lab::pack_failed(const std::string& id, const std::string& message) {
-  if (loading_ == id) loading_.clear();
+  if (loading_ == id) loading_.clear(), pending_.reset();
   report("data set " + id + " could not be loaded: " + message);
 }
 

@@ -173,6 +173,7 @@ bool Lab::command(const std::string& cmd) {
     const std::string name = cmd.substr(8);
     const DataChoice* pick = choice(name);
     if (!pick) return false;
+    pending_.reset();  // a link's or file's setup waiting for another pack: this choice wins
     if (pick->packed && !packs_.count(name)) {
       if (!pack_loader_) {
         report("data set " + name + " needs a data pack, and this host cannot load any");

@@ -306,10 +306,12 @@ bool Lab::apply_state(const std::string& query_in) {
     report(std::string("this link's knobs do not fit the device: ") + e.what() + "; nothing was changed");
     return false;
   }
-  return adopt(next, "this link's setting data=" + next.experiment.data.name + " ");
+  bool keeps_lr = false;  // a link without lr takes its data set's rate
+  for (const auto& kv : pairs) keeps_lr |= kv.first == "lr";
+  return adopt(next, "this link's setting data=" + next.experiment.data.name + " ", keeps_lr);
 }
 
-bool Lab::adopt(const LabSettings& next_in, const std::string& why_prefix) {
+bool Lab::adopt(const LabSettings& next_in, const std::string& why_prefix, bool keeps_lr) {
   LabSettings next = next_in;
   next.experiment.train.method = next.methods.front();
   const std::string data = next.experiment.data.name;
@@ -323,15 +325,20 @@ bool Lab::adopt(const LabSettings& next_in, const std::string& why_prefix) {
     report(why_prefix + "needs a data pack this host cannot load; nothing was changed");
     return false;
   }
-  if (fetch) next.experiment.data.name = settings_.experiment.data.name;  // until it arrives
+  error_.clear();
+  if (fetch) {
+    // Nothing changes until the data are here (a file's network may fit no other data); then
+    // all of it at once (provide_pack).
+    pending_ = std::make_unique<LabSettings>(next);
+    pending_lr_ = keeps_lr;
+    loading_ = data;
+    pack_loader_(data);  // may answer at once
+    return true;
+  }
+  pending_.reset();
   network_ = lab_network(next.experiment);
   settings_ = next;
-  error_.clear();
   reset();
-  if (fetch) {
-    loading_ = data;  // the rest applies now; the data follow when the pack arrives
-    pack_loader_(data);
-  }
   return true;
 }
 
@@ -421,7 +428,7 @@ bool Lab::import_experiment(const std::string& text) {
   // Knobs the file leaves out take the catalog's defaults, as the command line gives them.
   for (LayerSpec& l : next.experiment.layers)
     if (l.kind == "physical") l.knobs = find_system(l.system).info.complete(l.knobs);
-  return adopt(next, "this experiment's data set " + next.experiment.data.name + " ");
+  return adopt(next, "this experiment's data set " + next.experiment.data.name + " ", true);
 }
 
 bool Lab::import_csv(const std::string& name, const std::string& text) {

@@ -2,6 +2,8 @@
 // (the browser downloads them; here they are read from the build's pack folder).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "patlab/app/lab.h"
@@ -298,6 +300,35 @@ TEST(LabShare, OpensTheReferenceArchitectureFromAFileAndALinkCarriesIt) {
   ASSERT_TRUE(a.command("set:layers=3"));
   EXPECT_FALSE(a.network().custom);
   EXPECT_EQ(a.network().physical, 3);
+}
+
+// A file whose data are a pack the host has not loaded yet waits whole for it: the paper's
+// reference network on 8x8 digits opens as the file says, learning rate included, once the pack
+// is there (tried on the old data, the network would not fit).
+TEST(LabShare, AFileWaitsWholeForItsDataPack) {
+  std::ifstream f(std::string(PATLAB_LESSON_DIR) + "/../bench/reference_experiment.json");
+  ASSERT_TRUE(f);
+  const std::string file((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  Lab lab;
+  std::vector<std::string> asked;
+  lab.set_pack_loader([&](const std::string& id) { asked.push_back(id); });
+  const std::string before = lab.state_query();
+  ASSERT_TRUE(lab.import_file("reference_experiment.json", file)) << lab.error();
+  EXPECT_EQ(asked, std::vector<std::string>{"digits8"});
+  EXPECT_EQ(lab.state_query(), before) << "nothing changes while the pack is on its way";
+  lab.provide_pack("digits8", read_file_bytes(pack_file("digits8")));
+  EXPECT_EQ(lab.error(), "");
+  EXPECT_TRUE(lab.network().custom);
+  EXPECT_EQ(lab.settings().experiment.data.name, "digits8");
+  EXPECT_EQ(lab.settings().experiment.train.optimizer.learning_rate, 0.02) << "the file's, not the data set's";
+  const Experiment want = experiment_from_string(file);
+  EXPECT_EQ(lab.lane(0).net.size(), int(want.layers.size()));
+  // A link naming a pack without its learning rate takes the data set's once it arrives.
+  Lab b;
+  b.set_pack_loader([&](const std::string& id) { b.provide_pack(id, read_file_bytes(pack_file(id))); });
+  ASSERT_TRUE(b.apply_state("data=digits8&methods=pat")) << b.error();
+  EXPECT_EQ(b.settings().experiment.data.name, "digits8");
+  EXPECT_EQ(b.settings().experiment.train.optimizer.learning_rate, 0.005);
 }
 
 TEST(LabShare, OpensTheUsersCsvAndExplainsABadOne) {

@@ -335,9 +335,10 @@ class Lab {
   const SystemInfo& system_info() const { return lanes_.front().emulated.front()->info(); }
   void set_knobs_everywhere(const KnobValues& k);
   bool set_setting(const std::string& assignment);  // "lr=0.01", "layers=3", ...
-  // Takes `next` (checked: its network is the lab's shape), loading `data` first if it is a pack
-  // not here yet; all or nothing: false, and the reason reported, if it cannot be used.
-  bool adopt(const LabSettings& next, const std::string& why_prefix);
+  // Takes `next` (its network one the lab can run), all or nothing: false, and the reason
+  // reported, if it cannot be used. A data pack not here yet is asked for first, and `next`
+  // waits for it whole (pending_); without keeps_lr it then takes the data set's learning rate.
+  bool adopt(const LabSettings& next, const std::string& why_prefix, bool keeps_lr);
   bool set_methods(const std::string& list);        // "pat,in-silico"
   bool import_experiment(const std::string& text);
   bool import_csv(const std::string& name, const std::string& text);
@@ -351,6 +352,8 @@ class Lab {
   std::map<std::string, std::shared_ptr<const DataPack>> packs_;
   std::function<void(const std::string&)> pack_loader_;
   std::string loading_;  // the pack asked for and not yet arrived
+  std::unique_ptr<LabSettings> pending_;  // a link's or file's setup waiting for that pack
+  bool pending_lr_ = false;
   std::string error_;
   std::string notice_;
   DataChoice user_data_;  // the imported CSV, once there is one (id "csv")
